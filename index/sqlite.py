@@ -1,0 +1,296 @@
+"""The embedded search backend: SQLite FTS5 inside the store file.
+
+The index tables (`doc_fts`, `doc_entities`, `index_state`) live beside the documents, so a document
+and its index entry change in one transaction and a single file is the whole system. Chinese is
+indexed pre-segmented (see `nlp.segment`); English goes through FTS5's porter stemmer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterator
+
+from index import query as q
+from index.document import utc_now
+from index.highlight import snippet
+from nlp.normalize import has_cjk
+from index.search import FACETS, Hit, SearchRequest, SearchResult
+from parallax.errors import QueryError
+
+# bm25 column weights: doc_id (unindexed), title, body, translated title, translated body.
+BM25 = "bm25(doc_fts, 0.0, 5.0, 1.0, 2.5, 0.6)"
+
+
+def fts_string(words: tuple[str, ...]) -> str:
+    """An FTS5 phrase from words: quoted, with quotes doubled, so no user text is ever syntax.
+
+    Chinese is indexed in search mode, which puts the shorter words of a compound between the
+    words a query cuts it into (中国 半导 导体 … 中国半导体行业协会); so several Chinese words are
+    matched with NEAR and a gap that allows those extra tokens, not as a strict phrase.
+    """
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    if len(words) > 1 and any(has_cjk(w) for w in words):
+        return f"NEAR({' '.join(quoted)}, {6 * (len(words) - 1)})"
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+def _is_text(node: q.Node) -> bool:
+    return isinstance(node, (q.Term, q.Phrase)) or (
+        isinstance(node, (q.And, q.Or)) and all(_is_text(c) for c in node.children)
+    ) or (isinstance(node, q.Not) and _is_text(node.child))
+
+
+def fts_expr(node: q.Node) -> str | None:
+    """The FTS5 MATCH expression for a purely textual node, or None if FTS5 cannot say it alone.
+
+    FTS5's NOT is binary (`a NOT b`), so a group with only negative parts has no FTS5 form and is
+    compiled to SQL instead.
+    """
+    if isinstance(node, (q.Term, q.Phrase)):
+        return fts_string(node.words)
+    if isinstance(node, q.Or):
+        parts = [fts_expr(c) for c in node.children]
+        return None if None in parts else "(" + " OR ".join(parts) + ")"
+    if isinstance(node, q.And):
+        positive = [c for c in node.children if not isinstance(c, q.Not)]
+        negative = [c.child for c in node.children if isinstance(c, q.Not)]
+        if not positive:
+            return None
+        pos = [fts_expr(c) for c in positive]
+        neg = [fts_expr(c) for c in negative]
+        if None in pos or None in neg:
+            return None
+        out = "(" + " AND ".join(pos) + ")"
+        for n in neg:
+            out = f"({out} NOT {n})"
+        return out
+    return None
+
+
+_FILTER_SQL = {
+    "source": "d.source_id = ?",
+    "lang": "a.lang = ?",
+    "type": "d.kind = ?",
+    "country": "d.country = ?",
+    "after": "d.published_at >= ?",
+    "before": "d.published_at < date(?, '+1 day')",
+    "entity": "d.id IN (SELECT doc_id FROM doc_entities WHERE entity_id = ?)",
+}
+
+
+def sql_condition(node: q.Node) -> tuple[str, list]:
+    """A SQL boolean over `d` (documents) and `a` (analyses) for any node; values are bound."""
+    if isinstance(node, q.MatchAll):
+        return "1", []
+    if isinstance(node, q.Filter):
+        return _FILTER_SQL[node.field], [node.value]
+    if isinstance(node, (q.Term, q.Phrase)):
+        return "d.id IN (SELECT doc_id FROM doc_fts WHERE doc_fts MATCH ?)", [fts_string(node.words)]
+    if isinstance(node, q.Not):
+        inner, args = sql_condition(node.child)
+        return f"NOT ({inner})", args
+    if _is_text(node) and (expr := fts_expr(node)) is not None:
+        return "d.id IN (SELECT doc_id FROM doc_fts WHERE doc_fts MATCH ?)", [expr]
+    joiner = " AND " if isinstance(node, q.And) else " OR "
+    parts, args = [], []
+    for child in node.children:
+        sql, child_args = sql_condition(child)
+        parts.append(f"({sql})")
+        args.extend(child_args)
+    return joiner.join(parts), args
+
+
+def plan(node: q.Node) -> tuple[str | None, str, list]:
+    """Split a tree into one FTS5 MATCH (for ranking) and a SQL condition for the rest."""
+    children = node.children if isinstance(node, q.And) else (node,)
+    text = [c for c in children if _is_text(c)]
+    rest = [c for c in children if not _is_text(c)]
+    match = None
+    if text:
+        combined = text[0] if len(text) == 1 else q.And(tuple(text))
+        match = fts_expr(combined)
+        if match is None:
+            rest = list(children)
+    conditions, args = [], []
+    for child in rest:
+        sql, child_args = sql_condition(child)
+        conditions.append(f"({sql})")
+        args.extend(child_args)
+    return match, " AND ".join(conditions) or "1", args
+
+
+class SqliteBackend:
+    name = "sqlite"
+
+    def __init__(self, store):
+        self.store = store
+        self.conn: sqlite3.Connection = store.conn
+
+    # -- indexing -------------------------------------------------------------------------------
+
+    def _behind(self, where_extra: str = "") -> str:
+        return (
+            "SELECT d.id FROM documents d JOIN analyses a ON a.doc_id = d.id "
+            "LEFT JOIN index_state s ON s.doc_id = d.id "
+            "WHERE a.content_hash = d.content_hash AND (s.doc_id IS NULL "
+            "OR s.content_hash != d.content_hash OR s.processed_at != a.processed_at)" + where_extra
+        )
+
+    def pending(self) -> int:
+        return self.conn.execute(f"SELECT COUNT(*) FROM ({self._behind()})").fetchone()[0]
+
+    def sync(self, store=None, progress=None, batch: int = 500) -> dict[str, int]:
+        """Index every analysed document whose index entry is missing or stale, in batches.
+
+        Each batch is one transaction: a crash loses at most the batch in flight, and the next
+        run picks it up again because `index_state` was not advanced.
+        """
+        counts = {"indexed": 0, "removed": 0}
+        total = self.pending()
+        if progress:
+            progress.start("index", total)
+        while True:
+            ids = [r[0] for r in self.conn.execute(self._behind() + f" LIMIT {batch}")]
+            if not ids:
+                break
+            docs = self.store.get_many(ids)
+            with self.store.transaction():
+                for doc_id in ids:
+                    doc = docs[doc_id]
+                    self._write(doc)
+                    counts["indexed"] += 1
+            if progress:
+                progress.advance(len(ids))
+        # Entries whose document is gone or no longer searchable.
+        with self.store.transaction():
+            stale = [r[0] for r in self.conn.execute(
+                "SELECT s.doc_id FROM index_state s LEFT JOIN documents d ON d.id = s.doc_id "
+                "WHERE d.id IS NULL OR d.status = 'extract_failed'")]
+            for doc_id in stale:
+                self._delete(doc_id)
+                self.conn.execute("DELETE FROM index_state WHERE doc_id = ?", (doc_id,))
+                counts["removed"] += 1
+        if progress:
+            progress.finish()
+        return counts
+
+    def rebuild(self, store=None, progress=None) -> dict[str, int]:
+        with self.store.transaction():
+            self.conn.execute("DELETE FROM doc_fts")
+            self.conn.execute("DELETE FROM doc_entities")
+            self.conn.execute("DELETE FROM index_state")
+        return self.sync(progress=progress)
+
+    def _delete(self, doc_id: str) -> None:
+        self.conn.execute("DELETE FROM doc_fts WHERE doc_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM doc_entities WHERE doc_id = ?", (doc_id,))
+
+    def _write(self, doc) -> None:
+        from nlp.segment import index_text
+
+        self._delete(doc.id)
+        if doc.status != "extract_failed":
+            self.conn.execute(
+                "INSERT INTO doc_fts (doc_id, title, body, title_tr, body_tr) VALUES (?, ?, ?, ?, ?)",
+                (doc.id, doc.title_seg, doc.body_seg, index_text(doc.title_tr or ""),
+                 index_text(doc.body_tr or "")),
+            )
+            entity_ids = {e["canonical_id"] for e in doc.entities if e.get("canonical_id")}
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO doc_entities (doc_id, entity_id) VALUES (?, ?)",
+                [(doc.id, e) for e in sorted(entity_ids)],
+            )
+        processed_at = self.conn.execute(
+            "SELECT processed_at FROM analyses WHERE doc_id = ?", (doc.id,)).fetchone()[0]
+        self.conn.execute(
+            """INSERT INTO index_state (doc_id, content_hash, analysis_version, processed_at, indexed_at)
+               VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET
+               content_hash=excluded.content_hash, analysis_version=excluded.analysis_version,
+               processed_at=excluded.processed_at, indexed_at=excluded.indexed_at""",
+            (doc.id, doc.content_hash, doc.analysis_version or "", processed_at, utc_now()),
+        )
+
+    # -- searching ------------------------------------------------------------------------------
+
+    def _base(self, node: q.Node, request: SearchRequest) -> tuple[str, list]:
+        """SQL selecting (id, rank, published_at, seq) of every match, unordered."""
+        match, condition, args = plan(node)
+        if request.since_seq is not None:
+            condition += " AND d.seq > ?"
+            args = [*args, request.since_seq]
+        joins = ("JOIN documents d ON d.id = m.doc_id LEFT JOIN analyses a ON a.doc_id = d.id "
+                 "JOIN index_state s ON s.doc_id = d.id")
+        if match is not None:
+            sql = (f"SELECT d.id AS id, m.rank AS rank, d.published_at AS published_at, d.seq AS seq "
+                   f"FROM (SELECT doc_id, {BM25} AS rank FROM doc_fts WHERE doc_fts MATCH ?) m "
+                   f"{joins} WHERE {condition}")
+            return sql, [match, *args]
+        sql = (f"SELECT d.id AS id, 0.0 AS rank, d.published_at AS published_at, d.seq AS seq "
+               f"FROM (SELECT doc_id FROM index_state) m {joins} WHERE {condition}")
+        return sql, args
+
+    @staticmethod
+    def _order(node: q.Node, request: SearchRequest) -> str:
+        if request.sort == "date" or plan(node)[0] is None:
+            return "ORDER BY published_at DESC NULLS LAST, id"
+        return "ORDER BY rank, id"
+
+    def _run(self, sql: str, args: list) -> list[sqlite3.Row]:
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            # Every user word is a bound, quoted phrase; this is a guard, not an expected path.
+            raise QueryError(f"the search index could not run this query ({exc})", None,
+                             "simplify the query") from None
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        node = q.parse(request.query)
+        base, args = self._base(node, request)
+        total = self._run(f"SELECT COUNT(*) FROM ({base})", args)[0][0]
+        rows = self._run(f"SELECT id, rank FROM ({base}) {self._order(node, request)} LIMIT ? OFFSET ?",
+                         [*args, request.limit, request.offset])
+        words = [w for t in q.positive_terms(node) for w in t.words]
+        docs = self.store.get_many([r["id"] for r in rows])
+        sources = self.store.sources()
+        hits = []
+        for row in rows:
+            doc = docs[row["id"]]
+            source = sources.get(doc.source_id, {})
+            hits.append(Hit(
+                id=doc.id, url=doc.url, title=doc.title, lang=doc.lang or doc.declared_lang,
+                source_id=doc.source_id, source_name=source.get("name_en", doc.source_id),
+                country=doc.country, kind=doc.kind, published_at=doc.published_at,
+                score=-float(row["rank"]), snippet=snippet(doc.body, words),
+                title_tr=doc.title_tr,
+                snippet_tr=snippet(doc.body_tr, words) if doc.body_tr else None,
+                entities=doc.entities, cluster_id=doc.cluster_id, seq=doc.seq,
+            ))
+        facets = self._facets(base, args) if request.facets else {}
+        return SearchResult(hits=hits, total=total, facets=facets)
+
+    def _facets(self, base: str, args: list) -> dict[str, list[tuple[str, int]]]:
+        queries = {
+            "source": "SELECT d.source_id, COUNT(*) FROM hits h JOIN documents d ON d.id = h.id GROUP BY 1",
+            "lang": "SELECT a.lang, COUNT(*) FROM hits h JOIN analyses a ON a.doc_id = h.id GROUP BY 1",
+            "type": "SELECT d.kind, COUNT(*) FROM hits h JOIN documents d ON d.id = h.id GROUP BY 1",
+            "country": "SELECT d.country, COUNT(*) FROM hits h JOIN documents d ON d.id = h.id GROUP BY 1",
+            "entity": "SELECT e.entity_id, COUNT(*) FROM hits h JOIN doc_entities e ON e.doc_id = h.id GROUP BY 1",
+            "month": "SELECT substr(h.published_at, 1, 7), COUNT(*) FROM hits h GROUP BY 1",
+        }
+        out = {}
+        for name in FACETS:
+            rows = self._run(f"WITH hits AS ({base}) {queries[name]}", args)
+            values = [(r[0], r[1]) for r in rows if r[0]]
+            if name == "month":
+                values.sort()
+            else:
+                values.sort(key=lambda kv: (-kv[1], kv[0]))
+            out[name] = values
+        return out
+
+    def iter_ids(self, request: SearchRequest) -> Iterator[str]:
+        node = q.parse(request.query)
+        base, args = self._base(node, request)
+        cursor = self.conn.execute(f"SELECT id FROM ({base}) {self._order(node, request)}", args)
+        for row in cursor:
+            yield row[0]

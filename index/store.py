@@ -1,0 +1,431 @@
+"""The store: one SQLite file that is the truth for everything Parallax knows.
+
+Every fetched document lands here first, in one transaction; analyses, the search index, alert
+bookkeeping and exports are derived from it and can be rebuilt. The schema is versioned by named
+migrations applied in order on open, so an old data directory upgrades itself and a newer one is
+refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from index.document import Document, utc_now
+from parallax.errors import StoreError
+
+# Named migrations, applied in this order and recorded in `schema_migrations`. Append only: never
+# edit one that has shipped, add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            language TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            country TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            kind TEXT,
+            country TEXT,
+            declared_lang TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            body TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            published_at TEXT,
+            encoding TEXT,
+            raw_html BLOB,
+            content_hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'ok',
+            error TEXT,
+            fetched_at TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX documents_source ON documents(source_id);
+        CREATE UNIQUE INDEX documents_seq ON documents(seq);
+        CREATE TABLE analyses (
+            doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            content_hash TEXT NOT NULL,
+            version TEXT NOT NULL,
+            lang TEXT,
+            script TEXT,
+            title_seg TEXT NOT NULL DEFAULT '',
+            body_seg TEXT NOT NULL DEFAULT '',
+            entities TEXT NOT NULL DEFAULT '[]',
+            title_tr TEXT,
+            body_tr TEXT,
+            translation_model TEXT,
+            cluster_id TEXT,
+            details TEXT NOT NULL DEFAULT '{}',
+            processed_at TEXT NOT NULL
+        );
+        CREATE INDEX analyses_cluster ON analyses(cluster_id);
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            fetched INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX crawl_runs_source ON crawl_runs(source_id, started_at);
+        CREATE TABLE fetch_state (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            last_status INTEGER,
+            checked_at TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_sqlite_index",
+        """
+        CREATE VIRTUAL TABLE doc_fts USING fts5(
+            doc_id UNINDEXED, title, body, title_tr, body_tr,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE index_state (
+            doc_id TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            analysis_version TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            indexed_at TEXT NOT NULL
+        );
+        CREATE TABLE doc_entities (
+            doc_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            PRIMARY KEY (doc_id, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX doc_entities_entity ON doc_entities(entity_id);
+        """,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document row with its analysis (if processed). What readers of the store get back."""
+
+    id: str
+    url: str
+    source_id: str
+    kind: str | None
+    country: str | None
+    declared_lang: str | None
+    title: str
+    body: str
+    author: str | None
+    published_at: str | None
+    fetched_at: str
+    first_seen_at: str
+    updated_at: str
+    content_hash: str
+    status: str
+    error: str | None
+    seq: int
+    lang: str | None = None
+    script: str | None = None
+    title_seg: str = ""
+    body_seg: str = ""
+    entities: tuple[dict, ...] = ()
+    title_tr: str | None = None
+    body_tr: str | None = None
+    translation_model: str | None = None
+    cluster_id: str | None = None
+    analysis_version: str | None = None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+_DOC_COLUMNS = (
+    "d.id, d.url, d.source_id, d.kind, d.country, d.declared_lang, d.title, d.body, d.author, "
+    "d.published_at, d.fetched_at, d.first_seen_at, d.updated_at, d.content_hash, d.status, "
+    "d.error, d.seq, a.lang, a.script, a.title_seg, a.body_seg, a.entities, a.title_tr, "
+    "a.body_tr, a.translation_model, a.cluster_id, a.version"
+)
+
+
+def _row_to_document(row: sqlite3.Row) -> StoredDocument:
+    values = dict(row)
+    values["entities"] = tuple(json.loads(values["entities"] or "[]"))
+    values["analysis_version"] = values.pop("version")
+    values["title_seg"] = values["title_seg"] or ""
+    values["body_seg"] = values["body_seg"] or ""
+    return StoredDocument(**values)
+
+
+class Store:
+    """A connection to the store file. Not shared across threads; open one per thread or process."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.parent.exists():
+            raise StoreError(
+                f"data directory {self.path.parent} does not exist; create it or set PARALLAX_DATA_DIR"
+            )
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+
+    @classmethod
+    def open(cls, settings) -> "Store":
+        """Open (creating if needed) the store in the settings' data directory."""
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create data directory {settings.data_dir}: {exc}") from None
+        return cls(settings.store_path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        applied = {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
+        known = {name for name, _ in MIGRATIONS}
+        unknown = applied - known
+        if unknown:
+            raise StoreError(
+                f"the store {self.path} was written by a newer Parallax (migrations "
+                f"{', '.join(sorted(unknown))}); upgrade Parallax or use another data directory"
+            )
+        for name, sql in MIGRATIONS:
+            if name in applied:
+                continue
+            with self.transaction():
+                for statement in _split_sql(sql):
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
+                )
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error: writers never interleave."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write to the store {self.path}: {exc}") from None
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def upsert_source(self, source) -> None:
+        with self.transaction():
+            self.conn.execute(
+                """INSERT INTO sources (id, name, name_en, language, kind, country, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET name=excluded.name, name_en=excluded.name_en,
+                   language=excluded.language, kind=excluded.kind, country=excluded.country,
+                   updated_at=excluded.updated_at""",
+                (source.id, source.name, source.name_en, source.language, source.kind,
+                 source.country, utc_now()),
+            )
+
+    def sources(self) -> dict[str, dict]:
+        return {r["id"]: dict(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY id")}
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def upsert_document(self, doc: Document) -> str:
+        """Insert or update one document; returns 'new', 'updated' or 'unchanged'.
+
+        Idempotent: the same document stored twice is 'unchanged' the second time and changes
+        nothing (not even its sequence number), so incremental stages see no work.
+        """
+        raw = zlib.compress(doc.raw_html, 6) if doc.raw_html is not None else None
+        digest = doc.content_hash
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT content_hash, status FROM documents WHERE id = ?", (doc.id,)
+            ).fetchone()
+            if row is not None and row["content_hash"] == digest and row["status"] == doc.status:
+                self.conn.execute(
+                    "UPDATE documents SET fetched_at = ? WHERE id = ?", (doc.fetched_at, doc.id)
+                )
+                return "unchanged"
+            seq = self.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM documents").fetchone()[0]
+            now = utc_now()
+            values = (
+                doc.url, doc.source_id, doc.kind, doc.country, doc.declared_lang, doc.title,
+                doc.body, doc.author, doc.published_at, doc.encoding, raw, digest, doc.status,
+                doc.error, doc.fetched_at, now, seq,
+            )
+            if row is None:
+                self.conn.execute(
+                    """INSERT INTO documents (url, source_id, kind, country, declared_lang, title,
+                       body, author, published_at, encoding, raw_html, content_hash, status, error,
+                       fetched_at, updated_at, seq, first_seen_at, id)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    values + (now, doc.id),
+                )
+                return "new"
+            self.conn.execute(
+                """UPDATE documents SET url=?, source_id=?, kind=?, country=?, declared_lang=?,
+                   title=?, body=?, author=?, published_at=?, encoding=?, raw_html=?,
+                   content_hash=?, status=?, error=?, fetched_at=?, updated_at=?, seq=?
+                   WHERE id=?""",
+                values + (doc.id,),
+            )
+            return "updated"
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def known_urls(self, source_id: str | None = None) -> set[str]:
+        sql, args = "SELECT url FROM documents", ()
+        if source_id:
+            sql, args = sql + " WHERE source_id = ?", (source_id,)
+        return {r[0] for r in self.conn.execute(sql, args)}
+
+    def raw_html(self, doc_id: str) -> bytes | None:
+        row = self.conn.execute("SELECT raw_html FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return zlib.decompress(row[0])
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        row = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
+            "WHERE d.id = ?",
+            (doc_id,),
+        ).fetchone()
+        return _row_to_document(row) if row else None
+
+    def get_many(self, doc_ids: list[str]) -> dict[str, StoredDocument]:
+        out: dict[str, StoredDocument] = {}
+        for start in range(0, len(doc_ids), 500):
+            chunk = doc_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
+                f"WHERE d.id IN ({marks})",
+                chunk,
+            ):
+                out[row["id"]] = _row_to_document(row)
+        return out
+
+    def iter_documents(self, where: str = "1", args: tuple = (), batch: int = 500) -> Iterator[StoredDocument]:
+        """All documents matching a SQL condition on `d`/`a`, in `seq` order, read in batches."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
+                f"WHERE d.seq > ? AND ({where}) ORDER BY d.seq LIMIT ?",
+                (last, *args, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_document(row)
+            last = rows[-1]["seq"]
+
+    def count_documents(self, where: str = "1", args: tuple = ()) -> int:
+        return self.conn.execute(
+            f"SELECT COUNT(*) FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id WHERE {where}",
+            args,
+        ).fetchone()[0]
+
+    # -- analyses -------------------------------------------------------------------------------
+
+    def save_analysis(self, doc_id: str, content_hash: str, version: str, **fields: Any) -> None:
+        fields = dict(fields)
+        if "entities" in fields:
+            fields["entities"] = json.dumps(list(fields["entities"]), ensure_ascii=False)
+        if "details" in fields:
+            fields["details"] = json.dumps(fields["details"], ensure_ascii=False)
+        columns = ["doc_id", "content_hash", "version", "processed_at", *fields]
+        values = [doc_id, content_hash, version, utc_now(), *fields.values()]
+        updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
+        with self.transaction():
+            self.conn.execute(
+                f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
+                f"ON CONFLICT(doc_id) DO UPDATE SET {updates}",
+                values,
+            )
+
+    # -- crawl accounting -----------------------------------------------------------------------
+
+    def start_crawl_run(self, source_id: str) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, utc_now())
+            )
+            return cur.lastrowid
+
+    def finish_crawl_run(self, run_id: int, counts: dict[str, int], errors: list[dict]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                """UPDATE crawl_runs SET finished_at=?, fetched=?, new=?, updated=?, unchanged=?,
+                   failed=?, errors=? WHERE id=?""",
+                (utc_now(), counts.get("fetched", 0), counts.get("new", 0), counts.get("updated", 0),
+                 counts.get("unchanged", 0), counts.get("failed", 0),
+                 json.dumps(errors[:200], ensure_ascii=False), run_id),
+            )
+
+    def latest_crawl_runs(self) -> list[dict]:
+        rows = self.conn.execute(
+            """SELECT r.* FROM crawl_runs r JOIN (SELECT source_id, MAX(id) AS id FROM crawl_runs
+               GROUP BY source_id) last ON last.id = r.id ORDER BY r.source_id"""
+        )
+        return [dict(r) for r in rows]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into complete statements (trigger bodies keep their inner semicolons)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,53 @@
+"""Language identification, per document and per paragraph, plus the Chinese script.
+
+lingua ships its models inside the wheel, so this works offline. Parallax cares about English and
+Chinese; a few neighbours are in the candidate set so that a Japanese or French page is not forced
+into one of the two. Text that is mostly Han characters is Chinese without asking the model (the
+model is slow on long texts and certain on these).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from nlp.normalize import traditional_share
+
+VERSION = "1"
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_SAMPLE = 2000
+
+
+@functools.lru_cache(maxsize=1)
+def _detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [Language.ENGLISH, Language.CHINESE, Language.JAPANESE, Language.KOREAN,
+                 Language.FRENCH, Language.GERMAN, Language.SPANISH, Language.RUSSIAN]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def detect(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, or None when there is nothing to decide on."""
+    sample = text[:_SAMPLE]
+    letters = _LETTER.findall(sample)
+    if not letters:
+        return None
+    han = len(_HAN.findall(sample))
+    if han and not _KANA.search(sample) and han / len(letters) > 0.3:
+        return "zh"
+    found = _detector().detect_language_of(sample)
+    return found.iso_code_639_1.name.lower() if found else None
+
+
+def script(text: str) -> str | None:
+    """'Hant' for Traditional Chinese, 'Hans' for Simplified, None for text without Han characters."""
+    if not _HAN.search(text):
+        return None
+    return "Hant" if traditional_share(text) > 0.08 else "Hans"
+
+
+def paragraph_languages(paragraphs: list[str]) -> list[str | None]:
+    return [detect(p) for p in paragraphs]

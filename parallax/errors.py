@@ -1,0 +1,44 @@
+"""The errors Parallax raises on purpose.
+
+Each message names the offending value, what would be valid, and what to do next. The command
+line catches `ParallaxError` in one place and prints its message as one line; anything else is a
+bug and keeps its traceback.
+"""
+
+
+class ParallaxError(Exception):
+    """Base of every error meant for the user rather than the developer."""
+
+
+class ConfigError(ParallaxError):
+    """A setting, a sources entry or a command-line value is wrong."""
+
+
+class StoreError(ParallaxError):
+    """The store cannot be opened or written (missing directory, disk full, newer schema)."""
+
+
+class QueryError(ParallaxError):
+    """A search query that cannot be parsed. Carries the character position and a hint."""
+
+    def __init__(self, message: str, position: int | None = None, hint: str | None = None):
+        self.position = position
+        self.hint = hint
+        text = message
+        if position is not None:
+            text = f"{message} at position {position}"
+        if hint:
+            text = f"{text}: {hint}"
+        super().__init__(text)
+
+
+class BackendUnavailable(ParallaxError):
+    """A search backend (Elasticsearch) cannot be reached or is misconfigured."""
+
+
+class MailError(ParallaxError):
+    """Sending an alert failed (relay down, refused, bad address)."""
+
+
+class ExportError(ParallaxError):
+    """An export cannot be written where asked."""

@@ -1,0 +1,80 @@
+"""A static site on 127.0.0.1: the bundled demo site, and the fixture sites of the tests.
+
+Files are served as bytes, exactly as stored (a GBK page stays GBK); `headers.toml` in the site's
+root sets per-path response headers, so a page can be served with a charset, a wrong charset or a
+status code, as real sites do.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".shtml": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".pdf": "application/pdf",
+}
+
+
+def bundled_site() -> Path:
+    return Path(str(resources.files("parallax").joinpath("sample_site")))
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    overrides: dict = {}
+
+    def log_message(self, format, *args):  # noqa: A002 - keep test and demo output quiet
+        pass
+
+    def send_head(self):
+        path = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+        rule = self.overrides.get(path, {})
+        if "status" in rule:
+            self.send_response(int(rule["status"]))
+            if "location" in rule:
+                self.send_header("Location", rule["location"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return super().send_head()
+
+    def guess_type(self, path):
+        rel = str(Path(path).relative_to(Path(self.directory).resolve())) if Path(path).is_absolute() else path
+        rule = self.overrides.get(rel.replace("\\", "/"), {})
+        if "content_type" in rule:
+            return rule["content_type"]
+        return DEFAULT_TYPES.get(Path(path).suffix, super().guess_type(path))
+
+
+class SiteServer:
+    """Serve `root` on 127.0.0.1 (port 0 picks a free one) from a background thread."""
+
+    def __init__(self, root: Path | None = None, port: int = 0):
+        self.root = Path(root or bundled_site()).resolve()
+        headers_file = self.root / "headers.toml"
+        overrides = tomllib.loads(headers_file.read_text("utf-8")) if headers_file.is_file() else {}
+        handler = type("Handler", (_Handler,), {"overrides": overrides})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "SiteServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,54 @@
+"""Shared fixtures: real settings in temporary data directories, the real sample site on 127.0.0.1,
+and the demo data crawled by the real Scrapy engine once per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parallax.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PARALLAX = [sys.executable, "-m", "parallax.cli"]
+
+
+def make_settings(data_dir: Path, **overrides):
+    """Settings for a test: a fresh data directory, no environment leaking in."""
+    env = {k: v for k, v in os.environ.items() if k == "PARALLAX_ES_URL"}
+    return load_settings(env=env, overrides={"data_dir": str(data_dir), **overrides})
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def sample_site():
+    from parallax.sample_server import SiteServer, bundled_site
+
+    with SiteServer(bundled_site()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory, sample_site):
+    """The sample site crawled, processed and indexed once; tests must not write to it."""
+    from parallax.demo import run_demo
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    settings = make_settings(data_dir)
+    report = run_demo(settings, sample_site)
+    return settings, report
+
+
+def run_cli(*args, env=None, input=None, timeout=300):
+    """Run the real `parallax` command line in a child process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
+    full_env.update(env or {})
+    return subprocess.run([*PARALLAX, *args], capture_output=True, text=True, env=full_env,
+                          input=input, timeout=timeout, cwd=ROOT)
