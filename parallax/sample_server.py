@@ -2,7 +2,8 @@
 
 Files are served as bytes, exactly as stored (a GBK page stays GBK); `headers.toml` in the site's
 root sets per-path response headers, so a page can be served with a charset, a wrong charset or a
-status code, as real sites do.
+status code, as real sites do. Sitemaps must hold absolute URLs, and the port is only known at start,
+so `{base}` in an .xml file is replaced by the server's own URL.
 """
 
 from __future__ import annotations
@@ -44,7 +45,24 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
+        if path.endswith(".xml"):
+            return self._send_xml(path)
         return super().send_head()
+
+    def _send_xml(self, path: str):
+        import io
+
+        file = Path(self.directory) / path
+        if not file.is_file():
+            self.send_error(404, "File not found")
+            return None
+        host, port = self.server.server_address[:2]
+        data = file.read_bytes().replace(b"{base}", f"http://{host}:{port}".encode())
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(file.resolve())))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return io.BytesIO(data)
 
     def guess_type(self, path):
         rel = str(Path(path).relative_to(Path(self.directory).resolve())) if Path(path).is_absolute() else path

@@ -1,0 +1,95 @@
+"""Search on the demo data, both languages, through the library and the real command line."""
+
+import json
+
+import pytest
+
+from index.search import SearchRequest, open_backend
+from index.store import Store
+from tests.conftest import run_cli
+
+
+def search(demo_data, query, **kw):
+    settings, _ = demo_data
+    with Store.open(settings) as store:
+        return open_backend(settings, store).search(SearchRequest(query=query, **kw))
+
+
+def test_english_query_finds_english_statements(demo_data):
+    result = search(demo_data, "export controls")
+    assert result.total >= 3
+    assert any(h.lang == "en" for h in result.hits)
+    assert all(h.snippet.highlights for h in result.hits if h.lang == "en")
+
+
+def test_chinese_query_finds_chinese_statements(demo_data):
+    result = search(demo_data, "出口管制")
+    assert result.total >= 3
+    assert {h.lang for h in result.hits} >= {"zh"}
+    top = result.hits[0]
+    start, end = top.snippet.highlights[0]
+    assert top.snippet.text[start:end] in ("出口管制", "出口管製")
+
+
+def test_traditional_query_finds_simplified_documents(demo_data):
+    simplified = {h.id for h in search(demo_data, "出口管制", limit=100).hits}
+    traditional = {h.id for h in search(demo_data, "出口管製", limit=100).hits}
+    assert simplified and simplified == traditional
+
+
+def test_sub_word_of_an_organisation_name_matches(demo_data):
+    """半导体 is inside 中国半导体行业协会, which the domain dictionary keeps as one word."""
+    assert search(demo_data, "半导体").total >= 3
+
+
+def test_filters_narrow_results(demo_data):
+    all_hits = search(demo_data, "", limit=100)
+    zh = search(demo_data, "lang:zh", limit=100)
+    assert 0 < zh.total < all_hits.total
+    assert all(h.lang == "zh" for h in zh.hits)
+
+
+def test_pagination_is_stable(demo_data):
+    first = search(demo_data, "", limit=5, sort="date")
+    second = search(demo_data, "", limit=5, offset=5, sort="date")
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+def test_cli_search_json_in_both_languages(demo_data):
+    settings, _ = demo_data
+    for query in ("export controls", "出口管制"):
+        out = run_cli("--data-dir", str(settings.data_dir), "search", query, "--format", "json")
+        assert out.returncode == 0, out.stderr
+        hits = json.loads(out.stdout)
+        assert hits
+        for key in ("id", "url", "title", "lang", "source", "published_at", "snippet", "score"):
+            assert key in hits[0]
+
+
+def test_cli_malformed_query_is_one_clear_line(demo_data):
+    settings, _ = demo_data
+    out = run_cli("--data-dir", str(settings.data_dir), "search", "(export")
+    assert out.returncode == 1
+    assert "unclosed (" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_demo_twice_keeps_the_document_count(tmp_path):
+    """`parallax demo --no-ui` run twice over one data directory stores nothing new the second time."""
+    import socket
+
+    with socket.socket() as sock:  # a free port, the same for both runs (ids come from URLs)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = tmp_path / "data"
+    counts = []
+    for _ in range(2):
+        out = run_cli("--data-dir", str(data), "demo", "--no-ui", "--site-port", str(port))
+        assert out.returncode == 0, out.stderr
+        counts.append(out.stdout)
+    from tests.conftest import make_settings
+
+    with Store.open(make_settings(data)) as store:
+        total = store.count_documents()
+    assert total >= 24
+    assert f"{total} in the store" in counts[0] and f"{total} in the store" in counts[1]
