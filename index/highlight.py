@@ -51,7 +51,7 @@ def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     spans = sorted({m.span() for p in _patterns(words) for m in p.finditer(folded)})
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and start < merged[-1][1]:
+        if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
