@@ -242,18 +242,35 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error: writers never interleave."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._write_error(exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> StoreError:
+        text = str(exc)
+        if "full" in text:
+            hint = "free space on that disk (or move PARALLAX_DATA_DIR) and run again; nothing was lost"
+        elif "locked" in text or "busy" in text:
+            hint = "another Parallax process is writing; wait for it or stop it, then run again"
+        elif "readonly" in text:
+            hint = "make the data directory writable for this user"
         else:
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write to the store {self.path}: {exc}") from None
+            hint = "check the data directory; the last committed state is intact"
+        return StoreError(f"cannot write to the store {self.path} ({text}): {hint}")
 
     # -- sources --------------------------------------------------------------------------------
 
