@@ -118,6 +118,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX doc_entities_entity ON doc_entities(entity_id);
         """,
     ),
+    (
+        "0004_document_versions",
+        """
+        CREATE TABLE document_versions (
+            doc_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, version)
+        ) WITHOUT ROWID;
+        INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at, fetched_at)
+            SELECT id, 1, content_hash, title, body, published_at, fetched_at FROM documents;
+        """,
+    ),
 ]
 
 
@@ -315,6 +332,8 @@ class Store:
                 doc.body, doc.author, doc.published_at, doc.encoding, raw, digest, doc.status,
                 doc.error, doc.fetched_at, now, seq,
             )
+            if doc.status != "extract_failed":
+                self._record_version(doc, digest)
             if row is None:
                 self.conn.execute(
                     """INSERT INTO documents (url, source_id, kind, country, declared_lang, title,
@@ -332,6 +351,25 @@ class Store:
                 values + (doc.id,),
             )
             return "updated"
+
+    def _record_version(self, doc: Document, digest: str) -> None:
+        """Keep every text a document has had: statements get edited after publication."""
+        last = self.conn.execute(
+            "SELECT version, content_hash FROM document_versions WHERE doc_id = ? "
+            "ORDER BY version DESC LIMIT 1", (doc.id,)).fetchone()
+        if last is not None and last["content_hash"] == digest:
+            return
+        self.conn.execute(
+            "INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at,"
+            " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc.id, (last["version"] + 1) if last else 1, digest, doc.title, doc.body,
+             doc.published_at, doc.fetched_at),
+        )
+
+    def versions(self, doc_id: str) -> list[dict]:
+        """Every recorded text of a document, oldest first (version 1 is the first one fetched)."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM document_versions WHERE doc_id = ? ORDER BY version", (doc_id,))]
 
     def has_document(self, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
