@@ -135,6 +135,22 @@ MIGRATIONS: list[tuple[str, str]] = [
             SELECT id, 1, content_hash, title, body, published_at, fetched_at FROM documents;
         """,
     ),
+    (
+        "0005_source_health",
+        """
+        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE health_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            notified_at TEXT,
+            closed_at TEXT
+        );
+        CREATE INDEX health_events_open ON health_events(source_id, closed_at);
+        """,
+    ),
 ]
 
 
@@ -459,9 +475,9 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 """UPDATE crawl_runs SET finished_at=?, fetched=?, new=?, updated=?, unchanged=?,
-                   failed=?, errors=? WHERE id=?""",
+                   failed=?, skipped_known=?, errors=? WHERE id=?""",
                 (utc_now(), counts.get("fetched", 0), counts.get("new", 0), counts.get("updated", 0),
-                 counts.get("unchanged", 0), counts.get("failed", 0),
+                 counts.get("unchanged", 0), counts.get("failed", 0), counts.get("skipped_known", 0),
                  json.dumps(errors[:200], ensure_ascii=False), run_id),
             )
 
