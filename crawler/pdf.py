@@ -56,6 +56,25 @@ def _junk_title(title: str) -> bool:
             or bool(re.search(r"\.(html?|docx?|pdf|odt|rtf|txt)$", lowered)))
 
 
+def _heading(page_text: str, tz) -> str:
+    """The heading at the top of a page: its first lines, up to a date line, a sentence or a body line.
+
+    A large heading often wraps onto two or three lines of the text layer."""
+    lines: list[str] = []
+    for line in (l.strip() for l in page_text.splitlines()):
+        if not line:
+            if lines:
+                break
+            continue
+        if lines and (parse_date(line, tz) or len(line) > 80 or len(" ".join(lines)) > 150):
+            break
+        lines.append(line)
+        if _SENTENCE_END.search(line) or len(lines) == 3:
+            break
+    joiner = "" if lines and re.search(r"[\u3400-\u9fff]$", lines[0]) else " "
+    return joiner.join(lines)[:200]
+
+
 def extract_pdf(body: bytes, tz, max_bytes: int = 20_000_000) -> PdfText:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -79,8 +98,7 @@ def extract_pdf(body: bytes, tz, max_bytes: int = 20_000_000) -> PdfText:
     has_text = any(per_page)
     title = str(meta.get("/Title") or "").strip()
     if has_text and _junk_title(title):
-        # The first line of the first page with text: a heading is set on a line of its own.
-        title = next(line.strip() for t in pages for line in t.splitlines() if line.strip())[:200]
+        title = _heading(next(t for t in pages if t.strip()), tz)
     text = "\n\n".join(blocks)
     published = parse_date(text[:600], tz) if has_text else None
     if published is None and meta.get("/CreationDate"):
