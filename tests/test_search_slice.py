@@ -26,7 +26,7 @@ def test_chinese_query_finds_chinese_statements(demo_data):
     result = search(demo_data, "出口管制")
     assert result.total >= 3
     assert {h.lang for h in result.hits} >= {"zh"}
-    top = result.hits[0]
+    top = next(h for h in result.hits if h.lang == "zh")  # English ones come too, by expansion
     start, end = top.snippet.highlights[0]
     assert top.snippet.text[start:end] in ("出口管制", "出口管製")
 
