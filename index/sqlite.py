@@ -43,10 +43,7 @@ def scoped(expr: str, translated: bool) -> str:
     return expr if translated else f"{ORIGINAL_COLUMNS} : ({expr})"
 
 
-def _is_text(node: q.Node) -> bool:
-    return isinstance(node, (q.Term, q.Phrase)) or (
-        isinstance(node, (q.And, q.Or)) and all(_is_text(c) for c in node.children)
-    ) or (isinstance(node, q.Not) and _is_text(node.child))
+_is_text = q.is_text
 
 
 def fts_expr(node: q.Node) -> str | None:
