@@ -151,6 +151,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX health_events_open ON health_events(source_id, closed_at);
         """,
     ),
+    (
+        "0003_search",
+        """
+        -- What the Elasticsearch backend has indexed, so `parallax index` sends only what changed.
+        CREATE TABLE es_index_state (
+            doc_id TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            indexed_at TEXT NOT NULL
+        );
+        -- A document deleted from the store leaves the embedded index in the same transaction.
+        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
+            DELETE FROM doc_fts WHERE doc_id = old.id;
+            DELETE FROM doc_entities WHERE doc_id = old.id;
+            DELETE FROM index_state WHERE doc_id = old.id;
+        END;
+        """,
+    ),
 ]
 
 
