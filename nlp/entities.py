@@ -33,6 +33,8 @@ LAC_LABELS = {"ORG": "ORG", "PER": "PERSON", "LOC": "GPE"}
 # What finds the names the gazetteer lacks in Chinese text when no spaCy model is installed. jieba's
 # tags won on the project's labelled sentences (see nlp/evaluate.py and the README).
 ZH_EXTRAS = ("jieba_pos", "lac", "none")
+# Components entity recognition does not use (en_core_web_sm's ner has its own tok2vec): left out for speed.
+_NOT_FOR_NER = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"]
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
 _EDGE_PUNCT = " \t\n,.;:!?\"'()[]“”‘’，。；：！？（）《》「」、"
 
@@ -80,7 +82,7 @@ class EntityTagger:
         for name in names:
             if not spacy.util.is_package(name) and not _is_model_dir(name):
                 continue
-            nlp = spacy.load(name, exclude=["parser", "lemmatizer", "senter"])
+            nlp = spacy.load(name, exclude=_NOT_FOR_NER)
             before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
             self._add_ruler(nlp, **before)
             meta = nlp.meta
