@@ -80,6 +80,8 @@ class Engine:
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model.to(self.device)
         self.generate_calls = 0
+        # Never ask for more positions than the model has (opus-mt: 512).
+        self.max_tokens = min(256, int(getattr(self.model.config, "max_position_embeddings", 512)) - 2)
 
     def translate(self, sentences: list[str], batch: int) -> list[str]:
         import torch
@@ -88,9 +90,9 @@ class Engine:
         for i in range(0, len(sentences), batch):
             chunk = sentences[i:i + batch]
             inputs = self.tokenizer(chunk, return_tensors="pt", padding=True, truncation=True,
-                                    max_length=512).to(self.device)
+                                    max_length=self.max_tokens).to(self.device)
             with torch.inference_mode():
-                generated = self.model.generate(**inputs, max_new_tokens=256, num_beams=1)
+                generated = self.model.generate(**inputs, max_new_tokens=self.max_tokens, num_beams=1)
             self.generate_calls += 1
             out.extend(self.tokenizer.batch_decode(generated, skip_special_tokens=True))
         return out
