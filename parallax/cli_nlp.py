@@ -17,17 +17,22 @@ STAGE_NAMES = ("langid", "segment", "entities", "translate")
 
 
 def _read_batches(stream, size: int):
+    """Batches of parsed lines; a bad line ends the input after the lines before it are handed out."""
     batch = []
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
+        problem = None
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"line {number} of standard input is not JSON ({exc.msg}): {line[:60]!r}; "
-                             'give one object per line, e.g. {"id": "1", "text": "..."}') from None
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise InputError(f"line {number} of standard input has no string 'text' field: {line[:60]!r}; "
+            item, problem = None, f"is not JSON ({exc.msg})"
+        if problem is None and (not isinstance(item, dict) or not isinstance(item.get("text"), str)):
+            problem = "has no string 'text' field"
+        if problem:
+            if batch:
+                yield batch
+            raise InputError(f"line {number} of standard input {problem}: {line.strip()[:60]!r}; "
                              'give one object per line, e.g. {"id": "1", "text": "..."}')
         batch.append(item)
         if len(batch) >= size:
