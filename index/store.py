@@ -169,6 +169,31 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "0003_nlp",
+        """
+        CREATE TABLE translation_cache (
+            model TEXT NOT NULL,
+            sentence_hash TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (model, sentence_hash)
+        ) WITHOUT ROWID;
+        CREATE TABLE doc_signatures (
+            doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            signature BLOB NOT NULL,
+            cluster_id TEXT NOT NULL
+        );
+        CREATE TABLE doc_bands (
+            band INTEGER NOT NULL,
+            bucket TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            PRIMARY KEY (band, bucket, doc_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX doc_bands_doc ON doc_bands(doc_id);
+        """,
+    ),
 ]
 
 

@@ -80,3 +80,29 @@ def query_words(text: str) -> list[str]:
         pos = match.end()
     out.extend(w for w in re.split(r"[^\w]+", text[pos:]) if w)
     return out
+
+
+def tokens(text: str) -> list[str]:
+    """The words the index is fed, in the text's original characters (Traditional stays Traditional).
+
+    The same cut as `index_text` (search mode for Chinese runs, whitespace elsewhere); since
+    normalisation keeps every character in place, positions in the normalised text pick the
+    original characters.
+    """
+    norm = normalize(text)
+    tok = tokenizer() if has_cjk(norm) else None
+    out: list[str] = []
+    pos = 0
+
+    def plain(start: int, end: int) -> None:
+        for match in re.finditer(r"\w+", norm[start:end]):  # as FTS5 unicode61 splits them
+            out.append(text[start + match.start():start + match.end()])
+
+    if tok is not None:
+        for match in _CJK_RUN.finditer(norm):
+            plain(pos, match.start())
+            for _word, start, end in tok.tokenize(match.group(), mode="search", HMM=True):
+                out.append(text[match.start() + start:match.start() + end])
+            pos = match.end()
+    plain(pos, len(norm))
+    return out

@@ -84,9 +84,13 @@ def _crawl_table(counts: dict[str, dict[str, int]]) -> None:
 
 
 def _process_table(report) -> None:
-    rows = [[stage, f"{seconds:.2f}s", report.pipelines.get(stage, "")]
+    counts = getattr(report, "counts", {})
+    rows = [[stage, counts.get(stage, ""), f"{seconds:.2f}s", report.pipelines.get(stage, "")]
             for stage, seconds in report.seconds.items()]
-    _table(f"Process: {report.processed} documents", ["stage", "time", "engine"], rows)
+    _table(f"Process: {report.processed} documents", ["stage", "documents", "time", "engine"], rows)
+    if getattr(report, "translated", 0) or getattr(report, "untranslated", 0):
+        click.echo(f"Translated {report.translated} documents ({report.sentences_translated} sentences, "
+                   f"{report.sentences_from_cache} from the cache); {report.untranslated} left untranslated.")
 
 
 @cli.command()
@@ -120,12 +124,14 @@ def crawl(obj: Context, sources):
 
 
 @cli.command()
+@click.option("--translate", "fill_translations", is_flag=True,
+              help="Also translate documents left untranslated earlier (model missing or translation off).")
 @click.pass_obj
-def process(obj: Context):
-    """Run language identification, normalisation and segmentation on what is behind."""
+def process(obj: Context, fill_translations):
+    """Run the language stages (langid, segment, entities, translate, dedup) on what is behind."""
     from parallax import stages
 
-    _process_table(stages.process(obj.settings, obj.progress()))
+    _process_table(stages.process(obj.settings, obj.progress(), fill_translations=fill_translations))
 
 
 @cli.group()
@@ -200,6 +206,10 @@ from parallax.cli_search import index as index_command, search as search_command
 
 cli.add_command(index_command)
 cli.add_command(search_command)
+
+from parallax.cli_nlp import nlp_command  # noqa: E402
+
+cli.add_command(nlp_command)
 
 
 def main() -> None:

@@ -42,3 +42,7 @@ class MailError(ParallaxError):
 
 class ExportError(ParallaxError):
     """An export cannot be written where asked."""
+
+
+class InputError(ParallaxError):
+    """Input read from a file or standard input is malformed (bad JSON line, missing field)."""

@@ -46,10 +46,14 @@ class CrawlSettings:
 class NlpSettings:
     spacy_en: str
     spacy_zh: str
+    entities_file: str
     translate_zh_en: str
     translate_en_zh: str
     translate_scope: str
     translate: bool
+    translate_batch: int
+    lead_paragraphs: int
+    duplicate_threshold: float
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,12 @@ def _build(merged: dict[str, Any]) -> Settings:
         raise ConfigError("setting 'data_dir' is empty; give a directory such as ./data")
     if sections["alerts"].digest_hour > 23:
         raise ConfigError("setting 'alerts.digest_hour' must be an hour from 0 to 23")
+    if not 0 < sections["nlp"].duplicate_threshold <= 1:
+        raise ConfigError("setting 'nlp.duplicate_threshold' must be above 0 and at most 1, got "
+                          f"{sections['nlp'].duplicate_threshold!r}; 0.6 groups republished copies")
+    if sections["nlp"].translate_batch < 1:
+        raise ConfigError("setting 'nlp.translate_batch' must be at least 1, got "
+                          f"{sections['nlp'].translate_batch!r}")
     if sections["index"].backend == "elasticsearch" and not sections["elasticsearch"].url:
         raise ConfigError(
             "index.backend is 'elasticsearch' but no URL is set; set PARALLAX_ES_URL "

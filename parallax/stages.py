@@ -27,11 +27,11 @@ def crawl(settings, only: list[str] | None = None, base: str | None = None) -> d
     return run_crawl(settings, selected_sources(settings, only, base))
 
 
-def process(settings, progress=None):
+def process(settings, progress=None, fill_translations: bool = False):
     from nlp.pipeline import process as run_process
 
     with Store.open(settings) as store:
-        return run_process(store, settings, progress)
+        return run_process(store, settings, progress, fill_translations=fill_translations)
 
 
 def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:

@@ -196,7 +196,10 @@ def test_facets_count_every_matching_document(backend):
     assert result.facets["lang"] == [("en", 3), ("zh", 3)]
     assert result.facets["country"] == [("CN", 2), ("US", 2), ("GB", 1), ("HK", 1)]
     assert result.facets["type"] == [("association", 2), ("government", 2), ("news", 2)]
-    assert result.facets["entity"] == []  # no entity tags in this corpus: the language stage adds them
+    # Entity facets come from the entity stage's tags; each value counts documents tagged with it.
+    entities = dict(result.facets["entity"])
+    assert entities.get("csia", 0) >= 2
+    assert all(count <= 6 for count in entities.values())
     assert result.facets["month"] == [("2025-03", 4), ("2025-04", 1), ("2025-05", 1)]
     assert dict(result.facets["source"])["wire"] == 1
     assert result.total == 5  # six documents, two of them one cluster

@@ -1,0 +1,116 @@
+"""The bilingual entity list: one canonical id for every name an entity goes by, in either language.
+
+A mention tagged in an English text ("the China Semiconductor Industry Association", "CSIA") and one
+in a Chinese text (中国半导体行业协会, or 中國半導體行業協會 in Traditional characters) resolve to the
+same id, so a facet or an alert on an entity covers both languages. The list ships in
+`nlp/data/entities.toml`; users add their own in the same form (setting `nlp.entities_file`), and an
+entry with a bundled id replaces the bundled one.
+
+Lookups are case-insensitive and go through `normalize`, so full-width letters and Traditional
+characters find their entry too.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from nlp.normalize import normalize
+from parallax.errors import ConfigError
+
+VERSION = "1"
+LABELS = ("ORG", "PERSON", "GPE", "LOC", "LAW")
+_SPACES = re.compile(r"\s+")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    type: str
+    en: str
+    zh: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.en, self.zh, *self.aliases) if n)
+
+
+def key(name: str) -> str:
+    """The form names are compared in: normalised, lower case, single spaces, no leading 'the'."""
+    return _LEADING_THE.sub("", _SPACES.sub(" ", normalize(name).strip().lower()))
+
+
+class Gazetteer:
+    """Entities by canonical id, and a lookup from any of their names to the id."""
+
+    def __init__(self, entities: list[Entity]):
+        self.entities: dict[str, Entity] = {e.id: e for e in entities}
+        self._by_name: dict[str, str] = {}
+        for entity in self.entities.values():
+            for name in entity.names:
+                self._by_name.setdefault(key(name), entity.id)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def lookup(self, name: str) -> str | None:
+        """Canonical id of the entity called `name` (any alias, either language), or None."""
+        return self._by_name.get(key(name))
+
+    def get(self, entity_id: str) -> Entity | None:
+        return self.entities.get(entity_id)
+
+    def surface_forms(self) -> list[tuple[str, Entity]]:
+        """Every (name, entity) pair, for building matchers. Names are given as written."""
+        return [(name, e) for e in self.entities.values() for name in e.names]
+
+
+def parse(text: str, origin: str) -> list[Entity]:
+    """Entities from the TOML text of an entity list; `origin` names the file in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"entity list {origin} is not valid TOML ({exc}); fix the file") from exc
+    out = []
+    for i, raw in enumerate(data.get("entity", []), start=1):
+        where = f"entity #{i} in {origin}"
+        missing = [k for k in ("id", "type") if not raw.get(k)]
+        if missing:
+            raise ConfigError(f"{where} has no {missing[0]!r}; every entity needs an id and a type")
+        if raw["type"] not in LABELS:
+            raise ConfigError(f"{where} ({raw['id']!r}) has type {raw['type']!r}; choose one of: "
+                              f"{', '.join(LABELS)}")
+        if not (raw.get("en") or raw.get("zh")):
+            raise ConfigError(f"{where} ({raw['id']!r}) has neither an 'en' nor a 'zh' name; give one")
+        aliases = raw.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise ConfigError(f"{where} ({raw['id']!r}): 'aliases' must be a list of strings")
+        out.append(Entity(id=raw["id"], type=raw["type"], en=raw.get("en", ""), zh=raw.get("zh", ""),
+                          aliases=tuple(aliases), country=raw.get("country")))
+    return out
+
+
+def bundled_entities() -> list[Entity]:
+    text = resources.files("nlp").joinpath("data/entities.toml").read_text(encoding="utf-8")
+    return parse(text, "nlp/data/entities.toml")
+
+
+@functools.lru_cache(maxsize=8)
+def load(extra_file: str = "") -> Gazetteer:
+    """The bundled list, plus the user's file when one is set (its ids win)."""
+    entities = {e.id: e for e in bundled_entities()}
+    if extra_file:
+        path = Path(extra_file).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"setting 'nlp.entities_file' is {extra_file!r}, which is not a file; "
+                              "give the path of a TOML entity list or leave it empty")
+        for entity in parse(path.read_text(encoding="utf-8"), str(path)):
+            entities[entity.id] = entity
+    return Gazetteer(list(entities.values()))

@@ -1,0 +1,108 @@
+"""`parallax process` and `parallax nlp STAGE`: stage versions, reports, the JSON-lines command."""
+
+import json
+
+from index.document import Document
+from index.store import Store
+from nlp import entities, pipeline
+from nlp.pipeline import process, stages_to_run
+from tests.conftest import run_cli
+
+
+def _load(store):
+    store.upsert_document(Document(url="https://ex.org/en", source_id="s", title="CSIA and SIA meet",
+                                   body="The China Semiconductor Industry Association met SIA in Seoul."))
+    store.upsert_document(Document(url="https://ex.cn/zh", source_id="s", title="中國半導體行業協會聲明",
+                                   body="中国半导体行业协会反对出口管制。\n\nThe statement was also issued in English."))
+
+
+def test_process_fills_every_field_and_reports_stages(settings):
+    with Store.open(settings) as store:
+        _load(store)
+        report = process(store, settings)
+        assert report.processed == 2
+        assert set(report.counts) == {"langid", "segment", "entities", "translate", "dedup"}
+        assert all(report.counts[s] == 2 for s in ("langid", "segment", "entities", "dedup"))
+        assert "en_core_web_sm" in report.pipelines["entities"] and "jieba POS" in report.pipelines["entities"]
+        assert "translate" in report.pipelines
+        zh = store.get(Document(url="https://ex.cn/zh", source_id="s").id)
+        assert (zh.lang, zh.script) == ("zh", "Hant")
+        assert "中国半导体行业协会" in zh.title_seg.split()
+        title_ents = [e for e in zh.entities if e["field"] == "title"]
+        assert title_ents[0]["text"] == "中國半導體行業協會" and title_ents[0]["canonical_id"] == "csia"
+        en = store.get(Document(url="https://ex.org/en", source_id="s").id)
+        assert {e["canonical_id"] for e in en.entities} >= {"csia", "sia", "seoul"}
+        details = json.loads(store.conn.execute("SELECT details FROM analyses WHERE doc_id = ?",
+                                                (zh.id,)).fetchone()[0])
+        assert details["paragraph_langs"] == ["zh", "en"]
+        assert "original title or body" in details["entities"]["offsets"]
+        assert process(store, settings).processed == 0
+
+
+def test_bumping_one_stage_reruns_only_it_and_its_dependents(settings, monkeypatch):
+    with Store.open(settings) as store:
+        _load(store)
+        process(store, settings)
+        before = {d.id: d for d in store.iter_documents()}
+        monkeypatch.setattr(entities, "VERSION", "2")
+        report = process(store, settings)
+        assert report.processed == 2
+        assert report.counts["entities"] == 2
+        assert report.counts["langid"] == report.counts["segment"] == report.counts["dedup"] == 0
+        for doc in store.iter_documents():
+            assert doc.analysis_version == pipeline.pipeline_version() and "entities=2" in doc.analysis_version
+            assert doc.title_seg == before[doc.id].title_seg and doc.cluster_id == before[doc.id].cluster_id
+
+
+def test_which_stages_a_version_change_affects():
+    current = pipeline.pipeline_version()
+    assert stages_to_run(current, False) == set()
+    assert stages_to_run(None, False) == set(pipeline.RUNNABLE)
+    assert stages_to_run(current, True) == set(pipeline.RUNNABLE)
+    assert stages_to_run(current.replace("normalize=1", "normalize=0"), False) == {"segment", "entities", "dedup"}
+    assert stages_to_run(current.replace("langid=1", "langid=0"), False) == {"langid", "entities", "translate"}
+    assert stages_to_run(current.replace("gazetteer=1", "gazetteer=0"), False) == {"entities"}
+
+
+def test_process_command_prints_stage_counts_times_and_engines(tmp_path):
+    data = tmp_path / "data"
+    with _store_at(data) as store:
+        _load(store)
+    result = run_cli("--data-dir", str(data), "process")
+    assert result.returncode == 0, result.stderr
+    for word in ("langid", "segment", "entities", "translate", "dedup", "en_core_web_sm", "jieba"):
+        assert word in result.stdout, word
+    assert "left untranslated" in result.stdout
+    assert result.stderr.count("not on this machine") == 2  # once per direction, not per document
+
+
+def _store_at(data):
+    from tests.conftest import make_settings
+
+    return Store.open(make_settings(data))
+
+
+def test_nlp_command_reads_and_writes_json_lines():
+    lines = [{"id": "a", "text": "中國半導體行業協會反對出口管制"}, {"id": "b", "text": "CSIA met SIA in Seoul."}]
+    stdin = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
+    out = {}
+    for stage in ("langid", "segment", "entities", "translate"):
+        result = run_cli("nlp", stage, input=stdin)
+        assert result.returncode == 0, result.stderr
+        out[stage] = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [x["id"] for x in out[stage]] == ["a", "b"]
+    assert out["langid"][0]["script"] == "Hant" and out["langid"][1]["lang"] == "en"
+    assert "中國半導體行業協會" in out["segment"][0]["tokens"] and "出口管制" in out["segment"][0]["tokens"]
+    ids = [{e["canonical_id"] for e in x["entities"]} for x in out["entities"]]
+    assert "csia" in ids[0] and "csia" in ids[1]
+    assert out["translate"][0]["translation"] is None  # no model on this machine: said, not crashed
+
+
+def test_nlp_command_names_the_bad_line():
+    # Tried: a line that is not JSON after a good one, and an object without "text".
+    result = run_cli("nlp", "segment", input='{"id": 1, "text": "出口管制"}\nnot json\n')
+    assert result.returncode == 1
+    assert "line 2 of standard input is not JSON" in result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["tokens"]  # the good line was not lost
+    result = run_cli("nlp", "langid", input='{"id": 1}\n')
+    assert result.returncode == 1 and "no string 'text' field" in result.stderr

@@ -1,0 +1,71 @@
+"""Language id, Chinese script, normalisation and segmentation."""
+
+from nlp import langid, segment
+from nlp.normalize import normalize, to_halfwidth
+
+
+def test_language_of_short_texts():
+    assert langid.detect("出口管制") == "zh"
+    assert langid.detect("中芯国际") == "zh"
+    assert langid.detect("Export controls on chips") == "en"
+    assert langid.detect("SIA statement") == "en"
+    assert langid.detect("2024 — 12") is None
+
+
+def test_mixed_text_is_decided_per_paragraph():
+    paragraphs = ["中国半导体行业协会今天发表声明，反对美国扩大出口管制。",
+                  "The Semiconductor Industry Association said the rules hurt American companies.",
+                  "协会呼吁 SIA 与 CSIA 继续对话。"]
+    assert langid.paragraph_languages(paragraphs) == ["zh", "en", "zh"]
+    assert langid.detect("CSIA 与 SIA 在北京举行第七次工作组会议") == "zh"
+
+
+def test_script_tells_traditional_from_simplified():
+    assert langid.script("中国半导体行业协会发表声明") == "Hans"
+    assert langid.script("中國半導體行業協會發表聲明") == "Hant"
+    assert langid.script("No Chinese here") is None
+
+
+def test_traditional_and_simplified_normalise_to_the_same_text_of_the_same_length():
+    pairs = [("中國半導體行業協會", "中国半导体行业协会"), ("出口管製", "出口管制"),
+             ("供應鏈安全", "供应链安全"), ("臺積電", "台积电")]
+    for traditional, simplified in pairs:
+        assert normalize(traditional) == normalize(simplified)
+        assert len(normalize(traditional)) == len(traditional)
+    assert to_halfwidth("ＳＭＩＣ　２０２４") == "SMIC 2024"
+    assert normalize("ＳＭＩＣ，出口。") == "SMIC，出口。"  # Chinese punctuation is kept
+
+
+def test_domain_words_segment_as_units():
+    for word in ("中国半导体行业协会", "出口管制", "供应链安全", "中芯国际"):
+        assert word in segment.words(f"据悉{word}方面今天表示")
+    assert segment.words("中芯国际表示出口管制影响供应链安全") == ["中芯国际", "表示", "出口管制", "影响",
+                                                                 "供应链安全"]
+
+
+def test_traditional_text_segments_like_simplified():
+    assert segment.words("中國半導體行業協會反對出口管制") == segment.words("中国半导体行业协会反对出口管制")
+
+
+def test_index_and_query_use_the_same_cut():
+    text = "中国半导体行业协会反对出口管制"
+    indexed = segment.index_text(text).split()
+    query = segment.query_words("中國半導體行業協會")
+    assert query == ["中国半导体行业协会"] and query[0] in indexed
+    assert "半导体" in indexed  # search mode adds the shorter words inside
+    for word in segment.query_words("出口管制 供应链安全"):
+        assert word in segment.index_text("加强出口管制，维护供应链安全").split()
+
+
+def test_tokens_keep_the_original_characters():
+    tokens = segment.tokens("中國半導體行業協會 said: export controls")
+    assert "中國半導體行業協會" in tokens and "said" in tokens and "controls" in tokens
+
+
+def test_segmentation_of_spacys_own_jieba_test_sentence():
+    """spaCy ships this sentence with jieba's expected cut (spacy/tests/lang/zh/test_tokenizer.py);
+    the domain dictionary must not disturb ordinary text."""
+    text = "作为语言而言，为世界使用人数最多的语言，目前世界有五分之一人口做为母语。"
+    expected = ['作为', '语言', '而言', '，', '为', '世界', '使用', '人', '数最多', '的', '语言', '，',
+                '目前', '世界', '有', '五分之一', '人口', '做', '为', '母语', '。']
+    assert segment.words(text) == expected
