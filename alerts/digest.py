@@ -111,7 +111,8 @@ def render(saved, pending: Pending, sources: dict, max_hits: int, ui_url: str,
     subject = t["subject"].format(**fields)
     schedule = describe(saved.frequency, digest_hour, saved.lang)
     stop = f"parallax alerts remove {shlex.quote(saved.name)}"
-    change = f"parallax alerts edit {shlex.quote(saved.name)} --help"
+    change = (f"parallax alerts edit {shlex.quote(saved.name)} [--query Q] [--to ADDR] "
+              "[--every daily] [--pause]")
 
     lines = [t["intro"].format(**fields), ""]
     parts = [f"<p>{html.escape(t['intro'].format(**fields))}</p>", "<ol>"]
