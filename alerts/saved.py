@@ -141,10 +141,13 @@ class SavedSearches:
         row = self.store.conn.execute(
             f"SELECT {_COLUMNS} FROM saved_searches WHERE name = ?", (name,)).fetchone()
         if row is None:
-            known = [s.name for s in self.list()]
-            raise ConfigError(f"no alert named {name!r}; known: {', '.join(known) or 'none yet'} "
-                              "(parallax alerts list)")
+            raise self._unknown(name)
         return _from_row(row)
+
+    def _unknown(self, name: str, action: str = "") -> ConfigError:
+        known = [s.name for s in self.list()]
+        return ConfigError(f"no alert named {name!r}{action}; known: {', '.join(known) or 'none yet'} "
+                           "(parallax alerts list)")
 
     def update(self, saved: SavedSearch) -> SavedSearch:
         """Write back every field of an existing alert (validated first)."""
@@ -155,7 +158,7 @@ class SavedSearches:
                 "expand=?, created_at=?, last_run_at=?, last_seq=? WHERE name=?",
                 (*_values(saved)[1:], saved.name))
             if cur.rowcount == 0:
-                raise ConfigError(f"no alert named {saved.name!r} to update; add it first")
+                raise self._unknown(saved.name, " to update")
         return saved
 
     def remove(self, name: str) -> None:
@@ -164,4 +167,4 @@ class SavedSearches:
             conn.execute("DELETE FROM alert_deliveries WHERE alert = ?", (name,))
             cur = conn.execute("DELETE FROM saved_searches WHERE name = ?", (name,))
             if cur.rowcount == 0:
-                raise ConfigError(f"no alert named {name!r} to remove (parallax alerts list shows them)")
+                raise self._unknown(name, " to remove")
