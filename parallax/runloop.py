@@ -36,7 +36,7 @@ def parse_interval(text: str) -> float:
                           "e.g. 30m, 2h, 1h30m or 45s")
     seconds = float(sum(int(n) * _UNITS[u] for n, u in parts))
     if seconds < 1:
-        raise ConfigError(f"interval {text!r} is zero; give at least 1s")
+        raise ConfigError(f"interval {text!r} is zero; give at least 1s, e.g. 30m")
     return seconds
 
 
