@@ -148,6 +148,10 @@ def run(settings, every: float | None, stop: threading.Event, progress=None,
                     outcome.failed_cycles += 1
                     outcome.last_error = report.alerts.relay_error or "; ".join(
                         f"{name} → {recipient}: {why}" for name, recipient, why in report.alerts.failures)
+                    log.error("cycle %d: alerts not delivered (the next cycle retries): %s",
+                              number, outcome.last_error)
+                elif report.alerts is not None:
+                    outcome.last_error = None
             if every is None:
                 break
             if stop.wait(every):

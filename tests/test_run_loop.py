@@ -201,3 +201,17 @@ def test_sigterm_during_a_cycle_finishes_the_current_step_and_exits_zero(env, tm
     resumed = run_once(env)  # the next run picks up where it stopped
     assert resumed.returncode == 0, resumed.stderr
     assert len(relay.handler.messages) == 1
+
+
+@pytest.mark.slow
+def test_one_cycle_with_the_relay_down_exits_non_zero_and_keeps_the_documents(env, tmp_path):
+    from alerts_fixtures import free_port
+
+    down = {**env, "PARALLAX_SMTP_PORT": str(free_port())}
+    result = run_once(down)
+    assert result.returncode == 1
+    assert "Error: cannot reach the SMTP relay 127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr
+    with Store(tmp_path / "data" / "parallax.sqlite3") as store:
+        assert store.count_documents() == 2
+        assert store.conn.execute("SELECT COUNT(*) FROM alert_deliveries").fetchone()[0] == 0
