@@ -84,7 +84,8 @@ class Mailer:
         except (smtplib.SMTPException, OSError) as exc:
             raise RelayUnavailable(
                 f"cannot reach the SMTP relay {self.where}: {exc or type(exc).__name__}; "
-                "check PARALLAX_SMTP_HOST/PORT/SECURITY. Nothing was recorded as sent: the next run "
+                "check PARALLAX_SMTP_HOST, PARALLAX_SMTP_PORT and PARALLAX_SMTP_SECURITY. Nothing was "
+                "recorded as sent: the next run "
                 "retries") from None
         return conn
 
