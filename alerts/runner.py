@@ -14,7 +14,10 @@ documents), so mail systems that deduplicate by Message-ID drop the copy.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -86,10 +89,27 @@ def preview(store, backend, settings, name: str) -> list[Digest]:
     return [d for d in digests_for(store, backend, settings, saved) if d.pending.items]
 
 
+@contextmanager
+def sending_lock(store):
+    """One sender at a time per store: a second `alerts run` (say, by hand beside `parallax run`)
+    waits for the first and then finds its deliveries recorded, instead of sending them again."""
+    fd = os.open(store.path.with_name("alerts.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def run_alerts(store, backend, settings, now: datetime | None = None, force: bool = False,
                names: list[str] | None = None) -> AlertsReport:
     """Send every due, active alert (or only `names`; `force` ignores the schedule)."""
-    now = _now(now)
+    with sending_lock(store):
+        return _run_alerts(store, backend, settings, _now(now), force, names)
+
+
+def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
     report = AlertsReport()
     saved_searches = SavedSearches(store)
     chosen = [saved_searches.get(n) for n in names] if names else saved_searches.list()

@@ -122,3 +122,23 @@ def test_unknown_alert_names_the_known_ones(data_dir):
     result = cli(env, "alerts", "test", "nope")
     assert result.returncode == 1
     assert "Error: no alert named 'nope'; known: wg" in result.stderr
+
+
+def test_two_senders_at_once_deliver_each_digest_once(data_dir):
+    """`alerts run` by hand while another sender runs: the second waits, then finds it all sent."""
+    import subprocess
+
+    from conftest import PARALLAX, ROOT
+
+    with Relay() as relay:
+        env = env_for(data_dir, relay.port)
+        cli(env, "alerts", "add", "wg", "--query", '"export controls" OR 出口管制', "--to", "a@example.org")
+        import os
+
+        child_env = {**{k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}, **env}
+        senders = [subprocess.Popen([*PARALLAX, "alerts", "run"], env=child_env, cwd=ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        codes = [p.wait(timeout=120) for p in senders]
+    assert codes == [0, 0]
+    assert len(relay.handler.envelopes) == 1
+    assert deliveries(data_dir) == 2
