@@ -32,6 +32,7 @@ def deliveries(data_dir) -> int:
         return store.conn.execute("SELECT COUNT(*) FROM alert_deliveries").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_add_list_test_run_remove(data_dir):
     with Relay() as relay:
         env = env_for(data_dir, relay.port)
