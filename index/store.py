@@ -194,6 +194,35 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX doc_bands_doc ON doc_bands(doc_id);
         """,
     ),
+    (
+        "0003_alerts",
+        """
+        CREATE TABLE saved_searches (
+            name TEXT PRIMARY KEY,
+            query TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            frequency TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            expand INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            last_run_at TEXT,
+            last_seq INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE alert_deliveries (
+            alert TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
+            doc_id TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            cluster_id TEXT,
+            message_id TEXT,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (alert, recipient, doc_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX alert_deliveries_cluster ON alert_deliveries(alert, recipient, cluster_id);
+        """,
+    ),
 ]
 
 

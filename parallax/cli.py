@@ -197,8 +197,10 @@ def _later(name: str, issue: str):
     return command
 
 
-run = _later("run", "alerts")
-alerts = _later("alerts", "alerts")
+from parallax.cli_alerts import alerts, run  # noqa: E402 - registered after the group exists
+
+cli.add_command(alerts)
+cli.add_command(run)
 export = _later("export", "export")
 
 

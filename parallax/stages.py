@@ -40,17 +40,41 @@ def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:
         return backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
 
 
+def alerts(settings, now=None):
+    """Send the alerts that are due; returns an `alerts.runner.AlertsReport`."""
+    from alerts.runner import run_alerts
+
+    with Store.open(settings) as store:
+        return run_alerts(store, open_backend(settings, store), settings, now=now)
+
+
 @dataclass
 class CycleReport:
     crawl: dict = field(default_factory=dict)
     process: object = None
     index: dict = field(default_factory=dict)
+    alerts: object = None  # AlertsReport when the cycle ran the alerts
+    stopped_after: str | None = None  # the last step done when a stop was requested mid-cycle
 
 
-def cycle(settings, progress=None, base: str | None = None) -> CycleReport:
-    """One pass of the whole pipeline."""
+def cycle(settings, progress=None, base: str | None = None, *, with_alerts: bool = False,
+          should_stop=None) -> CycleReport:
+    """One pass of the whole pipeline: crawl, process, index and (with `with_alerts`) alerts.
+
+    `should_stop` is checked between steps: each step commits its own work, so stopping there
+    loses nothing and the next cycle picks up where this one ended.
+    """
     report = CycleReport()
-    report.crawl = crawl(settings, base=base)
-    report.process = process(settings, progress)
-    report.index = index(settings, progress=progress)
+    steps = [
+        ("crawl", lambda: crawl(settings, base=base)),
+        ("process", lambda: process(settings, progress)),
+        ("index", lambda: index(settings, progress=progress)),
+    ]
+    if with_alerts:
+        steps.append(("alerts", lambda: alerts(settings)))
+    for name, step in steps:
+        setattr(report, name, step())
+        if should_stop is not None and should_stop() and name != steps[-1][0]:
+            report.stopped_after = name
+            break
     return report

@@ -1,0 +1,168 @@
+"""Running the alerts: match, render, send, record — so that every hit arrives once.
+
+For each due alert and each recipient the runner sends one digest and, as soon as the relay has
+accepted it, records every document it accounts for in `alert_deliveries` in one transaction. An
+alert's `last_seq` and `last_run_at` move forward only when all its recipients are settled, so a
+failure of any kind (relay down, timeout, refused address) leaves the work due for the next run,
+and what did go out is never sent again.
+
+The one window for a duplicate: the relay accepted a digest and the process died before the
+transaction recording it committed (a few milliseconds of local SQLite work). The next run then
+sends that digest again, with the same Message-ID (derived from the alert, the recipient and the
+documents), so mail systems that deduplicate by Message-ID drop the copy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from alerts.digest import Digest, render, sender_address, to_message
+from alerts.mailer import Mailer, RecipientRefused, RelayUnavailable
+from alerts.matching import indexed_through, match
+from alerts.saved import SavedSearch, SavedSearches
+from alerts.schedule import is_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AlertOutcome:
+    name: str
+    due: bool
+    sent: dict[str, int] = field(default_factory=dict)  # recipient -> hits in the digest
+    failures: dict[str, str] = field(default_factory=dict)  # recipient -> reason
+    not_attempted: list[str] = field(default_factory=list)  # relay went away before their turn
+
+    @property
+    def settled(self) -> bool:
+        return not self.failures and not self.not_attempted
+
+
+@dataclass
+class AlertsReport:
+    alerts: list[AlertOutcome] = field(default_factory=list)
+    relay_error: str | None = None
+
+    @property
+    def messages_sent(self) -> int:
+        return sum(len(a.sent) for a in self.alerts)
+
+    @property
+    def failures(self) -> list[tuple[str, str, str]]:
+        return [(a.name, r, why) for a in self.alerts for r, why in a.failures.items()]
+
+    @property
+    def ok(self) -> bool:
+        return self.relay_error is None and not self.failures
+
+    def summary(self) -> str:
+        due = sum(1 for a in self.alerts if a.due)
+        text = f"alerts: {due} due of {len(self.alerts)}, {self.messages_sent} messages sent"
+        if self.failures:
+            text += f", {len(self.failures)} failed"
+        if self.relay_error:
+            text += "; relay unavailable"
+        return text
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def digests_for(store, backend, settings, saved: SavedSearch) -> list[Digest]:
+    """The digests `saved` would send now, one per recipient that is owed something."""
+    owed = match(store, backend, saved, settings.alerts.max_hits)
+    sources = store.sources()
+    return [render(saved, pending, sources, settings.alerts.max_hits, settings.alerts.ui_url,
+                   settings.alerts.digest_hour)
+            for pending in owed if pending.items or pending.folded]
+
+
+def preview(store, backend, settings, name: str) -> list[Digest]:
+    """What `alerts test NAME` shows: the digests as they would go out now. Sends and records nothing."""
+    saved = SavedSearches(store).get(name)
+    return [d for d in digests_for(store, backend, settings, saved) if d.pending.items]
+
+
+@contextmanager
+def sending_lock(store):
+    """One sender at a time per store: a second `alerts run` (say, by hand beside `parallax run`)
+    waits for the first and then finds its deliveries recorded, instead of sending them again."""
+    fd = os.open(store.path.with_name("alerts.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def run_alerts(store, backend, settings, now: datetime | None = None, force: bool = False,
+               names: list[str] | None = None) -> AlertsReport:
+    """Send every due, active alert (or only `names`; `force` ignores the schedule)."""
+    with sending_lock(store):
+        return _run_alerts(store, backend, settings, _now(now), force, names)
+
+
+def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
+    report = AlertsReport()
+    saved_searches = SavedSearches(store)
+    chosen = [saved_searches.get(n) for n in names] if names else saved_searches.list()
+    sender_address(settings.smtp.sender)  # a bad sender is a config error before anything is sent
+    with Mailer(settings.smtp) as mailer:
+        for saved in chosen:
+            due = saved.active and (force or is_due(saved, now, settings.alerts.digest_hour))
+            outcome = AlertOutcome(name=saved.name, due=due)
+            report.alerts.append(outcome)
+            if not due:
+                continue
+            if report.relay_error:
+                outcome.not_attempted = list(saved.recipients)
+                continue
+            _run_one(store, backend, settings, saved, mailer, outcome, report, now)
+    return report
+
+
+def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
+    watermark = indexed_through(store)
+    digests = digests_for(store, backend, settings, saved)
+    for position, digest in enumerate(digests):
+        if not digest.pending.items:
+            _record(store, digest, None, now)  # only near-duplicates: settle them silently
+            continue
+        msg = to_message(digest, settings.smtp.sender)
+        try:
+            mailer.send(msg, digest.recipient)
+        except RecipientRefused as exc:
+            outcome.failures[digest.recipient] = str(exc)
+            log.warning("alert %r: %s; the next run retries", saved.name, exc)
+            continue
+        except RelayUnavailable as exc:
+            report.relay_error = str(exc)
+            outcome.not_attempted = [d.recipient for d in digests[position:]]
+            log.error("alert %r: %s", saved.name, exc)
+            return
+        _record(store, digest, msg["Message-ID"], now)
+        outcome.sent[digest.recipient] = digest.pending.count
+        log.info("alert %r: sent %d hits to %s", saved.name, digest.pending.count, digest.recipient)
+    if outcome.settled:
+        with store.transaction() as conn:
+            conn.execute(
+                "UPDATE saved_searches SET last_seq = MAX(last_seq, ?), last_run_at = ? WHERE name = ?",
+                (watermark, now.replace(microsecond=0).isoformat(), saved.name))
+
+
+def _record(store, digest: Digest, msg_id: str | None, now: datetime) -> None:
+    sent_at = now.replace(microsecond=0).isoformat()
+    rows = [(digest.alert, doc.id, digest.recipient, outcome, doc.content_hash, doc.cluster_id,
+             msg_id, sent_at) for doc, outcome in digest.outcomes()]
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO alert_deliveries (alert, doc_id, recipient, outcome, content_hash, "
+            "cluster_id, message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+

@@ -1,0 +1,187 @@
+"""`parallax alerts …` and `parallax run`: thin commands over `alerts/` and `parallax.runloop`."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+from alerts.saved import FREQUENCIES, LANGUAGES
+from parallax.errors import MailError
+
+
+def _open(settings):
+    from index.search import open_backend
+    from index.store import Store
+
+    store = Store.open(settings)
+    return store, open_backend(settings, store)
+
+
+@click.group()
+def alerts():
+    """Saved searches that email new hits (see the README, "Alerts")."""
+
+
+@alerts.command("add")
+@click.argument("name")
+@click.option("--query", "-q", required=True, help="The search, in the query language.")
+@click.option("--to", "recipients", multiple=True, required=True, metavar="ADDR",
+              help="Recipient address (repeat for several).")
+@click.option("--every", "frequency", type=click.Choice(FREQUENCIES), default="immediate",
+              show_default=True, help="immediate = every run; daily/weekly = a digest at alerts.digest_hour (UTC).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="Language the email is written in.")
+@click.option("--no-expand", is_flag=True, help="Match only the words as typed, not their translations.")
+@click.pass_obj
+def alerts_add(obj, name, query, recipients, frequency, lang, no_expand):
+    """Save a search NAME that emails its new hits."""
+    from alerts.saved import SavedSearch, SavedSearches
+    from index.store import Store
+
+    with Store.open(obj.settings) as store:
+        saved = SavedSearches(store).add(SavedSearch(
+            name=name, query=query, recipients=list(recipients), frequency=frequency, lang=lang,
+            expand=not no_expand))
+    click.echo(f"Added alert {saved.name!r} ({saved.frequency}, {saved.lang}) → "
+               f"{', '.join(saved.recipients)}. It sends on the next 'parallax alerts run' or "
+               f"'parallax run'; preview it with: parallax alerts test {saved.name!r}")
+
+
+@alerts.command("edit")
+@click.argument("name")
+@click.option("--query", "-q", help="New search.")
+@click.option("--to", "recipients", multiple=True, metavar="ADDR",
+              help="New recipients (replace the old ones; repeat for several).")
+@click.option("--every", "frequency", type=click.Choice(FREQUENCIES), help="New frequency.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="New email language.")
+@click.option("--expand/--no-expand", default=None, help="Match translations too, or not.")
+@click.option("--pause/--resume", default=None, help="Stop sending for now, or start again.")
+@click.pass_obj
+def alerts_edit(obj, name, query, recipients, frequency, lang, expand, pause):
+    """Change alert NAME; what it already sent stays recorded and is not sent again."""
+    from alerts.saved import SavedSearches
+    from index.store import Store
+
+    with Store.open(obj.settings) as store:
+        searches = SavedSearches(store)
+        saved = searches.get(name)
+        if query is not None:
+            saved.query = query
+        if recipients:
+            saved.recipients = list(recipients)
+        if frequency:
+            saved.frequency = frequency
+        if lang:
+            saved.lang = lang
+        if expand is not None:
+            saved.expand = expand
+        if pause is not None:
+            saved.active = not pause
+        searches.update(saved)
+    click.echo(f"Updated alert {saved.name!r}: {saved.query!r} → {', '.join(saved.recipients)} "
+               f"({saved.frequency}, {saved.lang}, {'active' if saved.active else 'paused'})")
+
+
+@alerts.command("list")
+@click.pass_obj
+def alerts_list(obj):
+    """Every alert with its schedule and last run."""
+    from alerts.saved import SavedSearches
+    from index.store import Store
+    from parallax.cli import _table
+
+    with Store.open(obj.settings) as store:
+        found = SavedSearches(store).list()
+    if not found:
+        click.echo("No alerts yet. Add one: parallax alerts add NAME --query Q --to ADDR")
+        return
+    _table("Alerts", ["name", "query", "to", "every", "lang", "active", "last run", "seen up to"],
+           [[s.name, s.query, ", ".join(s.recipients), s.frequency, s.lang,
+             "yes" if s.active else "paused", s.last_run_at or "never", s.last_seq] for s in found])
+
+
+@alerts.command("remove")
+@click.argument("name")
+@click.pass_obj
+def alerts_remove(obj, name):
+    """Delete alert NAME and its delivery records."""
+    from alerts.saved import SavedSearches
+    from index.store import Store
+
+    with Store.open(obj.settings) as store:
+        SavedSearches(store).remove(name)
+    click.echo(f"Removed alert {name!r}.")
+
+
+@alerts.command("test")
+@click.argument("name")
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
+@click.pass_obj
+def alerts_test(obj, name, as_html):
+    """Print the digest alert NAME would send now; sends nothing and records nothing."""
+    from alerts.runner import preview
+
+    store, backend = _open(obj.settings)
+    with store:
+        digests = preview(store, backend, obj.settings, name)
+    if not digests:
+        click.echo(f"Nothing new for alert {name!r}: no matching document it has not sent.")
+        return
+    groups: dict[tuple[str, str], list[str]] = {}
+    for d in digests:
+        groups.setdefault((d.subject, d.html if as_html else d.text), []).append(d.recipient)
+    for (subject, body), recipients in groups.items():
+        click.echo(f"To: {', '.join(recipients)}")
+        click.echo(f"Subject: {subject}")
+        click.echo("")
+        click.echo(body)
+
+
+@alerts.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--force", is_flag=True, help="Ignore the daily/weekly schedule: send what is owed now.")
+@click.pass_obj
+def alerts_run(obj, names, force):
+    """Send every due alert (or only NAMES); exits 1 if anything could not be delivered."""
+    from alerts.runner import run_alerts
+
+    store, backend = _open(obj.settings)
+    with store:
+        report = run_alerts(store, backend, obj.settings, force=force, names=list(names) or None)
+    for outcome in report.alerts:
+        if not outcome.due:
+            click.echo(f"{outcome.name}: not due")
+            continue
+        for recipient, count in outcome.sent.items():
+            click.echo(f"{outcome.name}: sent {count} hit(s) to {recipient}")
+        for recipient, why in outcome.failures.items():
+            click.echo(f"{outcome.name}: NOT delivered to {recipient}: {why}", err=True)
+        if outcome.not_attempted:
+            click.echo(f"{outcome.name}: not attempted for {', '.join(outcome.not_attempted)}", err=True)
+        if outcome.due and outcome.settled and not outcome.sent:
+            click.echo(f"{outcome.name}: nothing new")
+    if report.relay_error:
+        raise MailError(report.relay_error)
+    if report.failures:
+        raise MailError(f"{len(report.failures)} digest(s) not delivered (listed above); "
+                        "they are retried on the next run")
+
+
+@click.command("run")
+@click.option("--every", metavar="INTERVAL",
+              help="Repeat the cycle at this interval (e.g. 30m, 2h); default: one cycle.")
+@click.pass_obj
+def run(obj, every):
+    """Crawl → process → index → alerts, once or every INTERVAL; SIGTERM stops cleanly."""
+    from parallax import runloop
+
+    interval = runloop.parse_interval(every) if every else None
+    stop = threading.Event()
+    runloop.install_stop_handlers(stop)
+    outcome = runloop.run(obj.settings, interval, stop, progress=obj.progress())
+    if outcome.stopped:
+        click.echo(f"Stopped after {outcome.cycles} cycle(s).", err=True)
+        return
+    if interval is None and outcome.last_error:
+        raise MailError(outcome.last_error)
