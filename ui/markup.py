@@ -32,13 +32,20 @@ def escape_markdown(text: str | None) -> str:
 def marked(text: str, spans, template: str = HIGHLIGHT) -> str:
     """Escaped `text` with each [start, end) span wrapped in `template` (a Streamlit directive).
 
-    Spans are sorted and overlaps dropped, so malformed offsets cannot unbalance the markup.
+    Spans are sorted, clipped to the text and merged where they touch or overlap (a Chinese phrase
+    matched word by word is one highlight), so malformed offsets cannot unbalance the markup.
     """
-    out, pos = [], 0
+    merged: list[list[int]] = []
     for start, end in sorted((int(s), int(e)) for s, e in spans):
-        start, end = max(start, pos), min(end, len(text))
+        start, end = max(start, 0), min(end, len(text))
         if start >= end:
             continue
+        if merged and start <= merged[-1][1]:  # touching or overlapping: one highlight
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, pos = [], 0
+    for start, end in merged:
         out.append(escape_markdown(text[pos:start]))
         out.append(template.format(escape_markdown(text[start:end])))
         pos = end

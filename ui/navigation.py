@@ -21,7 +21,8 @@ ICONS = {"search": ":material/search:", "document": ":material/article:",
 def page(name: str) -> st.Page:
     """The `st.Page` for a view; equal pages (same url path) are the same page to Streamlit."""
     render = importlib.import_module(f"ui.views.{name}").render
-    return st.Page(render, title=TITLES[name], icon=ICONS[name], url_path=name, default=name == "search")
+    return st.Page(render, title=TITLES[name], icon=ICONS[name], url_path=name, default=name == "search",
+                   visibility="hidden" if name == "document" else "visible")
 
 
 def all_pages() -> list[st.Page]:

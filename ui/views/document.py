@@ -63,13 +63,15 @@ def render() -> None:
         (doc.published_at or "undated")[:10]) if x))
     entity_buttons(doc.entities)
 
+    if not doc.body_tr:
+        st.info(NOT_TRANSLATED, icon=":material/translate:")
     left, right = st.columns(2)
     left.markdown("**Original**" + (f" ({escape_markdown(doc.lang)})" if doc.lang else ""))
-    right.markdown("**Translation**")
+    right.markdown("**Translation**" + (f" ({escape_markdown(doc.translation_model)})"
+                                        if doc.translation_model else ""))
     if doc.title_tr:
-        right.markdown(f"*{escape_markdown(doc.title_tr)}*")
-    if not doc.body_tr:
-        right.info(NOT_TRANSLATED, icon=":material/translate:")
+        left.markdown(f"**{escape_markdown(doc.title)}**")
+        right.markdown(f"**{escape_markdown(doc.title_tr)}**")
     for original, translated in aligned_paragraphs(doc):
         left, right = st.columns(2)
         if original is not None:

@@ -117,11 +117,10 @@ def query_box() -> None:
 def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, str], s) -> None:
     with st.sidebar:
         st.subheader("Filters")
-        a, b = st.columns(2)
-        a.date_input("Published from", key="w_after", on_change=_from_widgets, value=None,
-                     min_value=date(1990, 1, 1), max_value=date(2100, 1, 1))
-        b.date_input("to", key="w_before", on_change=_from_widgets, value=None,
-                     min_value=date(1990, 1, 1), max_value=date(2100, 1, 1))
+        st.date_input("Published on or after", key="w_after", on_change=_from_widgets, value=None,
+                      min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
+        st.date_input("Published on or before", key="w_before", on_change=_from_widgets, value=None,
+                      min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
         for facet, label, key in FACETS:
             counts = dict(facets.get(facet, []))
             options = facet_options(facets.get(facet, []), s.filters.values(facet))
