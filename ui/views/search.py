@@ -117,9 +117,9 @@ def query_box() -> None:
 def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, str], s) -> None:
     with st.sidebar:
         st.subheader("Filters")
-        st.date_input("Published on or after", key="w_after", on_change=_from_widgets, value=None,
+        st.date_input("Published on or after", key="w_after", on_change=_from_widgets,
                       min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
-        st.date_input("Published on or before", key="w_before", on_change=_from_widgets, value=None,
+        st.date_input("Published on or before", key="w_before", on_change=_from_widgets,
                       min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
         for facet, label, key in FACETS:
             counts = dict(facets.get(facet, []))
