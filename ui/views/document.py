@@ -91,4 +91,4 @@ def render() -> None:
         rows = metadata_rows(doc, sources.get(doc.source_id))
         # A dataframe grid shows cell values as plain text (st.table would read them as markdown).
         st.dataframe({"field": [k for k, _ in rows], "value": [v for _, v in rows]},
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")

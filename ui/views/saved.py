@@ -24,6 +24,12 @@ def _run_search(saved) -> None:
         st.session_state.pop(key, None)
 
 
+def _flash(message: str) -> None:
+    """Show `message` after a rerun, so the list below already reflects the change."""
+    st.session_state["saved_flash"] = message
+    st.rerun()
+
+
 def save_form(searches: SavedSearches, s) -> None:
     st.subheader("Save the current search")
     if not s.query:
@@ -44,7 +50,7 @@ def save_form(searches: SavedSearches, s) -> None:
             except ParallaxError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Saved {name.strip()!r}.")
+                _flash(f"Saved {name.strip()!r}.")
 
 
 def saved_item(searches: SavedSearches, saved) -> None:
@@ -68,17 +74,19 @@ def saved_item(searches: SavedSearches, saved) -> None:
                 except ParallaxError as exc:
                     st.error(str(exc))
                 else:
-                    st.success(f"Updated {saved.name!r}.")
+                    _flash(f"Updated {saved.name!r}.")
         a, b = st.columns(2)
         a.button("Run this search", key=f"run_{saved.name}", on_click=_run_search, args=(saved,),
                  icon=":material/search:")
         if b.button("Delete", key=f"delete_{saved.name}", icon=":material/delete:"):
             searches.remove(saved.name)
-            st.rerun()
+            _flash(f"Deleted {saved.name!r}.")
 
 
 def render() -> None:
     st.title("Saved searches")
+    if message := st.session_state.pop("saved_flash", None):
+        st.success(message, icon=":material/check:")
     h = handles()
     searches = SavedSearches(h.store)
     save_form(searches, state.current())

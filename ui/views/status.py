@@ -33,8 +33,8 @@ def render() -> None:
          "last run": [r.last_run for r in rows], "last success": [r.last_success for r in rows],
          "fetched": [r.fetched for r in rows], "new": [r.new for r in rows],
          "failed": [r.failed for r in rows]},
-        hide_index=True, use_container_width=True)
+        hide_index=True, width="stretch")
     for r in rows:
         if r.errors:
             with st.expander(f"{r.source_id}: {len(r.errors)} error(s) in the last run"):
-                st.dataframe(r.errors, use_container_width=True)
+                st.dataframe(r.errors, width="stretch")

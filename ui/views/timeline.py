@@ -43,7 +43,7 @@ def render() -> None:
     if frame.empty:
         st.info("No dated documents match this search.")
         return
-    st.altair_chart(chart(frame, split or "language"), use_container_width=True)
+    st.altair_chart(chart(frame, split or "language"), width="stretch")
     undated = sum(1 for r in rows if not r["published_at"])
     notes = [f"{len(rows)} documents"]
     if undated:
