@@ -106,7 +106,7 @@ def query_box() -> None:
         for text, why in EXAMPLES:
             st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
                       type="tertiary")
-    cols = st.columns([3, 3, 6], vertical_alignment="center")
+    cols = st.columns([4, 3, 5], vertical_alignment="center")
     cols[0].toggle("Match the other language too", key="w_expand", on_change=_from_widgets,
                    help="Also find the query's counterparts in the other language (glossary, "
                         "entity names, translations).")

@@ -7,7 +7,8 @@ import streamlit as st
 from ui.health import freshness, source_health
 from ui.resources import handles
 
-STATE_ICONS = {"ok": "🟢 ok", "degraded": "🟠 degraded", "failing": "🔴 failing", "never crawled": "⚪ never crawled"}
+# Plain words: the table is drawn on a canvas whose fonts may lack colour emoji.
+STATE_LABELS = {"ok": "ok", "degraded": "DEGRADED", "failing": "FAILING", "never crawled": "never crawled"}
 
 
 def render() -> None:
@@ -29,7 +30,7 @@ def render() -> None:
     st.dataframe(
         {"source": [r.source_id for r in rows], "name": [r.name for r in rows],
          "lang": [r.language for r in rows], "country": [r.country for r in rows],
-         "health": [STATE_ICONS[r.state] for r in rows], "documents": [r.documents for r in rows],
+         "health": [STATE_LABELS[r.state] for r in rows], "documents": [r.documents for r in rows],
          "last run": [r.last_run for r in rows], "last success": [r.last_success for r in rows],
          "fetched": [r.fetched for r in rows], "new": [r.new for r in rows],
          "failed": [r.failed for r in rows]},

@@ -18,7 +18,7 @@ def chart(frame, split: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("yearweek(week):T", title="week"),
-            y=alt.Y("sum(hits):Q", title="documents"),
+            y=alt.Y("sum(hits):Q", title="documents", axis=alt.Axis(tickMinStep=1, format="d")),
             color=alt.Color("series:N", title=split),
             tooltip=[alt.Tooltip("week:T", title="week of"), alt.Tooltip("series:N", title=split),
                      alt.Tooltip("hits:Q", title="documents")],
