@@ -13,6 +13,7 @@ from index.search import open_backend
 from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings
+from ui.exporting import FORMATS
 from ui.navigation import TITLES
 
 TIMEOUT = 60
@@ -242,4 +243,5 @@ def test_status_page_shows_every_source_and_an_up_to_date_index(demo):
 def test_download_buttons_offer_every_format(demo):
     at = app().run()
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["CSV", "JSONL", "PARQUET"]
+    assert labels == [f.upper() for f in FORMATS]
+    assert {"CSV", "JSONL", "PARQUET"} <= set(labels)
