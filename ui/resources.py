@@ -15,6 +15,7 @@ import threading
 
 import streamlit as st
 
+from index.query import parse
 from index.search import open_backend
 from index.store import Store
 from parallax.settings import Settings, load_settings
@@ -44,7 +45,16 @@ def _handles_for(store_path: str, thread_id: int, _settings: Settings) -> Handle
     return Handles(_settings)
 
 
+@st.cache_resource(show_spinner="Loading the Chinese word list…")
+def _segmenter_loaded() -> bool:
+    """Parse a Chinese query once per process: jieba's dictionary takes about a second to load,
+    which would otherwise land on the first Chinese search a researcher makes."""
+    parse("出口管制")
+    return True
+
+
 def handles() -> Handles:
     """This thread's store and backend (opened on first use, then reused)."""
+    _segmenter_loaded()
     settings = app_settings()
     return _handles_for(str(settings.store_path), threading.get_ident(), settings)
