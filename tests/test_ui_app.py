@@ -245,3 +245,14 @@ def test_download_buttons_offer_every_format(demo):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [f.upper() for f in FORMATS]
     assert {"CSV", "JSONL", "PARQUET"} <= set(labels)
+
+
+def test_result_entity_chips_filter_the_search(bilingual):
+    settings, ids = bilingual
+    at = app().run()
+    chips = at.button_group(key=f"chips_{ids[0]}")
+    assert list(chips.options) == ["中国半导体行业协会", "美国半导体行业协会"]  # labels: entity names
+    chips.set_value("csia").run()
+    assert at.session_state["search"].filters.entities == ("csia",)
+    assert "query: entity\\:csia" in markdown_text(at)
+    assert at.multiselect(key="w_entities").value == ["csia"]
