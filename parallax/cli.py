@@ -233,7 +233,8 @@ def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dic
     command = [sys.executable, "-m", "streamlit", "run", str(root / "ui" / "app.py"),
                "--server.address", settings.ui.host, "--server.port", str(settings.ui.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--theme.primaryColor", "#1f5fa8"]
+               "--server.fileWatcherType", "none", "--theme.primaryColor", "#1f5fa8",
+               "--client.toolbarMode", "minimal"]
     return command, env
 
 
