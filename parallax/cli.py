@@ -243,8 +243,8 @@ def _run_ui(settings, config_path: str | None = None) -> None:
     click.echo(f"Parallax UI: http://{settings.ui.host}:{settings.ui.port}  (Ctrl-C to stop)")
     try:
         subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C stops Streamlit too; end quietly rather than with a traceback
+        click.echo("Parallax UI stopped.")
 
 
 @cli.command()
