@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ class Context:
     def __init__(self, config, data_dir, log_json, debug):
         overrides = {"data_dir": str(data_dir)} if data_dir else {}
         self.settings = load_settings(config, overrides=overrides)
+        self.config_path = config
         self.log_json = log_json
         self.debug = debug
 
@@ -110,7 +112,7 @@ def demo(obj: Context, no_ui, site_port):
                    f"{report.documents} in the store at {obj.settings.store_path}")
         if no_ui:
             return
-        _run_ui(obj.settings)
+        _run_ui(obj.settings, obj.config_path)
 
 
 @cli.command()
@@ -168,24 +170,45 @@ def sources_check(obj: Context):
     click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points.")
 
 
-def _run_ui(settings) -> None:
-    ui_app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    env = {**os.environ, "PARALLAX_DATA_DIR": str(settings.data_dir)}
-    url = f"http://{settings.ui.host}:{settings.ui.port}"
-    click.echo(f"Parallax UI: {url}  (Ctrl-C to stop)")
-    subprocess.run(
-        [sys.executable, "-m", "streamlit", "run", str(ui_app), "--server.address", settings.ui.host,
-         "--server.port", str(settings.ui.port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        env=env, check=False,
-    )
+def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The `streamlit run` command line and environment that serve the research app.
+
+    The app builds its own settings from PARALLAX_* (it runs in another process), so the data
+    directory and config file chosen here are handed over that way; the project root goes first on
+    PYTHONPATH so the app imports this same code.
+    """
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PARALLAX_DATA_DIR": str(settings.data_dir),
+           "PYTHONPATH": os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    if config_path:
+        env["PARALLAX_CONFIG"] = str(Path(config_path).resolve())
+    command = [sys.executable, "-m", "streamlit", "run", str(root / "ui" / "app.py"),
+               "--server.address", settings.ui.host, "--server.port", str(settings.ui.port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--theme.primaryColor", "#1f5fa8",
+               "--client.toolbarMode", "minimal"]
+    return command, env
+
+
+def _run_ui(settings, config_path: str | None = None) -> None:
+    command, env = ui_command(settings, config_path)
+    click.echo(f"Parallax UI: http://{settings.ui.host}:{settings.ui.port}  (Ctrl-C to stop)")
+    try:
+        subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:  # Ctrl-C stops Streamlit too; end quietly rather than with a traceback
+        click.echo("Parallax UI stopped.")
 
 
 @cli.command()
 @click.pass_obj
-def ui(obj: Context):
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="Port on the configured host; overrides [ui] port / $PARALLAX_UI_PORT.")
+def ui(obj: Context, port):
     """Start the research app (Streamlit) on the configured host and port."""
-    _run_ui(obj.settings)
+    settings = obj.settings
+    if port:
+        settings = settings.replace(ui=dataclasses.replace(settings.ui, port=port))
+    _run_ui(settings, obj.config_path)
 
 
 def _later(name: str, issue: str):

@@ -1,20 +1,22 @@
-"""Minimal search page; the full research app is built in ui/ (see the UI issue)."""
+"""The Parallax research app (Streamlit): search, read side by side, timeline, saved searches,
+status. Started by `parallax ui` (and `parallax demo`), which passes the data directory and config
+file through PARALLAX_* in the environment.
 
-import os
+Every page lives in `ui/views/` as a `render()` function over small importable modules, so tests
+reach the logic without a browser.
+"""
 
-import streamlit as st
+import sys
+from pathlib import Path
 
-from index.search import SearchRequest, open_backend
-from index.store import Store
-from parallax.settings import load_settings
+# `streamlit run ui/app.py` puts ui/ on the path, not the project root the packages live in.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
-st.set_page_config(page_title="Parallax", layout="wide")
-settings = load_settings(os.environ.get("PARALLAX_CONFIG"))
-query = st.text_input("Search", placeholder="export controls, 出口管制, entity:csia lang:zh")
-with Store.open(settings) as store:
-    result = open_backend(settings, store).search(SearchRequest(query=query, limit=20))
-st.caption(f"{result.total} hits")
-for hit in result.hits:
-    st.text(hit.title)
-    st.caption(f"{hit.source_name} · {hit.lang} · {(hit.published_at or '')[:10]}")
-    st.text(hit.snippet.text)
+import streamlit as st  # noqa: E402
+
+from ui.navigation import all_pages  # noqa: E402
+
+st.set_page_config(page_title="Parallax", page_icon=":material/compare:", layout="wide")
+st.navigation(all_pages(), position="top").run()

@@ -1,0 +1,175 @@
+"""The research app in a real browser: `parallax ui` (a real `streamlit run`) on 127.0.0.1 over the
+demo data, driven by headless Chromium through Playwright. Screenshots go to the test's tmp dir."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PARALLAX, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(demo_data, tmp_path):
+    """`parallax ui` on a free port; waits until Streamlit answers, stops it (and its children) after."""
+    settings, _ = demo_data
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
+    env.update(PARALLAX_DATA_DIR=str(settings.data_dir), PARALLAX_UI_PORT=str(port), PYTHONPATH=str(ROOT))
+    log = tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*PARALLAX, "ui"], env=env, cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"parallax ui did not start on {url}:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium fonts-wqy-microhei)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_research_app_end_to_end(app_url, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(30_000)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def search(text: str, expected_total: int):
+        box.fill(text)
+        box.press("Enter")
+        expect(summary).to_contain_text(f"{expected_total} matching document")
+        page.wait_for_load_state("networkidle")
+
+    page.goto(app_url)
+    box = page.get_by_role("textbox", name="Search", exact=True)
+    summary = page.get_by_text("matching document").first
+    expect(summary).to_contain_text("33 matching documents")
+
+    # English, then Chinese: each finds its hits, with highlighted snippets.
+    search("export controls", 10)
+    expect(page.locator("h5").first).to_be_visible()
+    page.screenshot(path=shots / "1-search-english.png")
+    search("出口管制", 17)
+    page.screenshot(path=shots / "2-search-chinese.png")
+
+    # A filter from the sidebar: only Chinese-language documents.
+    page.get_by_role("combobox", name="Language").click()
+    page.get_by_role("option", name="Chinese").click()
+    page.keyboard.press("Escape")
+    expect(summary).to_contain_text("matching documents · query: (出口管制) lang:zh")
+    total = int(summary.inner_text().split()[0])
+    assert 0 < total <= 17
+    page.screenshot(path=shots / "3-search-filtered.png")
+
+    # Export the filtered result set as CSV: every match, one row each.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="CSV").click()
+    download = download_info.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text("utf-8-sig"))))
+    assert len(rows) == total
+    assert {r["language"] for r in rows} == {"zh"}
+    assert all("出口管制" in (r["title"] + r["body"]) for r in rows)
+
+    # Open the first document: original and translation side by side (or the notice that the
+    # translation stage has not run), with a link to the source page.
+    first_title = page.locator("h5").first.inner_text()
+    page.get_by_text("Read side by side").first.click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(first_title)
+    expect(page.get_by_text("Original (zh)")).to_be_visible()
+    expect(page.get_by_text("Translation", exact=False).first).to_be_visible()
+    notice = page.get_by_text("Not translated yet")
+    if notice.count():  # the translation stage has not run on the demo data
+        expect(notice).to_be_visible()
+    else:  # the translation column is headed by the model that produced it
+        expect(page.get_by_text("Translation (")).to_be_visible()
+    link = page.get_by_role("link", name="Open the source page")
+    assert link.get_attribute("href").startswith("http://127.0.0.1:")
+    columns = page.locator("[data-testid='stHorizontalBlock']").filter(has_text="出口管制").first
+    assert columns.locator("[data-testid='stColumn']").count() == 2
+    page.screenshot(path=shots / "4-document.png", full_page=True)
+
+    # A crawled <script> in a title is shown as text and never runs.
+    page.get_by_role("link", name="Back to results").click()
+    box = page.get_by_role("textbox", name="Search", exact=True)
+    page.get_by_role("button", name="Clear filters").click()
+    expect(summary).to_contain_text("matching documents")
+    search("licence portal", 1)
+    heading = page.locator("h5").filter(has_text="alert(1)")
+    expect(heading).to_have_text("Researchers show <script>alert(1)</script> payload ran in export licence portal")
+    injected = page.evaluate(
+        "Array.from(document.querySelectorAll('script')).filter(s => s.textContent.includes('alert(1)')).length")
+    assert injected == 0
+    page.get_by_text("Read side by side").first.click()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("<script>alert(1)</script>")
+    page.screenshot(path=shots / "5-script-title-as-text.png", full_page=True)
+    assert dialogs == []
+
+    # Timeline and status pages.
+    page.get_by_role("link", name="Back to results").click()
+    box = page.get_by_role("textbox", name="Search", exact=True)
+    search("出口管制 OR \"export controls\"", 24)
+    page.get_by_role("link", name="Timeline").click()
+    expect(page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
+           ).to_be_visible()
+    page.wait_for_timeout(500)
+    page.screenshot(path=shots / "6-timeline.png")
+    page.get_by_role("link", name="Status").click()
+    expect(page.get_by_text("up to date with the store")).to_be_visible()
+    page.wait_for_timeout(500)
+    page.screenshot(path=shots / "7-status.png")
+    assert dialogs == []
+    assert len(list(shots.glob("*.png"))) == 7

@@ -1,0 +1,58 @@
+"""What the document page shows, computed from the store: aligned paragraphs, near-duplicates,
+and the facts about processing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import zip_longest
+
+
+@dataclass(frozen=True)
+class Related:
+    id: str
+    title: str
+    source_name: str
+    lang: str | None
+    published_at: str | None
+
+
+def translated_paragraphs(doc) -> list[str]:
+    return [p for p in (doc.body_tr or "").split("\n\n") if p.strip()]
+
+
+def aligned_paragraphs(doc) -> list[tuple[str | None, str | None]]:
+    """(original, translation) pairs, paragraph by paragraph.
+
+    Translation keeps paragraph breaks, so the n-th translated paragraph belongs beside the n-th
+    original; a missing one on either side is None rather than shifting the rest.
+    """
+    return list(zip_longest(doc.paragraphs, translated_paragraphs(doc)))
+
+
+def near_duplicates(store, doc) -> list[Related]:
+    """Other documents in the same near-duplicate cluster, oldest first."""
+    if not doc.cluster_id:
+        return []
+    sources = store.sources()
+    others = [d for d in store.iter_documents("a.cluster_id = ? AND d.id != ?", (doc.cluster_id, doc.id))]
+    others.sort(key=lambda d: (d.published_at or "9999", d.id))
+    return [Related(d.id, d.title, sources.get(d.source_id, {}).get("name_en", d.source_id),
+                    d.lang or d.declared_lang, d.published_at) for d in others]
+
+
+def metadata_rows(doc, source: dict | None) -> list[tuple[str, str]]:
+    """Label/value pairs for the metadata panel (values are shown as text, never as markup)."""
+    rows = [
+        ("Source", (source or {}).get("name_en", doc.source_id)),
+        ("Language", doc.lang or doc.declared_lang or "not identified yet"),
+        ("Country", doc.country or ""),
+        ("Type", doc.kind or ""),
+        ("Author", doc.author or ""),
+        ("Published", doc.published_at or "no date on the page"),
+        ("Fetched", doc.fetched_at),
+        ("First seen", doc.first_seen_at),
+        ("Processing version", doc.analysis_version or "not processed yet"),
+        ("Translation model", doc.translation_model or ""),
+        ("Document id", doc.id),
+    ]
+    return [(k, v) for k, v in rows if v]

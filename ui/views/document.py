@@ -1,0 +1,94 @@
+"""The document page: original and translation side by side, paragraph by paragraph, entities
+highlighted and clickable, link to the source, near-duplicates, metadata."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import state
+from ui.markup import escape_markdown, paragraph_markdown, safe_link
+from ui.navigation import page
+from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates
+from ui.resources import handles
+
+NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
+
+
+def _entity_clicked(entity_id: str) -> None:
+    state.filter_by_entity(entity_id)
+    st.session_state["go_search"] = True
+
+
+def entity_buttons(entities) -> None:
+    distinct: dict[str, dict] = {}
+    for e in entities:
+        if e.get("canonical_id"):
+            distinct.setdefault(e["canonical_id"], e)
+    if not distinct:
+        return
+    st.caption("Entities (click one to search for documents that mention it)")
+    cols = st.columns(min(len(distinct), 6))
+    for i, (entity_id, e) in enumerate(distinct.items()):
+        cols[i % len(cols)].button(
+            escape_markdown(e.get("text") or entity_id), key=f"entity_{entity_id}",
+            on_click=_entity_clicked, args=(entity_id,), icon=":material/sell:",
+            help=f"{e.get('label') or 'entity'} · filter by entity:{entity_id}")
+
+
+def render() -> None:
+    if st.session_state.pop("go_search", False):
+        st.switch_page(page("search"))
+    doc_id = st.query_params.get("id") or st.session_state.get("doc_id")
+    h = handles()
+    doc = h.store.get(doc_id) if doc_id else None
+    if doc is None:
+        st.title("Document")
+        st.info("Open a document from the search results." if not doc_id
+                else f"No document with id {doc_id!r} in the store.")
+        st.page_link(page("search"), label="Back to search", icon=":material/arrow_back:")
+        return
+    st.session_state["doc_id"] = doc.id
+    st.query_params["id"] = doc.id
+    sources = h.store.sources()
+    st.page_link(page("search"), label="Back to results", icon=":material/arrow_back:")
+    st.markdown(f"## {escape_markdown(doc.title) or '(untitled)'}")
+    link = safe_link(doc.url)
+    top = st.columns([3, 7], vertical_alignment="center")
+    if link:
+        top[0].link_button("Open the source page", link, icon=":material/open_in_new:")
+    else:
+        top[0].caption("The source address is not an http(s) link: " + escape_markdown(doc.url))
+    top[1].caption(" · ".join(escape_markdown(x) for x in (
+        sources.get(doc.source_id, {}).get("name_en", doc.source_id), (doc.lang or "?").upper(),
+        (doc.published_at or "undated")[:10]) if x))
+    entity_buttons(doc.entities)
+
+    if not doc.body_tr:
+        st.info(NOT_TRANSLATED, icon=":material/translate:")
+    left, right = st.columns(2)
+    left.markdown("**Original**" + (f" ({escape_markdown(doc.lang)})" if doc.lang else ""))
+    right.markdown("**Translation**" + (f" ({escape_markdown(doc.translation_model)})"
+                                        if doc.translation_model else ""))
+    if doc.title_tr:
+        left.markdown(f"**{escape_markdown(doc.title)}**")
+        right.markdown(f"**{escape_markdown(doc.title_tr)}**")
+    for original, translated in aligned_paragraphs(doc):
+        left, right = st.columns(2)
+        if original is not None:
+            left.markdown(paragraph_markdown(original, doc.entities))
+        if translated is not None:
+            right.markdown(paragraph_markdown(translated, doc.entities))
+
+    with st.expander("Near-duplicates", expanded=True):
+        related = near_duplicates(h.store, doc)
+        if not related:
+            st.caption("No other document says nearly the same thing.")
+        for r in related:
+            st.page_link(page("document"), label=escape_markdown(
+                f"{r.title} — {r.source_name} · {(r.lang or '?').upper()} · {(r.published_at or '')[:10]}"),
+                query_params={"id": r.id})
+    with st.expander("Metadata"):
+        rows = metadata_rows(doc, sources.get(doc.source_id))
+        # A dataframe grid shows cell values as plain text (st.table would read them as markdown).
+        st.dataframe({"field": [k for k, _ in rows], "value": [v for _, v in rows]},
+                     hide_index=True, width="stretch")
