@@ -149,5 +149,6 @@ def test_killed_crawl_process_and_index_each_resume_without_loss_or_duplicates(c
     with Store(settings.store_path) as store:
         from index.search import SearchRequest, open_backend
 
-        result = open_backend(settings, store).search(SearchRequest("出口管制", limit=1))
+        request = SearchRequest("出口管制", limit=1, expand=False, collapse=False)
+        result = open_backend(settings, store).search(request)
         assert result.total == PAGES // 2
