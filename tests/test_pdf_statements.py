@@ -88,5 +88,6 @@ article_pattern = '\\.pdf$'
         assert store.get(zh.id).lang == "zh" and store.get(en.id).lang == "en"
         backend = open_backend(fast, store)
         backend.sync()
-        assert {h.id for h in backend.search(SearchRequest("出口管制")).hits} == {zh.id}
+        assert {h.id for h in backend.search(SearchRequest("出口管制", expand=False)).hits} == {zh.id}
+        assert {h.id for h in backend.search(SearchRequest("出口管制")).hits} == {zh.id, en.id}
         assert en.id in {h.id for h in backend.search(SearchRequest('"quarterly talks"')).hits}
