@@ -118,6 +118,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX doc_entities_entity ON doc_entities(entity_id);
         """,
     ),
+    (
+        "0003_crawler",
+        """
+        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN entries_ok INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 
