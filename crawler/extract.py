@@ -279,9 +279,10 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     if not title:
         title = _clean(" ".join(tree.xpath("//title/text()")))
 
-    if selectors.get("body"):
-        paragraphs = _css_paragraphs(tree, selectors["body"])
-    else:
+    paragraphs = _css_paragraphs(tree, selectors["body"]) if selectors.get("body") else []
+    if not paragraphs:
+        # No body selector, or one that no longer matches after a redesign: the automatic
+        # extraction still gets the article rather than losing it.
         paragraphs = [p for p in (_clean(line) for line in (doc.get("text") or "").split("\n")) if p]
     paragraphs, byline = strip_boilerplate(paragraphs, title, tz)
     if not paragraphs:
@@ -407,8 +408,12 @@ def _css_text(tree, css: str) -> str:
 
 
 def _css_paragraphs(tree, css: str) -> list[str]:
-    out = []
+    out, taken = [], []
     for node in _css_nodes(tree, css):
+        # "a, b" may match a container and its child: read each part of the page once.
+        if any(node in set(t.iterdescendants()) for t in taken):
+            continue
+        taken.append(node)
         blocks = node.xpath(".//p|.//li|.//h2|.//h3|.//blockquote")
         if blocks:
             out.extend(_clean(b.text_content()) for b in blocks)
