@@ -23,7 +23,7 @@ class Tally:
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: dict[str, list[dict]] = field(default_factory=dict)
-    requested: dict[str, set[str]] = field(default_factory=dict)
+    requested: set[str] = field(default_factory=set)
     fetch_state: dict[str, tuple] = field(default_factory=dict)
 
     def _c(self, source_id: str) -> dict[str, int]:

@@ -284,6 +284,12 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
         # No body selector, or one that no longer matches after a redesign: the automatic
         # extraction still gets the article rather than losing it.
         paragraphs = [p for p in (_clean(line) for line in (doc.get("text") or "").split("\n")) if p]
+        if len(paragraphs) <= 1:
+            # On short pages trafilatura falls back to a baseline that runs headline, date and
+            # paragraphs into one line; the densest block of <p> elements keeps them apart.
+            dense = _densest_paragraphs(tree)
+            if len(dense) > 1:
+                paragraphs = dense
     paragraphs, byline = strip_boilerplate(paragraphs, title, tz)
     if not paragraphs:
         raise ExtractionError("no article text found (check the source's body selector)")
@@ -394,6 +400,19 @@ def _strip_leading_date(paragraph: str, tz: ZoneInfo) -> str:
                 return rest.strip()
             return paragraph
     return paragraph
+
+
+def _densest_paragraphs(tree) -> list[str]:
+    """The <p> children of the element holding the most paragraph text on the page."""
+    totals: dict = {}
+    for p in tree.xpath("//body//p"):
+        parent = p.getparent()
+        if parent is not None:
+            totals[parent] = totals.get(parent, 0) + len(_clean(p.text_content()))
+    if not totals:
+        return []
+    best = max(totals, key=totals.get)
+    return [t for t in (_clean(node.text_content()) for node in best.xpath("./p|./h2|./h3|./ul/li|./ol/li|./blockquote")) if t]
 
 
 def _css_nodes(tree, css: str):

@@ -31,6 +31,9 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         self.store = Store(self.store_path)
+        # Load the extractor before the first response arrives: importing it takes about a
+        # second, during which the reactor would let every request in flight time out.
+        import trafilatura  # noqa: F401
 
     def close_spider(self, spider=None):
         if self.store:

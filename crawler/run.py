@@ -75,7 +75,10 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     tally = Tally()
     with Store.open(settings) as store:
         runs = {s.id: store.start_crawl_run(s.id) for s in sources}
-        known = {s.id: store.known_urls(s.id) for s in sources}
+        # Every stored URL, whichever source stored it: an article found by two sources (a
+        # statement in a feed and republished in a listing) is one document, fetched once.
+        known_anywhere = store.known_urls()
+        known = {s.id: known_anywhere for s in sources}
         fetch_state = load_fetch_state(store)
     process = CrawlerProcess(scrapy_settings(settings))
     for source in sources:

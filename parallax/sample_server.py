@@ -10,6 +10,7 @@ so `{base}` in an .xml file is replaced by the server's own URL.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 import tomllib
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ class _Handler(SimpleHTTPRequestHandler):
         if query and (Path(self.directory) / f"{path}__{query.replace('&', '_')}").is_file():
             path = f"{path}__{query.replace('&', '_')}"
             self.path = "/" + path
+        self.server.hits[path] += 1
         rule = self.overrides.get(path, {})
         if "delay" in rule:  # a slow page, to exercise time-outs
             import time
@@ -90,6 +92,15 @@ class _Handler(SimpleHTTPRequestHandler):
         return DEFAULT_TYPES.get(suffix, super().guess_type(path))
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hung up (a crawler that timed out) is expected, not an error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """Serve `root` on 127.0.0.1 (port 0 picks a free one) from a background thread."""
 
@@ -98,9 +109,15 @@ class SiteServer:
         headers_file = self.root / "headers.toml"
         overrides = tomllib.loads(headers_file.read_text("utf-8")) if headers_file.is_file() else {}
         handler = type("Handler", (_Handler,), {"overrides": overrides})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
+        self.httpd = _QuietServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
         self.httpd.daemon_threads = True
+        # Requests per path (query folded in as above), so tests can see what a crawl fetched.
+        self.httpd.hits = Counter()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def hits(self) -> Counter:
+        return self.httpd.hits
 
     @property
     def url(self) -> str:

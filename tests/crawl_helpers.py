@@ -15,8 +15,9 @@ SITES = Path(__file__).resolve().parent / "sites"
 def local_crawl_settings(data_dir: Path, **crawl_changes):
     """Politeness off (the sites are ours), short time-outs, no retries unless asked."""
     settings = make_settings(data_dir)
-    crawl = dataclasses.replace(settings.crawl, download_delay=0.0, autothrottle=False,
-                                concurrency_per_domain=8, timeout=3, retries=0, **crawl_changes)
+    changes = {"download_delay": 0.0, "autothrottle": False, "concurrency_per_domain": 8,
+               "timeout": 3, "retries": 0, **crawl_changes}
+    crawl = dataclasses.replace(settings.crawl, **changes)
     return settings.replace(crawl=crawl)
 
 

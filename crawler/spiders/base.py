@@ -24,8 +24,9 @@ class SourceSpider(scrapy.Spider):
         self.known = known
         self.recheck = recheck or set()
         self.fetch_state = fetch_state or {}
-        # Shared by all entry points of one source, so a URL in both feed and listing is fetched once.
-        self.requested: set[str] = tally.requested.setdefault(source.id, set())
+        # Shared by every spider of the crawl, so a URL in two feeds or in a feed and a listing
+        # (of one source or two) is fetched once.
+        self.requested: set[str] = tally.requested
 
     async def start(self):
         for request in self.start_requests():
@@ -93,8 +94,9 @@ class SourceSpider(scrapy.Spider):
             reason = f"HTTP {failure.value.response.status}"
         elif failure.check(DNSLookupError):
             reason = "DNS lookup failed"
-        elif failure.check(TimeoutError, TCPTimedOutError):
-            reason = "timed out"
+        elif failure.check(TimeoutError, TCPTimedOutError) or "Timeout" in failure.type.__name__ \
+                or "took longer than" in failure.getErrorMessage():
+            reason = f"timed out ({failure.getErrorMessage()})"
         else:
             reason = failure.getErrorMessage() or failure.type.__name__
         self.tally.failed(self.source.id, request.url, reason)
