@@ -323,13 +323,14 @@ def _local_day(iso: str, tz: ZoneInfo) -> str:
 # Page furniture that extractors let through: kicker labels, datelines, bylines, share and print
 # links, "next article" links, press-release end marks, editor credits.
 _FURNITURE = re.compile(
-    r"^(?:#{3}|-\s*30\s*-|-?end-?|share( this)?( on \w+)?|print( this page)?|email this page|"
+    r"^(?:share( this)?( on \w+)?[:：]?|print( this page)?|email this page|"
     r"tweet|related (?:articles|news|stories|posts)|read more|back to top|"
     r"[【\[(（]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享到?)[】\])）]?|"
     r"(?:上一篇|下一篇|上一条|下一条|相关新闻|相关阅读|相关文章|分享到)[：:].*|"
     r"[（(]?(?:责任编辑|责编|编辑|審校|审校|校对)[：:][^。]{0,20}[)）]?)$",
     re.IGNORECASE,
 )
+_END_MARK = re.compile(r"^(?:#{3,}|-\s*30\s*-|-?\s*end\s*-?|about (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
 _BYLINE = re.compile(
     r"^(?:by|written by|author[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
     r"|^(?:作者|记者|記者|撰文)[：:\s]\s*([\u4e00-\u9fff·]{2,8})",
@@ -353,7 +354,12 @@ def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo) -> tuple[
     """
     tz = tz or ZoneInfo("UTC")
     byline = None
-    kept = [p for p in paragraphs if not _FURNITURE.match(p.strip())]
+    kept = []
+    for p in paragraphs:
+        if _END_MARK.match(p.strip()) and kept:
+            break  # what follows "###" or an "About <organisation>" heading is boilerplate
+        if not _FURNITURE.match(p.strip()):
+            kept.append(p)
     while kept:
         first = kept[0].strip()
         found = _BYLINE.match(first)
