@@ -330,7 +330,7 @@ _FURNITURE = re.compile(
     r"[（(]?(?:责任编辑|责编|编辑|審校|审校|校对)[：:][^。]{0,20}[)）]?)$",
     re.IGNORECASE,
 )
-_END_MARK = re.compile(r"^(?:#{3,}|-\s*30\s*-|-?\s*end\s*-?|about (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
+_END_MARK = re.compile(r"^(?:#{3,}|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
 _BYLINE = re.compile(
     r"^(?:by|written by|author[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
     r"|^(?:作者|记者|記者|撰文)[：:\s]\s*([\u4e00-\u9fff·]{2,8})",
