@@ -324,13 +324,18 @@ def _local_day(iso: str, tz: ZoneInfo) -> str:
 # links, "next article" links, press-release end marks, editor credits.
 _FURNITURE = re.compile(
     r"^(?:share( this)?( on \w+)?[:：]?|print( this page)?|email this page|"
+    r"微信|微博|qq|qq空间|facebook|twitter|x|linkedin|whatsapp|email|weibo|wechat|"
+    r"(?:您的位置|当前位置|當前位置|所在位置|位置|you are here)[：:].*|"
+    r"(?:[^>›»\n]{1,12}\s*[>›»]\s*){1,5}[^>›»\n]{1,14}|"
+    r"(?:来源|來源|source|稿源|作者|编辑)[：:]\s*\S.{0,30}|[【\[]?字(?:体|號|号)[：:].{0,12}|"
     r"tweet|related (?:articles|news|stories|posts)|read more|back to top|"
     r"[【\[(（]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享到?)[】\])）]?|"
     r"(?:上一篇|下一篇|上一条|下一条|相关新闻|相关阅读|相关文章|分享到)[：:].*|"
     r"[（(]?(?:责任编辑|责编|编辑|審校|审校|校对)[：:][^。]{0,20}[)）]?)$",
     re.IGNORECASE,
 )
-_END_MARK = re.compile(r"^(?:#{3,}|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
+_END_MARK = re.compile(r"^(?:#{3,}|(?:相关稿件|相关新闻|相关阅读|相关推荐|相关文章|相關新聞|延伸阅读|"
+                       r"[Rr]elated (?:[Aa]rticles|[Pp]osts|[Nn]ews|[Ss]tories)|[Mm]ore on this|[Mm]ost read)[：:]?|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
 _BYLINE = re.compile(
     r"^(?:by|written by|author[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
     r"|^(?:作者|记者|記者|撰文)[：:\s]\s*([\u4e00-\u9fff·]{2,8})",
