@@ -66,9 +66,17 @@ def decode(body: bytes, header_content_type: str | None = None, forced: str | No
     for codec in declared:
         if codec and codec not in ("utf-8", "cp1252"):
             try:
-                return body.decode(codec), codec
+                text = body.decode(codec)
             except UnicodeDecodeError:
                 continue
+            if codec in ("gb18030", "big5hkscs"):
+                # GB18030 accepts Big5 bytes (and the reverse) as valid nonsense: a label is
+                # overruled when the other reading is clearly ordinary Chinese.
+                other = _guess_chinese(body)
+                if other and other[1] != codec and \
+                        _common_share(*other) > _common_share(text, codec) + 0.2:
+                    return other
+            return text, codec
     guessed = _guess_chinese(body)
     # A page declared Latin-1 keeps it unless its bytes read clearly as Chinese.
     if guessed and ("cp1252" not in declared or _common_share(*guessed) >= 0.6):
@@ -337,14 +345,13 @@ _FURNITURE = re.compile(
 _END_MARK = re.compile(r"^(?:#{3,}|(?:相关稿件|相关新闻|相关阅读|相关推荐|相关文章|相關新聞|延伸阅读|"
                        r"[Rr]elated (?:[Aa]rticles|[Pp]osts|[Nn]ews|[Ss]tories)|[Mm]ore on this|[Mm]ost read)[：:]?|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
 _BYLINE = re.compile(
-    r"^(?:by|written by|author[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
+    r"^(?:[Bb]y|[Ww]ritten [Bb]y|[Aa]uthor[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
     r"|^(?:作者|记者|記者|撰文)[：:\s]\s*([\u4e00-\u9fff·]{2,8})",
 )
-_DATE_LINE_LEFTOVER = re.compile(
-    r"^[\s|·•/:：,，\-–—()（）]*(?:(?:published|updated|posted|date|release date|发布时间|发布日期|"
-    r"發佈時間|发表时间|时间|時間|日期|来源|來源|浏览次数|阅读|星期[一二三四五六日天]|周[一二三四五六日]|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|[ap]\.?m\.?|et|edt|est|hkt|bst|gmt|utc|"
-    r"[\w\u4e00-\u9fff]{0,12}(?=\s*$))[\s|·•/:：,，\-–—()（）]*)*$",
+_DATE_LINE_LABELS = re.compile(
+    r"published|updated|posted|release date|date|source|发布时间|发布日期|發佈時間|發布時間|发表时间|时间|時間|"
+    r"日期|来源|來源|浏览次数|阅读|星期[一二三四五六日天]|周[一二三四五六日]|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\b[ap]\.?m\.?|\b(?:et|edt|est|hkt|bst|gmt|utc)\b",
     re.IGNORECASE,
 )
 
@@ -383,13 +390,15 @@ def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo) -> tuple[
 
 
 def _is_date_line(line: str, tz: ZoneInfo) -> bool:
-    if len(line) > 80 or not parse_date(line, tz):
+    if len(line) > 80 or re.search(r"[。！？!?]$", line) or not parse_date(line, tz):
         return False
     rest = line
     for pattern, _ in _DATE_PATTERNS:
         rest = pattern.sub(" ", rest)
     rest = re.sub(r"\d{1,2}[:：]\d{2}(?::\d{2})?", " ", rest)
-    return bool(_DATE_LINE_LEFTOVER.match(rest.strip())) or len(rest.strip()) <= 3
+    # What is left once dates, times and labels are gone may be a source's name, not a sentence.
+    rest = re.sub(r"[\s|·•/:：,，\-–—()（）]+", " ", _DATE_LINE_LABELS.sub(" ", rest)).strip()
+    return len(rest) <= 16 and len(rest.split()) <= 2
 
 
 def _is_kicker(line: str) -> bool:
@@ -405,8 +414,7 @@ def _strip_leading_date(paragraph: str, tz: ZoneInfo) -> str:
     for pattern, _ in _DATE_PATTERNS:
         m = pattern.match(paragraph)
         if m:
-            rest = paragraph[m.end():]
-            rest = re.sub(r"^\s*(?:\d{1,2}[:：]\d{2}(?::\d{2})?)?", "", rest)
+            rest = re.sub(r"^\s+\d{1,2}[:：]\d{2}(?::\d{2})?", "", paragraph[m.end():])
             if rest[:1].isspace() and rest.strip():
                 return rest.strip()
             return paragraph

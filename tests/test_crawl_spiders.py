@@ -26,7 +26,8 @@ ENTRY_POINTS = {"robots.txt", "news/index.html", "news/index_2.html", "feed.xml"
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    settings = local_crawl_settings(tmp_path_factory.mktemp("cases") / "data", timeout=3)
+    settings = local_crawl_settings(tmp_path_factory.mktemp("cases") / "data", timeout=3, retries=1,
+                                    retry_backoff=0.2)
     with SiteServer(SITE) as server:
         sources = load_sources(SITE / "sources.toml", base=server.url)
         first = crawl(settings, sources)
@@ -40,8 +41,15 @@ def crawled(tmp_path_factory):
         with Store.open(settings) as store:
             health = {h.source_id: h for h in source_health(store, [s.id for s in sources])}
             total = store.count_documents()
+            # The re-check hook: an article last fetched 30 days ago is due again with --recheck 7.
+            store.conn.execute("UPDATE documents SET fetched_at = '2000-01-01T00:00:00+00:00' WHERE url = ?",
+                               (f"{server.url}/news/a1.html",))
+        before = dict(server.hits)
+        third = crawl(settings, sources, recheck_days=7)
+        hits_third = {k: v - before.get(k, 0) for k, v in server.hits.items() if v > before.get(k, 0)}
     return dict(first=first, second=second, docs=docs, hits_first=hits_first, hits_second=hits_second,
-                runs_first=runs_first, states=states, health=health, total=total, base=server.url)
+                runs_first=runs_first, states=states, health=health, total=total, base=server.url,
+                third=third, hits_third=hits_third)
 
 
 def _text(doc) -> str:
@@ -143,3 +151,16 @@ def test_health_table_has_counts_and_last_success(crawled):
     assert health["cases"].failed_documents == 1
     assert health["cases"].documents + health["casefeed"].documents + health["casemap"].documents == crawled["total"]
     assert health["cases"].counts["not_modified"] == 1
+
+
+def test_server_errors_and_timeouts_are_retried_once_with_backoff(crawled):
+    assert crawled["hits_first"]["news/a500.html"] == 2
+    assert crawled["hits_first"]["news/a404.html"] == 1  # a 404 is not worth a retry
+
+
+def test_recheck_fetches_only_articles_due_again(crawled):
+    articles = {k for k in crawled["hits_third"] if k not in ENTRY_POINTS}
+    assert articles == {"news/a1.html"}, crawled["hits_third"]
+    counts = crawled["third"]
+    assert sum(c["new"] for c in counts.values()) == 0
+    assert sum(c["unchanged"] for c in counts.values()) == 1

@@ -51,7 +51,8 @@ class SourceSpider(scrapy.Spider):
         """A request for a feed, sitemap or listing page: conditional when we have seen it before,
         so an unchanged listing costs the site a 304 and us nothing."""
         headers = {}
-        etag, modified = self.fetch_state.get(url, (None, None))
+        # A re-check needs the article links again, so it reads listings even when unchanged.
+        etag, modified = self.fetch_state.get(url, (None, None)) if not self.recheck else (None, None)
         if etag:
             headers["If-None-Match"] = etag
         if modified:
