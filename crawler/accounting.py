@@ -54,6 +54,27 @@ class Tally:
         self.errors.setdefault(source_id, []).append({"url": url, "reason": reason})
 
 
+def known_urls(store) -> set[str]:
+    """Every stored article URL and every address that led to one (a redirect's old address, a
+    page whose rel=canonical names another): none of them needs fetching again."""
+    urls = store.known_urls()
+    urls.update(r[0] for r in store.conn.execute("SELECT url FROM url_aliases"))
+    return urls
+
+
+def save_aliases(store, doc_url: str, addresses: set[str]) -> None:
+    aliases = addresses - {doc_url}
+    if not aliases:
+        return
+    now = utc_now()
+    with store.transaction():
+        for url in aliases:
+            store.conn.execute(
+                "INSERT INTO url_aliases (url, doc_url, seen_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(url) DO UPDATE SET doc_url=excluded.doc_url, seen_at=excluded.seen_at",
+                (url, doc_url, now))
+
+
 def load_fetch_state(store) -> dict[str, tuple[str | None, str | None]]:
     """{url: (etag, last_modified)} of every feed, sitemap and listing page seen before."""
     rows = store.conn.execute("SELECT url, etag, last_modified FROM fetch_state")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from crawler.accounting import save_aliases
 from crawler.extract import ExtractionError, extract, parse_date
 from crawler.urls import canonical_url, resolve_canonical
 from index.document import Document
@@ -44,6 +45,7 @@ class StorePipeline:
         source = spider.source
         doc = build_document(item, source, self.max_page_bytes)
         outcome = self.store.upsert_document(doc)
+        save_aliases(self.store, doc.url, {canonical_url(item.url), canonical_url(item.requested_url)})
         spider.tally.stored(source.id, outcome, doc)
         return item
 

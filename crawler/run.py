@@ -70,14 +70,14 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     from crawler.spiders import SPIDERS
     from index.store import Store
 
-    from crawler.accounting import Tally, finish_run, load_fetch_state, save_fetch_state
+    from crawler.accounting import Tally, finish_run, known_urls, load_fetch_state, save_fetch_state
 
     tally = Tally()
     with Store.open(settings) as store:
         runs = {s.id: store.start_crawl_run(s.id) for s in sources}
         # Every stored URL, whichever source stored it: an article found by two sources (a
         # statement in a feed and republished in a listing) is one document, fetched once.
-        known_anywhere = store.known_urls()
+        known_anywhere = known_urls(store)
         known = {s.id: known_anywhere for s in sources}
         fetch_state = load_fetch_state(store)
     process = CrawlerProcess(scrapy_settings(settings))

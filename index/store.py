@@ -124,6 +124,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE crawl_runs ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE crawl_runs ADD COLUMN entries_ok INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE url_aliases (
+            url TEXT PRIMARY KEY,
+            doc_url TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        );
         """,
     ),
 ]

@@ -47,6 +47,7 @@ class _Handler(SimpleHTTPRequestHandler):
             path = f"{path}__{query.replace('&', '_')}"
             self.path = "/" + path
         self.server.hits[path] += 1
+        self.server.agents.add(self.headers.get("User-Agent", ""))
         rule = self.overrides.get(path, {})
         if "delay" in rule:  # a slow page, to exercise time-outs
             import time
@@ -113,11 +114,17 @@ class SiteServer:
         self.httpd.daemon_threads = True
         # Requests per path (query folded in as above), so tests can see what a crawl fetched.
         self.httpd.hits = Counter()
+        self.httpd.agents = set()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def hits(self) -> Counter:
         return self.httpd.hits
+
+    @property
+    def agents(self) -> set[str]:
+        """Every User-Agent that asked for something."""
+        return self.httpd.agents
 
     @property
     def url(self) -> str:
