@@ -26,18 +26,18 @@ class Tally:
     requested: set[str] = field(default_factory=set)
     fetch_state: dict[str, tuple] = field(default_factory=dict)
 
-    def _c(self, source_id: str) -> dict[str, int]:
+    def source_counts(self, source_id: str) -> dict[str, int]:
         return self.counts.setdefault(source_id, {k: 0 for k in COUNT_KEYS})
 
     def fetched(self, source_id: str) -> None:
-        self._c(source_id)["fetched"] += 1
+        self.source_counts(source_id)["fetched"] += 1
 
     def skip_known(self, source_id: str) -> None:
-        self._c(source_id)["skipped_known"] += 1
+        self.source_counts(source_id)["skipped_known"] += 1
 
     def entry_answered(self, source_id: str, url: str, status: int, etag: str | None,
                        last_modified: str | None) -> None:
-        counts = self._c(source_id)
+        counts = self.source_counts(source_id)
         counts["entries_ok"] += 1
         if status == 304:
             counts["not_modified"] += 1
@@ -45,12 +45,12 @@ class Tally:
             self.fetch_state[url] = (etag, last_modified, status)
 
     def stored(self, source_id: str, outcome: str, doc) -> None:
-        self._c(source_id)[outcome] += 1
+        self.source_counts(source_id)[outcome] += 1
         if doc.status == "extract_failed":
             self.failed(source_id, doc.url, doc.error or "extraction failed")
 
     def failed(self, source_id: str, url: str, reason: str) -> None:
-        self._c(source_id)["failed"] += 1
+        self.source_counts(source_id)["failed"] += 1
         self.errors.setdefault(source_id, []).append({"url": url, "reason": reason})
 
 

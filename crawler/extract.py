@@ -342,8 +342,12 @@ _FURNITURE = re.compile(
     r"[（(]?(?:责任编辑|责编|编辑|審校|审校|校对)[：:][^。]{0,20}[)）]?)$",
     re.IGNORECASE,
 )
-_END_MARK = re.compile(r"^(?:#{3,}|(?:相关稿件|相关新闻|相关阅读|相关推荐|相关文章|相關新聞|延伸阅读|"
-                       r"[Rr]elated (?:[Aa]rticles|[Pp]osts|[Nn]ews|[Ss]tories)|[Mm]ore on this|[Mm]ost read)[：:]?|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$")
+_END_MARK = re.compile(
+    r"^(?:#{3,}|-\s*30\s*-|-?\s*[Ee][Nn][Dd]\s*-?|"
+    r"(?:相关稿件|相关新闻|相关阅读|相关推荐|相关文章|相關新聞|延伸阅读|"
+    r"[Rr]elated (?:[Aa]rticles|[Pp]osts|[Nn]ews|[Ss]tories)|[Mm]ore on this|[Mm]ost read)[：:]?|"
+    r"[Aa]bout (?:the )?[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3})$"
+)
 _BYLINE = re.compile(
     r"^(?:[Bb]y|[Ww]ritten [Bb]y|[Aa]uthor[:：])\s+([A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3})(?:[,|].*)?$"
     r"|^(?:作者|记者|記者|撰文)[：:\s]\s*([\u4e00-\u9fff·]{2,8})",

@@ -90,8 +90,8 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     with Store.open(settings) as store:
         save_fetch_state(store, tally.fetch_state)
         for source in sources:
-            finish_run(store, runs[source.id], tally._c(source.id), tally.errors.get(source.id, []))
-    return {s.id: tally._c(s.id) for s in sources}
+            finish_run(store, runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
+    return {s.id: tally.source_counts(s.id) for s in sources}
 
 
 if __name__ == "__main__":
