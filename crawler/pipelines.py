@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from crawler.accounting import save_aliases
 from crawler.extract import ExtractionError, extract, parse_date
 from crawler.pdf import extract_pdf, is_pdf
 from crawler.urls import canonical_url, resolve_canonical
@@ -32,6 +33,9 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         self.store = Store(self.store_path)
+        # Load the extractor before the first response arrives: importing it takes about a
+        # second, during which the reactor would let every request in flight time out.
+        import trafilatura  # noqa: F401
 
     def close_spider(self, spider=None):
         if self.store:
@@ -42,6 +46,7 @@ class StorePipeline:
         source = spider.source
         doc = build_document(item, source, self.max_page_bytes)
         outcome = self.store.upsert_document(doc)
+        save_aliases(self.store, doc.url, {canonical_url(item.url), canonical_url(item.requested_url)})
         spider.tally.stored(source.id, outcome, doc)
         return item
 

@@ -12,43 +12,18 @@ import logging
 import pickle
 import subprocess
 import sys
-from dataclasses import dataclass, field
 
 from parallax.errors import ParallaxError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Tally:
-    """Per-source counts for one crawl run, kept in the child process."""
-
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: dict[str, list[dict]] = field(default_factory=dict)
-    requested: dict[str, set[str]] = field(default_factory=dict)
-
-    def _c(self, source_id: str) -> dict[str, int]:
-        return self.counts.setdefault(source_id, {"fetched": 0, "new": 0, "updated": 0,
-                                                  "unchanged": 0, "failed": 0, "skipped_known": 0})
-
-    def fetched(self, source_id: str) -> None:
-        self._c(source_id)["fetched"] += 1
-
-    def skip_known(self, source_id: str) -> None:
-        self._c(source_id)["skipped_known"] += 1
-
-    def stored(self, source_id: str, outcome: str, doc) -> None:
-        self._c(source_id)[outcome] += 1
-        if doc.status == "extract_failed":
-            self.failed(source_id, doc.url, doc.error or "extraction failed", fetched=True)
-
-    def failed(self, source_id: str, url: str, reason: str, fetched: bool = False) -> None:
-        self._c(source_id)["failed"] += 1
-        self.errors.setdefault(source_id, []).append({"url": url, "reason": reason})
-
-
-def crawl(settings, sources, recheck_urls: set[str] | None = None) -> dict[str, dict[str, int]]:
+def crawl(settings, sources, recheck_urls: set[str] | None = None,
+          recheck_days: float | None = None) -> dict[str, dict[str, int]]:
     """Crawl the given sources in a child process; returns {source_id: counts}.
+
+    Known articles are never fetched again, except those in `recheck_urls` and those last fetched
+    more than `recheck_days` ago.
 
     The child gets its arguments pickled on stdin and answers with JSON on stdout; its log goes
     to our stderr. A child that dies (killed, out of memory) has lost nothing already stored.
@@ -58,6 +33,10 @@ def crawl(settings, sources, recheck_urls: set[str] | None = None) -> dict[str, 
     with Store.open(settings) as store:
         for source in sources:
             store.upsert_source(source)
+        if recheck_days is not None:
+            from crawler.accounting import stale_urls
+
+            recheck_urls = set(recheck_urls or ()) | stale_urls(store, [s.id for s in sources], recheck_days)
     payload = pickle.dumps((settings, list(sources), set(recheck_urls or ())))
     child = subprocess.run([sys.executable, "-m", "crawler.run"], input=payload,
                            stdout=subprocess.PIPE, check=False)
@@ -109,21 +88,28 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     from crawler.spiders import SPIDERS
     from index.store import Store
 
+    from crawler.accounting import Tally, finish_run, known_urls, load_fetch_state, save_fetch_state
+
     tally = Tally()
     with Store.open(settings) as store:
         runs = {s.id: store.start_crawl_run(s.id) for s in sources}
-        known = {s.id: store.known_urls(s.id) for s in sources}
+        # Every stored URL, whichever source stored it: an article found by two sources (a
+        # statement in a feed and republished in a listing) is one document, fetched once.
+        known_anywhere = known_urls(store)
+        known = {s.id: known_anywhere for s in sources}
+        fetch_state = load_fetch_state(store)
     process = CrawlerProcess(scrapy_settings(settings))
     for source in sources:
         for entry in source.entries:
             process.crawl(SPIDERS[entry.type], source=source, entry=entry, tally=tally,
-                          known=known[source.id], recheck=recheck_urls or set())
+                          known=known[source.id], recheck=recheck_urls or set(),
+                          fetch_state=fetch_state)
     process.start()
     with Store.open(settings) as store:
+        save_fetch_state(store, tally.fetch_state)
         for source in sources:
-            counts = tally._c(source.id)
-            store.finish_crawl_run(runs[source.id], counts, tally.errors.get(source.id, []))
-    return {s.id: tally._c(s.id) for s in sources}
+            finish_run(store, runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
+    return {s.id: tally.source_counts(s.id) for s in sources}
 
 
 if __name__ == "__main__":

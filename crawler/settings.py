@@ -9,7 +9,7 @@ def scrapy_settings(settings, log_level: str = "WARNING") -> dict:
         "BOT_NAME": "parallax",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
-        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS": 16,  # across domains; each domain gets concurrency_per_domain
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         "DOWNLOAD_DELAY": crawl.download_delay,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
@@ -21,7 +21,14 @@ def scrapy_settings(settings, log_level: str = "WARNING") -> dict:
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
+        "PARALLAX_RETRY_BACKOFF": crawl.retry_backoff,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
         "HTTPCACHE_ENABLED": crawl.http_cache,
+        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
         "HTTPCACHE_DIR": str(settings.data_dir / "httpcache"),
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

@@ -138,7 +138,6 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         "0005_source_health",
         """
-        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE health_events (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             source_id TEXT NOT NULL,
@@ -221,6 +220,19 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (alert, recipient, doc_id)
         ) WITHOUT ROWID;
         CREATE INDEX alert_deliveries_cluster ON alert_deliveries(alert, recipient, cluster_id);
+        """,
+    ),
+    (
+        "0003_crawler",
+        """
+        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE crawl_runs ADD COLUMN entries_ok INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE url_aliases (
+            url TEXT PRIMARY KEY,
+            doc_url TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        );
         """,
     ),
 ]

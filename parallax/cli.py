@@ -79,7 +79,7 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
 
 
 def _crawl_table(counts: dict[str, dict[str, int]]) -> None:
-    keys = ["fetched", "new", "updated", "unchanged", "failed", "skipped_known"]
+    keys = ["fetched", "new", "updated", "unchanged", "failed", "skipped_known", "not_modified"]
     rows = [[source, *[c.get(k, 0) for k in keys]] for source, c in sorted(counts.items())]
     rows.append(["total", *[sum(c.get(k, 0) for c in counts.values()) for k in keys]])
     _table("Crawl", ["source", *keys], rows)
@@ -117,12 +117,18 @@ def demo(obj: Context, no_ui, site_port):
 
 @cli.command()
 @click.option("--source", "sources", multiple=True, help="Only this source id (repeatable).")
+@click.option("--recheck", type=click.FloatRange(min=0), metavar="DAYS",
+              help="Also fetch stored articles last fetched more than DAYS ago (default: never).")
 @click.pass_obj
-def crawl(obj: Context, sources):
-    """Fetch new articles from the configured sources into the store."""
+def crawl(obj: Context, sources, recheck):
+    """Fetch new articles from the configured sources into the store.
+
+    Known articles are not fetched again; feeds, sitemaps and listings are asked with
+    If-None-Match / If-Modified-Since. Prints per-source counts.
+    """
     from parallax import stages
 
-    _crawl_table(stages.crawl(obj.settings, list(sources) or None))
+    _crawl_table(stages.crawl(obj.settings, list(sources) or None, recheck_days=recheck))
 
 
 @cli.command()
@@ -144,20 +150,25 @@ def sources():
 @sources.command("list")
 @click.pass_obj
 def sources_list(obj: Context):
-    """Each source with its last crawl's counts."""
+    """Each source's health: documents, the last run's counts, the last success and the last error."""
+    from crawler.accounting import source_health
     from index.store import Store
     from parallax.stages import selected_sources
 
     configured = selected_sources(obj.settings)
     with Store.open(obj.settings) as store:
-        runs = {r["source_id"]: r for r in store.latest_crawl_runs()}
-        counts = dict(store.conn.execute("SELECT source_id, COUNT(*) FROM documents GROUP BY 1").fetchall())
+        health = source_health(store, [s.id for s in configured])
     rows = []
-    for s in configured:
-        run = runs.get(s.id, {})
-        rows.append([s.id, s.name_en, s.language, s.kind, s.country, counts.get(s.id, 0),
-                     run.get("finished_at", "never"), run.get("new", ""), run.get("failed", "")])
-    _table("Sources", ["id", "name", "lang", "kind", "country", "documents", "last run", "new", "failed"], rows)
+    for s, h in zip(configured, health):
+        c = h.counts
+        rows.append([s.id, s.language, h.documents, h.failed_documents, (h.last_run or "never")[:16],
+                     c.get("fetched", ""), c.get("new", ""), c.get("updated", ""), c.get("unchanged", ""),
+                     c.get("failed", ""), (h.last_success or "never")[:16]])
+    _table("Sources", ["id", "lang", "docs", "failed docs", "last run", "fetched", "new", "updated",
+                       "unchanged", "failed", "last success"], rows)
+    for h in health:
+        if h.last_error:
+            click.echo(f"{h.source_id}: last error: {h.last_error}")
 
 
 @sources.command("check")
@@ -167,7 +178,9 @@ def sources_check(obj: Context):
     from parallax.stages import selected_sources
 
     found = selected_sources(obj.settings)
-    click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points.")
+    kinds = sorted({e.type for s in found for e in s.entries})
+    click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points "
+               f"({', '.join(kinds)}).")
 
 
 def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:
@@ -235,6 +248,10 @@ cli.add_command(search_command)
 from parallax.cli_nlp import nlp_command  # noqa: E402
 
 cli.add_command(nlp_command)
+
+from parallax.cli_extract import extract_command  # noqa: E402
+
+cli.add_command(extract_command)
 
 
 def main() -> None:

@@ -2,13 +2,15 @@
 
 Files are served as bytes, exactly as stored (a GBK page stays GBK); `headers.toml` in the site's
 root sets per-path response headers, so a page can be served with a charset, a wrong charset or a
-status code, as real sites do. Sitemaps must hold absolute URLs, and the port is only known at start,
+status code (with `location` for redirects), or after a `delay` in seconds, as real sites do.
+Sitemaps must hold absolute URLs, and the port is only known at start,
 so `{base}` in an .xml file is replaced by the server's own URL.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 import tomllib
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +21,7 @@ DEFAULT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".shtml": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",
+    ".asp": "text/html",
     ".xml": "application/xml",
     ".txt": "text/plain; charset=utf-8",
     ".pdf": "application/pdf",
@@ -36,8 +39,20 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
     def send_head(self):
-        path = self.path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+        path, _, query = self.path.split("#", 1)[0].partition("?")
+        path = path.lstrip("/")
+        # `page.asp?id=7` is served from the file `page.asp__id=7` when there is one (`&` as `_`),
+        # so sites whose articles differ only by query string can be mimicked.
+        if query and (Path(self.directory) / f"{path}__{query.replace('&', '_')}").is_file():
+            path = f"{path}__{query.replace('&', '_')}"
+            self.path = "/" + path
+        self.server.hits[path] += 1
+        self.server.agents.add(self.headers.get("User-Agent", ""))
         rule = self.overrides.get(path, {})
+        if "delay" in rule:  # a slow page, to exercise time-outs
+            import time
+
+            time.sleep(float(rule["delay"]))
         if "status" in rule:
             self.send_response(int(rule["status"]))
             if "location" in rule:
@@ -45,17 +60,20 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
-        if path.endswith(".xml"):
-            return self._send_xml(path)
+        file = Path(self.directory) / path
+        if file.is_dir() and path and not path.endswith("/") and (file / "index.html").is_file():
+            # `/press-releases` is both a page and the folder of its articles on many sites.
+            path += "/"
+            self.path = "/" + path
+        if file.is_dir():
+            file = file / "index.html"
+        if file.is_file() and "xml" in self.guess_type(str(file.resolve())):
+            return self._send_xml(file)
         return super().send_head()
 
-    def _send_xml(self, path: str):
+    def _send_xml(self, file: Path):
         import io
 
-        file = Path(self.directory) / path
-        if not file.is_file():
-            self.send_error(404, "File not found")
-            return None
         host, port = self.server.server_address[:2]
         data = file.read_bytes().replace(b"{base}", f"http://{host}:{port}".encode())
         self.send_response(200)
@@ -69,7 +87,19 @@ class _Handler(SimpleHTTPRequestHandler):
         rule = self.overrides.get(rel.replace("\\", "/"), {})
         if "content_type" in rule:
             return rule["content_type"]
-        return DEFAULT_TYPES.get(Path(path).suffix, super().guess_type(path))
+        suffix = Path(path).suffix.split("__", 1)[0]
+        if not suffix:  # extension-less article URLs (/news/some-slug) are HTML pages
+            return DEFAULT_TYPES[".html"]
+        return DEFAULT_TYPES.get(suffix, super().guess_type(path))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hung up (a crawler that timed out) is expected, not an error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class SiteServer:
@@ -80,9 +110,21 @@ class SiteServer:
         headers_file = self.root / "headers.toml"
         overrides = tomllib.loads(headers_file.read_text("utf-8")) if headers_file.is_file() else {}
         handler = type("Handler", (_Handler,), {"overrides": overrides})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
+        self.httpd = _QuietServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
         self.httpd.daemon_threads = True
+        # Requests per path (query folded in as above), so tests can see what a crawl fetched.
+        self.httpd.hits = Counter()
+        self.httpd.agents = set()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def hits(self) -> Counter:
+        return self.httpd.hits
+
+    @property
+    def agents(self) -> set[str]:
+        """Every User-Agent that asked for something."""
+        return self.httpd.agents
 
     @property
     def url(self) -> str:

@@ -38,6 +38,7 @@ class CrawlSettings:
     autothrottle: bool
     timeout: int
     retries: int
+    retry_backoff: float
     http_cache: bool
     max_page_bytes: int
 

@@ -21,10 +21,11 @@ def selected_sources(settings, only: list[str] | None = None, base: str | None =
     return sources
 
 
-def crawl(settings, only: list[str] | None = None, base: str | None = None) -> dict[str, dict[str, int]]:
+def crawl(settings, only: list[str] | None = None, base: str | None = None,
+          recheck_days: float | None = None) -> dict[str, dict[str, int]]:
     from crawler.run import crawl as run_crawl
 
-    return run_crawl(settings, selected_sources(settings, only, base))
+    return run_crawl(settings, selected_sources(settings, only, base), recheck_days=recheck_days)
 
 
 def process(settings, progress=None, fill_translations: bool = False):
