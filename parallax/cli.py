@@ -247,7 +247,11 @@ def _later(name: str, issue: str):
 
 run = _later("run", "alerts")
 alerts = _later("alerts", "alerts")
-export = _later("export", "export")
+
+
+from parallax.cli_export import export  # noqa: E402
+
+cli.add_command(export)
 
 
 def main() -> None:
