@@ -21,6 +21,8 @@ BOM = "\ufeff".encode("utf-8")
 # Excel refuses more characters than this in one cell.
 XLSX_CELL_LIMIT = 32767
 XLSX_CUT_MARK = " [… cut: Excel holds at most 32,767 characters per cell; full text in JSONL/Parquet]"
+# Excel's rows per sheet, header included; longer exports continue on "documents 2", "documents 3" …
+XLSX_SHEET_ROWS = 1_048_576
 
 # CSV and xlsx have no lists: the entity list becomes aligned "|"-separated columns.
 FLAT_ENTITY_COLUMNS = ("entities", "entity_names_en", "entity_names_zh", "entity_types", "entities_unlinked")
@@ -109,7 +111,7 @@ def _timestamp(value: str | None):
         return None
 
 
-def write_parquet(rows: Iterable[dict], stream: BinaryIO, batch: int = 2000) -> WriteStats:
+def write_parquet(rows: Iterable[dict], stream: BinaryIO, batch: int = 1000) -> WriteStats:
     """Typed columns (UTC timestamps, list<struct> entities), zstd, one row group per batch."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -128,8 +130,8 @@ def write_parquet(rows: Iterable[dict], stream: BinaryIO, batch: int = 2000) -> 
     return stats
 
 
-def write_xlsx(rows: Iterable[dict], stream: BinaryIO) -> WriteStats:
-    """One sheet, header frozen, every value a text or number cell.
+def write_xlsx(rows: Iterable[dict], stream: BinaryIO, sheet_rows: int = XLSX_SHEET_ROWS) -> WriteStats:
+    """A sheet of documents with a frozen header (more sheets past Excel's row limit).
 
     Text that starts with "=" stays text (never a formula), characters XML cannot hold are
     dropped, and a cell over Excel's limit is cut with a note saying so (counted in the manifest).
@@ -140,17 +142,26 @@ def write_xlsx(rows: Iterable[dict], stream: BinaryIO) -> WriteStats:
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("documents")
-    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header = []
-    for name in FLAT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+
+    def new_sheet(number: int):
+        sheet = workbook.create_sheet("documents" if number == 1 else f"documents {number}")
+        sheet.freeze_panes = "A2"
+        header = []
+        for name in FLAT_COLUMNS:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        return sheet
+
+    sheets, in_sheet = 1, 1
+    sheet = new_sheet(1)
     stats = WriteStats()
     for row in rows:
+        if in_sheet >= sheet_rows:
+            sheets += 1
+            sheet, in_sheet = new_sheet(sheets), 1
         values = []
         for value in flatten(row).values():
             if isinstance(value, str):
@@ -164,6 +175,7 @@ def write_xlsx(rows: Iterable[dict], stream: BinaryIO) -> WriteStats:
                     value = cell
             values.append(value)
         sheet.append(values)
+        in_sheet += 1
         stats.documents += 1
     workbook.save(stream)
     return stats
