@@ -97,7 +97,7 @@ def parquet_schema():
         ("type", pa.string()), ("text", pa.string()), ("mentions", pa.int32()),
     ])
     types = {"entities": pa.list_(entity), "cluster_size": pa.int32()}
-    types.update({c: pa.timestamp("s", tz="UTC") for c in TIME_COLUMNS})
+    types.update({c: pa.timestamp("ms", tz="UTC") for c in TIME_COLUMNS})
     fields = [pa.field(c, types.get(c, pa.string())) for c in COLUMNS]
     return pa.schema(fields, metadata={"parallax.schema_version": str(SCHEMA_VERSION)})
 
