@@ -1,6 +1,7 @@
 """Many generated documents written straight into a store's tables (documents, analyses,
 index_state), fast enough for memory tests of export; text written for the project, varied so
-compression cannot hide buffering. Runnable as a script: `python tests/export_bulk.py DATA_DIR N`."""
+compression cannot hide buffering. Runnable as a script: `python tests/export_bulk.py DATA_DIR N` fills a store,
+`python tests/export_bulk.py probe DATA_DIR FORMAT OUTPUT [QUERY]` measures one export."""
 
 from __future__ import annotations
 
@@ -69,38 +70,47 @@ def fill(settings, n: int, batch: int = 20000, seed: int = 8) -> None:
                     "indexed_at) VALUES (?,?,?,?,?)", state)
 
 
-def _rss_kib() -> int:
+def _status_kib(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def probe(data_dir: str, fmt: str, output: str) -> dict:
-    """Export every document in a fresh process; report resident memory before and at peak.
+def _rss_kib() -> int:
+    return _status_kib("VmRSS")
 
-    The format's writer runs once on no rows before the baseline (library start-up: Arrow's
-    thread pools, openpyxl's templates), so the growth is what the export itself holds: SQLite's
-    page cache and sorter, the batch in flight, writer buffers.
+
+def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
+    """Export in this (fresh) process; report resident memory before and at its peak (Linux).
+
+    The format's writer runs once on no rows and the query is parsed before the baseline (library
+    start-up: Arrow's thread pools, openpyxl's templates, jieba's dictionary), so the growth is
+    what the export itself holds: SQLite's page cache and sorter, the batch in flight, buffers.
     """
     import io
-    import resource
     import time
 
     from index.export import export_to_path
+    from index.query import parse
     from index.export.writers import WRITERS
     from index.search import SearchRequest, open_backend
     from parallax.settings import load_settings
 
     WRITERS[fmt](iter(()), io.BytesIO())
+    parse(query)  # the segmenter's dictionary (jieba) is the search's cost, loaded before the baseline
     settings = load_settings(env={}, overrides={"data_dir": data_dir})
     with Store.open(settings) as store:
         backend = open_backend(settings, store)
         baseline = _rss_kib()
+        # Reset the peak to now (Linux >= 4.0), so start-up's own peak is not counted as the export's.
+        Path("/proc/self/clear_refs").write_text("5")
         started = time.perf_counter()
-        manifest = export_to_path(store, backend, SearchRequest(query=""), fmt, output)
+        manifest = export_to_path(store, backend, SearchRequest(query=query), fmt, output)
         seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    # VmHWM, not getrusage's ru_maxrss: after fork + exec, ru_maxrss still carries the parent's
+    # resident size at fork (pytest's, here), which would swamp the export's own peak.
+    peak = _status_kib("VmHWM")
     return {"format": fmt, "documents": manifest.documents, "seconds": seconds,
             "baseline_kib": baseline, "peak_kib": peak, "growth_kib": peak - baseline,
             "bytes": manifest.bytes}
@@ -110,6 +120,6 @@ if __name__ == "__main__":
     from parallax.settings import load_settings
 
     if sys.argv[1] == "probe":
-        print(json.dumps(probe(*sys.argv[2:5])))
+        print(json.dumps(probe(*sys.argv[2:6])))
     else:
         fill(load_settings(env={}, overrides={"data_dir": sys.argv[1]}), int(sys.argv[2]))
