@@ -153,3 +153,16 @@ def test_directory_that_refuses_new_files_is_a_clear_error(opened):
     # Bad input: an output directory where files cannot be created.
     with pytest.raises(ExportError, match=r"cannot write in '/proc': .*choose a directory you can write to"):
         export_to_path(store, backend, ALL, "csv", "/proc/parallax-export.csv")
+
+
+def test_a_file_that_appears_during_the_export_is_not_replaced_without_force(tmp_path):
+    from index.export.target import atomic_file
+
+    target = tmp_path / "race.csv"
+    # Bad input: another writer creates the same file while this export is being written.
+    with pytest.raises(ExportError, match=r"race\.csv' appeared while exporting; pass --force"):
+        with atomic_file(target, replace=False) as handle:
+            handle.write(b"new export")
+            target.write_bytes(b"the other writer's file")
+    assert target.read_bytes() == b"the other writer's file"
+    assert os.listdir(tmp_path) == ["race.csv"]

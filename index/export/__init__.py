@@ -170,11 +170,11 @@ def export_to_path(store, backend, request: SearchRequest, fmt: str, path: str |
     check_format(fmt)
     target = check_output_path(path, force)
     q.parse(request.query)
-    with atomic_file(target) as handle:
+    with atomic_file(target, replace=force) as handle:
         stats = _write(store, backend, request, fmt, handle, entity_names)
     sha256, size = _file_sha256(target)
     manifest = _manifest(fmt, stats, sha256, size, request, backend, target.name)
-    with atomic_file(manifest_path(target)) as handle:
+    with atomic_file(manifest_path(target), replace=force) as handle:
         handle.write(manifest.to_json().encode("utf-8"))
     return manifest
 

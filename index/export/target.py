@@ -57,8 +57,12 @@ def check_output_path(path: str | os.PathLike, force: bool = False) -> Path:
 
 
 @contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """A binary file that becomes `target` only if the block completes without error."""
+def atomic_file(target: Path, replace: bool = True) -> Iterator[BinaryIO]:
+    """A binary file that becomes `target` only if the block completes without error.
+
+    With `replace=False` a file that appeared at `target` meanwhile (another export) is not
+    replaced either: the new file is linked into place, which fails if the name is taken.
+    """
     try:
         handle = tempfile.NamedTemporaryFile(
             dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False)
@@ -69,7 +73,15 @@ def atomic_file(target: Path) -> Iterator[BinaryIO]:
         with handle:
             yield handle
         os.chmod(handle.name, 0o644)  # temporary files are private; an export is an ordinary file
-        os.replace(handle.name, target)
+        if replace:
+            os.replace(handle.name, target)
+        else:
+            try:
+                os.link(handle.name, target)
+            except FileExistsError:
+                raise ExportError(f"{str(target)!r} appeared while exporting; pass --force to replace "
+                                  f"it or choose another path") from None
+            Path(handle.name).unlink()
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
