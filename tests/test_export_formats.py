@@ -235,3 +235,19 @@ def test_without_a_gazetteer_entity_ids_are_kept_and_names_empty(opened, tmp_pat
     first = rows[ZH_ID]["entities"][0]
     assert first["id"] == "csia" and first["name_en"] is None and first["name_zh"] is None
     assert first["type"] == "ORG"  # from the tagger's label when the gazetteer has no type
+
+
+@pytest.mark.parametrize("text, message", [
+    # Bad input: a gazetteer that is not TOML.
+    ("[[entity]\nid = ", "cannot be read"),
+    # Bad input: an entity without an id.
+    ('[[entity]]\nen = "Nameless"\n', "has no text 'id'"),
+])
+def test_broken_gazetteer_is_a_config_error_naming_the_file(tmp_path, text, message):
+    from parallax.errors import ConfigError
+
+    path = tmp_path / "entities.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_entity_names(path)
+    assert str(path) in str(caught.value)
