@@ -224,20 +224,12 @@ def ui(obj: Context, port):
     _run_ui(settings, obj.config_path)
 
 
-def _later(name: str, issue: str):
-    @cli.command(name=name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def command():
-        raise ParallaxError(f"'parallax {name}' arrives with the {issue} work; it is not built yet")
-
-    command.__doc__ = f"({issue}: not built yet)"
-    return command
-
-
 from parallax.cli_alerts import alerts, run  # noqa: E402 - registered after the group exists
+from parallax.cli_export import export  # noqa: E402
 
 cli.add_command(alerts)
 cli.add_command(run)
-export = _later("export", "export")
+cli.add_command(export)
 
 
 from parallax.cli_search import index as index_command, search as search_command  # noqa: E402
