@@ -104,7 +104,10 @@ def test_parquet_schema_is_typed_with_entities_as_list_of_structs(opened, tmp_pa
          "type": "ORG", "text": "美国半导体行业协会", "mentions": 1},
         {"id": None, "name_en": None, "name_zh": None, "type": "GPE", "text": "供应链", "mentions": 1},
     ]
-    assert rows[ZH_COPY_ID]["entities"] == []
+    # The copy's entities come from the entity stage itself: linked ones carry both names.
+    copy_entities = rows[ZH_COPY_ID]["entities"]
+    assert "csia" in {e["id"] for e in copy_entities}
+    assert all(e["name_en"] and e["name_zh"] for e in copy_entities if e["id"])
 
 
 def test_repeated_mentions_are_one_entity_with_a_count(opened):
@@ -198,10 +201,12 @@ def test_manifest_count_and_checksum_match_the_file(opened, tmp_path, fmt):
 
 def test_export_holds_what_search_finds_in_the_same_order(opened):
     store, backend, names = opened
-    request = SearchRequest(query="出口管制 OR tariffs", sort="date")
+    request = SearchRequest(query="出口管制 OR tariffs", sort="date", expand=False)
     expected = list(backend.iter_ids(request))
     assert len(expected) == 3  # both Chinese statements and the tariffs note
     assert [r["id"] for r in iter_rows(store, backend, request, names)] == expected
+    expanded = SearchRequest(query="出口管制 OR tariffs", sort="date")  # also export controls, 关税
+    assert [r["id"] for r in iter_rows(store, backend, expanded, names)] == list(backend.iter_ids(expanded))
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
