@@ -35,8 +35,8 @@ def bundled_site() -> Path:
 class _Handler(SimpleHTTPRequestHandler):
     overrides: dict = {}
 
-    def log_message(self, format, *args):  # noqa: A002 - keep test and demo output quiet
-        pass
+    def log_message(self, format, *args):  # noqa: A002
+        """Silent: a request log would drown the test and demo output."""
 
     def send_head(self):
         path, _, query = self.path.split("#", 1)[0].partition("?")
