@@ -8,7 +8,7 @@ import streamlit as st
 from ui import state
 from ui.markup import escape_markdown, paragraph_markdown, safe_link
 from ui.navigation import page
-from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates
+from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates, translation_coverage
 from ui.resources import handles
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
@@ -69,6 +69,8 @@ def render() -> None:
     left.markdown("**Original**" + (f" ({escape_markdown(doc.lang)})" if doc.lang else ""))
     right.markdown("**Translation**" + (f" ({escape_markdown(doc.translation_model)})"
                                         if doc.translation_model else ""))
+    if note := translation_coverage(doc):
+        right.caption(note)
     if doc.title_tr:
         left.markdown(f"**{escape_markdown(doc.title)}**")
         right.markdown(f"**{escape_markdown(doc.title_tr)}**")
