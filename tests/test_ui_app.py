@@ -356,8 +356,8 @@ def test_a_translation_longer_than_the_original_keeps_one_heading_and_every_para
     text = markdown_text(at)
     assert text.count("**Translation** (test\\-dictionary)") == 1 and text.count("**Original** (zh)") == 1
     assert side_by_side(at) == [
-        ["**Original** (zh)\n**声明**", "**Translation** (test\\-dictionary)\n**Statement**"],
-        ["第一段。", "First\\."], ["", "A second part\\."], ["", "A third part\\."]]
+        ["**Original** (zh)\n**声明**", "**Translation** (test\\-dictionary)\n:gray[**Statement**]"],
+        ["第一段。", ":gray[First\\.]"], ["", ":gray[A second part\\.]"], ["", ":gray[A third part\\.]"]]
 
 
 def test_a_lead_only_translation_says_how_far_it_goes(monkeypatch, tmp_path):
@@ -366,7 +366,7 @@ def test_a_lead_only_translation_says_how_far_it_goes(monkeypatch, tmp_path):
     heading, *paragraphs = side_by_side(at)
     assert heading[1].startswith("**Translation** (test\\-dictionary)\nThe translation covers the first 1 of 3 "
                                  "paragraphs (settings nlp.translate_scope and nlp.lead_paragraphs).")
-    assert paragraphs == [["第一段。", "First\\."], ["第二段。", ""], ["第三段。", ""]]
+    assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ""]]
 
 
 def test_an_empty_translated_paragraph_does_not_shift_the_rest(monkeypatch, tmp_path):
@@ -375,5 +375,5 @@ def test_an_empty_translated_paragraph_does_not_shift_the_rest(monkeypatch, tmp_
                                      "First.\n\n\n\nThird.")
     at = app("document", doc_id).run()
     heading, *paragraphs = side_by_side(at)
-    assert paragraphs == [["第一段。", "First\\."], ["第二段。", ""], ["第三段。", "Third\\."]]
+    assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ":gray[Third\\.]"]]
     assert "covers the first" not in heading[1]
