@@ -41,8 +41,9 @@ def crawled(tmp_path_factory):
         with Store.open(settings) as store:
             health = {h.source_id: h for h in source_health(store, [s.id for s in sources])}
             total = store.count_documents()
-            # The re-check hook: an article last fetched 30 days ago is due again with --recheck 7.
-            store.conn.execute("UPDATE documents SET fetched_at = '2000-01-01T00:00:00+00:00' WHERE url = ?",
+            # The re-check hook: an article published two days ago is due again with --recheck 7
+            # (the others were published long ago and are not).
+            store.conn.execute("UPDATE documents SET published_at = datetime('now', '-2 days') WHERE url = ?",
                                (f"{server.url}/news/a1.html",))
         before = dict(server.hits)
         third = crawl(settings, sources, recheck_days=7)
