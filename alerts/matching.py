@@ -89,7 +89,7 @@ def match(store, backend, saved, max_hits: int) -> list[Pending]:
     docs = store.get_many(ids)
     ordered = [docs[i] for i in ids if i in docs]
     owed: list[Pending] = []
-    for recipient in saved.recipients:
+    for recipient in saved.targets():
         sent_ids, sent_clusters = delivered(store, saved.name, recipient)
         groups: dict[str, Item] = {}
         folded: list[StoredDocument] = []
