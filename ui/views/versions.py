@@ -28,7 +28,11 @@ def withdrawn_note(status: str | None, withdrawn_at: str | None) -> str | None:
 def diff_markdown(old: str, new: str) -> str:
     """Markdown of the word diff from `old` to `new`; paragraphs kept, every word escaped."""
     out: list[str] = []
+    previous = None
     for op, text in word_diff(old, new):
+        if op == "added" and previous == "removed":
+            out.append(" ")  # a replaced word: keep the struck and the new word apart
+        previous = op
         pieces = _PARAGRAPH_BREAK.split(text)
         rendered = []
         for piece in pieces:
