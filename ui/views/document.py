@@ -10,6 +10,7 @@ from ui.markup import escape_markdown, paragraph_markdown, safe_link
 from ui.navigation import page
 from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates, translation_coverage
 from ui.resources import handles
+from ui.views.versions import render_versions
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
 
@@ -69,6 +70,7 @@ def render() -> None:
         sources.get(doc.source_id, {}).get("name_en", doc.source_id), (doc.lang or "?").upper(),
         (doc.published_at or "undated")[:10]) if x))
     entity_buttons(doc.entities)
+    render_versions(h.store, doc)
 
     if not doc.body_tr:
         st.info(NOT_TRANSLATED, icon=":material/translate:")

@@ -17,6 +17,7 @@ from ui.filters import Filters, entity_names, facet_label, facet_options
 from ui.markup import escape_markdown, snippet_markdown
 from ui.navigation import page
 from ui.resources import app_settings, handles
+from ui.views.versions import withdrawn_note
 
 EXAMPLES = [
     ('"export controls"', "an exact phrase; also finds 出口管制 when matching the other language"),
@@ -152,6 +153,8 @@ def hit_card(hit, document_page, names: dict[str, str]) -> None:
         meta = [hit.source_name, (hit.lang or "?").upper(), hit.country or "", hit.kind or "",
                 (hit.published_at or "undated")[:10]]
         st.caption(" · ".join(escape_markdown(m) for m in meta if m))
+        if withdrawn_note(hit.status, hit.withdrawn_at):
+            st.markdown(":red[" + escape_markdown(withdrawn_note(hit.status, hit.withdrawn_at)) + "]")
         if hit.snippet and hit.snippet.text:
             st.markdown(snippet_markdown(hit.snippet))
         if hit.snippet_tr and hit.snippet_tr.text:
