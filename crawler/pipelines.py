@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timezone
 
 from crawler.extract import ExtractionError, extract, parse_date
+from crawler.pdf import extract_pdf, is_pdf
 from crawler.urls import canonical_url, resolve_canonical
 from index.document import Document
 from index.store import Store
@@ -48,6 +49,8 @@ class StorePipeline:
 def build_document(item, source, max_page_bytes: int = 20_000_000) -> Document:
     """The document for one fetched page; extraction failures become a stored failure record."""
     fallback_url = canonical_url(item.url)
+    if is_pdf(item.body, item.content_type):
+        return _pdf_document(item, source, fallback_url, max_page_bytes)
     try:
         found = extract(
             item.body, item.url, content_type=item.content_type, tz=source.tz,
@@ -69,6 +72,23 @@ def build_document(item, source, max_page_bytes: int = 20_000_000) -> Document:
         published_at=published, declared_lang=source.language, kind=source.kind,
         country=source.country, encoding=found.encoding, raw_html=item.body,
     )
+
+
+def _pdf_document(item, source, url: str, max_page_bytes: int) -> Document:
+    common = dict(url=url, source_id=source.id, declared_lang=source.language, kind=source.kind,
+                  country=source.country, encoding="pdf", raw_html=item.body[:max_page_bytes])
+    try:
+        found = extract_pdf(item.body, source.tz, max_page_bytes)
+    except ExtractionError as exc:
+        return Document(title=item.feed_title or "", status="extract_failed", error=str(exc), **common)
+    published = found.published_at
+    if published is None and item.feed_date:
+        published = parse_date(item.feed_date, source.tz) or _rfc822(item.feed_date)
+    title = found.title or item.feed_title or url.rsplit("/", 1)[-1]
+    if not found.has_text:
+        return Document(title=title, body="", published_at=published, status="no_text",
+                        error=f"scanned PDF without a text layer ({found.pages} pages)", **common)
+    return Document(title=title, body=found.text, published_at=published, **common)
 
 
 def _rfc822(value: str) -> str | None:

@@ -73,8 +73,26 @@ def crawl(settings, sources, recheck_urls: set[str] | None = None) -> dict[str, 
     return outcome["counts"]
 
 
+def _exit_with_parent() -> None:
+    """Stop the crawl if the parent dies (killed, crashed): an orphan would race the next run."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _child_main() -> None:
     settings, sources, recheck = pickle.loads(sys.stdin.buffer.read())
+    _exit_with_parent()
     try:
         counts = run_in_this_process(settings, sources, recheck)
     except ParallaxError as exc:

@@ -29,15 +29,32 @@ class Snippet:
         return "".join(out)
 
 
+def _word_pattern(word: str, last: bool) -> str:
+    if has_cjk(word):
+        return re.escape(word)
+    # English words are stemmed in the index: let "control" light up "controls".
+    stem = word[:-1] if last and len(word) > 4 and word.endswith("s") else word
+    return re.escape(stem) + (r"\w*" if last else "")
+
+
 def _patterns(words: list[str]) -> list[re.Pattern]:
+    """One pattern per term; a term of several words ("export controls") is lit up as a whole.
+
+    Words are separated by spaces; Chinese words of one term may also follow each other directly
+    (the query segmenter cut them apart), English words by any run of non-letters.
+    """
     pats = []
-    for word in {w.lower() for w in words if w.strip()}:
-        if has_cjk(word):
-            pats.append(re.compile(re.escape(word)))
-        else:
-            # English words are stemmed in the index: let "control" light up "controls".
-            stem = word[:-1] if len(word) > 4 and word.endswith("s") else word
-            pats.append(re.compile(r"(?<!\w)" + re.escape(stem) + r"\w*", re.IGNORECASE))
+    for term in {w.lower() for w in words if w.strip()}:
+        parts = term.split()
+        body = ""
+        for i, part in enumerate(parts):
+            if i:
+                both_cjk = has_cjk(parts[i - 1][-1]) and has_cjk(part[0])
+                body += r"\W{0,3}" if both_cjk else r"\W+"
+            body += _word_pattern(part, i == len(parts) - 1)
+        if not has_cjk(parts[0][0]):
+            body = r"(?<!\w)" + body
+        pats.append(re.compile(body, re.IGNORECASE))
     return pats
 
 
@@ -51,7 +68,7 @@ def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     spans = sorted({m.span() for p in _patterns(words) for m in p.finditer(folded)})
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and start < merged[-1][1]:
+        if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))

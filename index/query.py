@@ -279,3 +279,35 @@ def positive_terms(node: Node, negated: bool = False) -> list[Term | Phrase]:
     if isinstance(node, (And, Or)):
         return [t for c in node.children for t in positive_terms(c, negated)]
     return []
+
+
+def is_text(node: Node) -> bool:
+    """Only words and phrases (with AND, OR, NOT between them): no filters inside."""
+    return isinstance(node, (Term, Phrase)) or (
+        isinstance(node, (And, Or)) and all(is_text(c) for c in node.children)
+    ) or (isinstance(node, Not) and is_text(node.child))
+
+
+def _rankable(node: Node) -> bool:
+    if isinstance(node, (Term, Phrase)):
+        return True
+    if isinstance(node, Or):
+        return all(_rankable(c) for c in node.children)
+    if isinstance(node, And):
+        positive = [c for c in node.children if not isinstance(c, Not)]
+        negative = [c.child for c in node.children if isinstance(c, Not)]
+        return bool(positive) and all(_rankable(c) for c in positive) and all(_rankable(c) for c in negative)
+    return False
+
+
+def is_ranked(node: Node) -> bool:
+    """Whether results are ordered by relevance (else newest first), the same rule for every backend.
+
+    A query is ranked when its top-level text (the words beside any filters) can be scored as one
+    full-text expression; a query of filters only, or of negations only, has nothing to score.
+    """
+    children = node.children if isinstance(node, And) else (node,)
+    text = [c for c in children if is_text(c)]
+    if not text:
+        return False
+    return _rankable(text[0] if len(text) == 1 else And(tuple(text)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
-from index.highlight import Snippet
+from index.highlight import Snippet, snippet
+from parallax.errors import ConfigError
 
 SORTS = ("relevance", "date")
 FACETS = ("source", "lang", "type", "country", "entity", "month")
@@ -45,6 +46,7 @@ class Hit:
     entities: tuple[dict, ...] = ()
     cluster_id: str | None = None
     cluster_size: int = 1
+    also_published_by: tuple[str, ...] = ()  # sources of the near-duplicates folded into this hit
     seq: int = 0
 
     def to_json(self) -> dict:
@@ -66,6 +68,7 @@ class Hit:
             "entities": [e.get("canonical_id") or e.get("text") for e in self.entities],
             "cluster_id": self.cluster_id,
             "cluster_size": self.cluster_size,
+            "also_published_by": list(self.also_published_by),
         }
 
 
@@ -75,6 +78,83 @@ class SearchResult:
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)  # e.g. "export controls → 出口管制 (glossary)"
+
+    def to_json(self) -> dict:
+        return {
+            "total": self.total,
+            "expansions": list(self.expansions),
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {name: [list(v) for v in values] for name, values in self.facets.items()},
+        }
+
+
+def check_request(request: SearchRequest) -> None:
+    """Reject request values no backend could honour, naming the value and the choices."""
+    if request.sort not in SORTS:
+        raise ConfigError(f"sort {request.sort!r} is not known; choose one of: {', '.join(SORTS)}")
+    if request.limit < 0 or request.offset < 0:
+        raise ConfigError(f"limit ({request.limit}) and offset ({request.offset}) must not be negative")
+
+
+def prepare(request: SearchRequest):
+    """The request's query parsed and rewritten for cross-language matching (`index.expand`)."""
+    from index import query as q
+    from index.expand import expand
+
+    return expand(q.parse(request.query), enabled=request.expand)
+
+
+def highlight_words(expanded) -> list[str]:
+    """The terms to light up in snippets: every positive term and phrase, expansions included.
+
+    A term of several words is one entry (words joined by spaces) so that "China Semiconductor
+    Industry Association" lights up where the whole name stands, not every "China".
+    """
+    from index import query as q
+
+    return [" ".join(t.words) for t in q.positive_terms(expanded.node)]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One hit as a backend found it, before the store fills in what a reader sees."""
+
+    id: str
+    score: float
+    cluster_size: int = 1
+    also_published_by: tuple[str, ...] = ()
+    extra_words: tuple[str, ...] = ()  # what the backend's own highlighter marked, if anything
+
+
+def build_hits(store, found: list[Found], words: list[str]) -> list[Hit]:
+    """Hits read from the store (the truth) with snippets on the original and translated text."""
+    docs = store.get_many([f.id for f in found])
+    sources = store.sources()
+    hits = []
+    for item in found:
+        doc = docs.get(item.id)
+        if doc is None:  # deleted from the store after the index saw it
+            continue
+        source = sources.get(doc.source_id, {})
+        marks = [*words, *item.extra_words]
+        hits.append(Hit(
+            id=doc.id, url=doc.url, title=doc.title, lang=doc.lang or doc.declared_lang,
+            source_id=doc.source_id, source_name=source.get("name_en", doc.source_id),
+            country=doc.country, kind=doc.kind, published_at=doc.published_at,
+            score=item.score, snippet=snippet(doc.body, marks),
+            title_tr=doc.title_tr,
+            snippet_tr=snippet(doc.body_tr, marks) if doc.body_tr else None,
+            entities=doc.entities, cluster_id=doc.cluster_id, cluster_size=item.cluster_size,
+            also_published_by=item.also_published_by, seq=doc.seq,
+        ))
+    return hits
+
+
+def sort_facet(name: str, values: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Months in calendar order; every other facet by count, then value (the same for every backend)."""
+    if name == "month":
+        return sorted(values)
+    return sorted(values, key=lambda kv: (-kv[1], kv[0]))
 
 
 class SearchBackend(Protocol):

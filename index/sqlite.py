@@ -12,13 +12,17 @@ from typing import Iterator
 
 from index import query as q
 from index.document import utc_now
-from index.highlight import snippet
+from index.expand import Expanded
+from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, check_request,
+                          highlight_words, prepare, sort_facet)
 from nlp.normalize import has_cjk
-from index.search import FACETS, Hit, SearchRequest, SearchResult
 from parallax.errors import QueryError
 
 # bm25 column weights: doc_id (unindexed), title, body, translated title, translated body.
 BM25 = "bm25(doc_fts, 0.0, 5.0, 1.0, 2.5, 0.6)"
+
+
+ORIGINAL_COLUMNS = "{title body}"
 
 
 def fts_string(words: tuple[str, ...]) -> str:
@@ -34,10 +38,12 @@ def fts_string(words: tuple[str, ...]) -> str:
     return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
 
 
-def _is_text(node: q.Node) -> bool:
-    return isinstance(node, (q.Term, q.Phrase)) or (
-        isinstance(node, (q.And, q.Or)) and all(_is_text(c) for c in node.children)
-    ) or (isinstance(node, q.Not) and _is_text(node.child))
+def scoped(expr: str, translated: bool) -> str:
+    """Limit a MATCH expression to the original columns unless translations are searched too."""
+    return expr if translated else f"{ORIGINAL_COLUMNS} : ({expr})"
+
+
+_is_text = q.is_text
 
 
 def fts_expr(node: q.Node) -> str | None:
@@ -76,31 +82,32 @@ _FILTER_SQL = {
     "before": "d.published_at < date(?, '+1 day')",
     "entity": "d.id IN (SELECT doc_id FROM doc_entities WHERE entity_id = ?)",
 }
+_IN_FTS = "d.id IN (SELECT doc_id FROM doc_fts WHERE doc_fts MATCH ?)"
 
 
-def sql_condition(node: q.Node) -> tuple[str, list]:
+def sql_condition(node: q.Node, translated: bool = True) -> tuple[str, list]:
     """A SQL boolean over `d` (documents) and `a` (analyses) for any node; values are bound."""
     if isinstance(node, q.MatchAll):
         return "1", []
     if isinstance(node, q.Filter):
         return _FILTER_SQL[node.field], [node.value]
     if isinstance(node, (q.Term, q.Phrase)):
-        return "d.id IN (SELECT doc_id FROM doc_fts WHERE doc_fts MATCH ?)", [fts_string(node.words)]
+        return _IN_FTS, [scoped(fts_string(node.words), translated)]
     if isinstance(node, q.Not):
-        inner, args = sql_condition(node.child)
+        inner, args = sql_condition(node.child, translated)
         return f"NOT ({inner})", args
     if _is_text(node) and (expr := fts_expr(node)) is not None:
-        return "d.id IN (SELECT doc_id FROM doc_fts WHERE doc_fts MATCH ?)", [expr]
+        return _IN_FTS, [scoped(expr, translated)]
     joiner = " AND " if isinstance(node, q.And) else " OR "
     parts, args = [], []
     for child in node.children:
-        sql, child_args = sql_condition(child)
+        sql, child_args = sql_condition(child, translated)
         parts.append(f"({sql})")
         args.extend(child_args)
     return joiner.join(parts), args
 
 
-def plan(node: q.Node) -> tuple[str | None, str, list]:
+def plan(node: q.Node, translated: bool = True) -> tuple[str | None, str, list]:
     """Split a tree into one FTS5 MATCH (for ranking) and a SQL condition for the rest."""
     children = node.children if isinstance(node, q.And) else (node,)
     text = [c for c in children if _is_text(c)]
@@ -111,9 +118,11 @@ def plan(node: q.Node) -> tuple[str | None, str, list]:
         match = fts_expr(combined)
         if match is None:
             rest = list(children)
+        else:
+            match = scoped(match, translated)
     conditions, args = [], []
     for child in rest:
-        sql, child_args = sql_condition(child)
+        sql, child_args = sql_condition(child, translated)
         conditions.append(f"({sql})")
         args.extend(child_args)
     return match, " AND ".join(conditions) or "1", args
@@ -212,63 +221,84 @@ class SqliteBackend:
 
     # -- searching ------------------------------------------------------------------------------
 
-    def _base(self, node: q.Node, request: SearchRequest) -> tuple[str, list]:
-        """SQL selecting (id, rank, published_at, seq) of every match, unordered."""
-        match, condition, args = plan(node)
+    def _base(self, expanded: Expanded, request: SearchRequest) -> tuple[str, list]:
+        """SQL selecting (id, rank, published_at, seq, ckey, source_id) of every match, unordered.
+
+        `ckey` is the near-duplicate cluster (analyses.cluster_id), or the document itself when the
+        language stages have not put it in one.
+        """
+        match, condition, args = plan(expanded.node, expanded.translated)
         if request.since_seq is not None:
             condition += " AND d.seq > ?"
             args = [*args, request.since_seq]
         joins = ("JOIN documents d ON d.id = m.doc_id LEFT JOIN analyses a ON a.doc_id = d.id "
                  "JOIN index_state s ON s.doc_id = d.id")
+        columns = ("d.id AS id, {rank} AS rank, d.published_at AS published_at, d.seq AS seq, "
+                   "COALESCE(a.cluster_id, d.id) AS ckey, d.source_id AS source_id")
         if match is not None:
-            sql = (f"SELECT d.id AS id, m.rank AS rank, d.published_at AS published_at, d.seq AS seq "
+            sql = (f"SELECT {columns.format(rank='m.rank')} "
                    f"FROM (SELECT doc_id, {BM25} AS rank FROM doc_fts WHERE doc_fts MATCH ?) m "
                    f"{joins} WHERE {condition}")
             return sql, [match, *args]
-        sql = (f"SELECT d.id AS id, 0.0 AS rank, d.published_at AS published_at, d.seq AS seq "
+        sql = (f"SELECT {columns.format(rank='0.0')} "
                f"FROM (SELECT doc_id FROM index_state) m {joins} WHERE {condition}")
         return sql, args
 
     @staticmethod
-    def _order(node: q.Node, request: SearchRequest) -> str:
-        if request.sort == "date" or plan(node)[0] is None:
+    def _collapsed(base: str, collapse: bool) -> str:
+        """One row per cluster: its best-ranked member (earliest published on ties), with the count."""
+        if not collapse:
+            return f"SELECT *, 1 AS csize FROM ({base})"
+        return (
+            f"SELECT * FROM (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY ckey ORDER BY rank, "
+            f"published_at IS NULL, published_at, id) AS rn, COUNT(*) OVER (PARTITION BY ckey) AS csize "
+            f"FROM ({base}) m) WHERE rn = 1"
+        )
+
+    @staticmethod
+    def _order(expanded: Expanded, request: SearchRequest) -> str:
+        if request.sort == "date" or plan(expanded.node, expanded.translated)[0] is None:
             return "ORDER BY published_at DESC NULLS LAST, id"
         return "ORDER BY rank, id"
 
     def _run(self, sql: str, args: list) -> list[sqlite3.Row]:
         try:
             return self.conn.execute(sql, args).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             # Every user word is a bound, quoted phrase; this is a guard, not an expected path.
             raise QueryError(f"the search index could not run this query ({exc})", None,
                              "simplify the query") from None
 
     def search(self, request: SearchRequest) -> SearchResult:
-        node = q.parse(request.query)
-        base, args = self._base(node, request)
-        total = self._run(f"SELECT COUNT(*) FROM ({base})", args)[0][0]
-        rows = self._run(f"SELECT id, rank FROM ({base}) {self._order(node, request)} LIMIT ? OFFSET ?",
-                         [*args, request.limit, request.offset])
-        words = [w for t in q.positive_terms(node) for w in t.words]
-        docs = self.store.get_many([r["id"] for r in rows])
-        sources = self.store.sources()
-        hits = []
-        for row in rows:
-            doc = docs[row["id"]]
-            source = sources.get(doc.source_id, {})
-            hits.append(Hit(
-                id=doc.id, url=doc.url, title=doc.title, lang=doc.lang or doc.declared_lang,
-                source_id=doc.source_id, source_name=source.get("name_en", doc.source_id),
-                country=doc.country, kind=doc.kind, published_at=doc.published_at,
-                score=-float(row["rank"]), snippet=snippet(doc.body, words),
-                title_tr=doc.title_tr,
-                snippet_tr=snippet(doc.body_tr, words) if doc.body_tr else None,
-                entities=doc.entities, cluster_id=doc.cluster_id, seq=doc.seq,
-            ))
+        check_request(request)
+        expanded = prepare(request)
+        base, args = self._base(expanded, request)
+        collapsed = self._collapsed(base, request.collapse)
+        total = self._run(f"SELECT COUNT(*) FROM ({collapsed})", args)[0][0]
+        rows = self._run(
+            f"SELECT id, rank, ckey, csize FROM ({collapsed}) {self._order(expanded, request)} "
+            f"LIMIT ? OFFSET ?", [*args, request.limit, request.offset])
+        others = self._cluster_sources(base, args, [r for r in rows if r["csize"] > 1])
+        found = [Found(r["id"], -float(r["rank"]), r["csize"], others.get(r["id"], ())) for r in rows]
+        hits = build_hits(self.store, found, highlight_words(expanded))
         facets = self._facets(base, args) if request.facets else {}
-        return SearchResult(hits=hits, total=total, facets=facets)
+        return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions))
+
+    def _cluster_sources(self, base: str, args: list, rows: list) -> dict[str, tuple[str, ...]]:
+        """For each shown hit that stands for a cluster, the sources of the cluster's other matches."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        members = self._run(f"SELECT id, ckey, source_id FROM ({base}) WHERE ckey IN ({marks}) ORDER BY id",
+                            [*args, *[r["ckey"] for r in rows]])
+        out: dict[str, tuple[str, ...]] = {}
+        for row in rows:
+            sources = sorted({m["source_id"] for m in members if m["ckey"] == row["ckey"] and m["id"] != row["id"]})
+            out[row["id"]] = tuple(sources)
+        return out
 
     def _facets(self, base: str, args: list) -> dict[str, list[tuple[str, int]]]:
+        """Counts per value over every matching document (before near-duplicates are collapsed)."""
         queries = {
             "source": "SELECT d.source_id, COUNT(*) FROM hits h JOIN documents d ON d.id = h.id GROUP BY 1",
             "lang": "SELECT a.lang, COUNT(*) FROM hits h JOIN analyses a ON a.doc_id = h.id GROUP BY 1",
@@ -280,17 +310,18 @@ class SqliteBackend:
         out = {}
         for name in FACETS:
             rows = self._run(f"WITH hits AS ({base}) {queries[name]}", args)
-            values = [(r[0], r[1]) for r in rows if r[0]]
-            if name == "month":
-                values.sort()
-            else:
-                values.sort(key=lambda kv: (-kv[1], kv[0]))
-            out[name] = values
+            out[name] = sort_facet(name, [(r[0], r[1]) for r in rows if r[0]])
         return out
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
-        node = q.parse(request.query)
-        base, args = self._base(node, request)
-        cursor = self.conn.execute(f"SELECT id FROM ({base}) {self._order(node, request)}", args)
-        for row in cursor:
-            yield row[0]
+        """Every matching document (near-duplicates included) in the request's order."""
+        check_request(request)
+        expanded = prepare(request)
+        base, args = self._base(expanded, request)
+        try:
+            cursor = self.conn.execute(f"SELECT id FROM ({base}) {self._order(expanded, request)}", args)
+            for row in cursor:
+                yield row[0]
+        except sqlite3.Error as exc:
+            raise QueryError(f"the search index could not run this query ({exc})", None,
+                             "simplify the query") from None

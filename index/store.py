@@ -118,6 +118,57 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX doc_entities_entity ON doc_entities(entity_id);
         """,
     ),
+    (
+        "0004_document_versions",
+        """
+        CREATE TABLE document_versions (
+            doc_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, version)
+        ) WITHOUT ROWID;
+        INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at, fetched_at)
+            SELECT id, 1, content_hash, title, body, published_at, fetched_at FROM documents;
+        """,
+    ),
+    (
+        "0005_source_health",
+        """
+        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE health_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            notified_at TEXT,
+            closed_at TEXT
+        );
+        CREATE INDEX health_events_open ON health_events(source_id, closed_at);
+        """,
+    ),
+    (
+        "0003_search",
+        """
+        -- What the Elasticsearch backend has indexed, so `parallax index` sends only what changed.
+        CREATE TABLE es_index_state (
+            doc_id TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            indexed_at TEXT NOT NULL
+        );
+        -- A document deleted from the store leaves the embedded index in the same transaction.
+        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
+            DELETE FROM doc_fts WHERE doc_id = old.id;
+            DELETE FROM doc_entities WHERE doc_id = old.id;
+            DELETE FROM index_state WHERE doc_id = old.id;
+        END;
+        """,
+    ),
 ]
 
 
@@ -242,18 +293,35 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error: writers never interleave."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._write_error(exc) from None
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._write_error(exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _write_error(self, exc: sqlite3.OperationalError) -> StoreError:
+        text = str(exc)
+        if "full" in text:
+            hint = "free space on that disk (or move PARALLAX_DATA_DIR) and run again; nothing was lost"
+        elif "locked" in text or "busy" in text:
+            hint = "another Parallax process is writing; wait for it or stop it, then run again"
+        elif "readonly" in text:
+            hint = "make the data directory writable for this user"
         else:
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self.conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write to the store {self.path}: {exc}") from None
+            hint = "check the data directory; the last committed state is intact"
+        return StoreError(f"cannot write to the store {self.path} ({text}): {hint}")
 
     # -- sources --------------------------------------------------------------------------------
 
@@ -298,6 +366,8 @@ class Store:
                 doc.body, doc.author, doc.published_at, doc.encoding, raw, digest, doc.status,
                 doc.error, doc.fetched_at, now, seq,
             )
+            if doc.status != "extract_failed":
+                self._record_version(doc, digest)
             if row is None:
                 self.conn.execute(
                     """INSERT INTO documents (url, source_id, kind, country, declared_lang, title,
@@ -315,6 +385,25 @@ class Store:
                 values + (doc.id,),
             )
             return "updated"
+
+    def _record_version(self, doc: Document, digest: str) -> None:
+        """Keep every text a document has had: statements get edited after publication."""
+        last = self.conn.execute(
+            "SELECT version, content_hash FROM document_versions WHERE doc_id = ? "
+            "ORDER BY version DESC LIMIT 1", (doc.id,)).fetchone()
+        if last is not None and last["content_hash"] == digest:
+            return
+        self.conn.execute(
+            "INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at,"
+            " fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (doc.id, (last["version"] + 1) if last else 1, digest, doc.title, doc.body,
+             doc.published_at, doc.fetched_at),
+        )
+
+    def versions(self, doc_id: str) -> list[dict]:
+        """Every recorded text of a document, oldest first (version 1 is the first one fetched)."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT * FROM document_versions WHERE doc_id = ? ORDER BY version", (doc_id,))]
 
     def has_document(self, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
@@ -404,9 +493,9 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 """UPDATE crawl_runs SET finished_at=?, fetched=?, new=?, updated=?, unchanged=?,
-                   failed=?, errors=? WHERE id=?""",
+                   failed=?, skipped_known=?, errors=? WHERE id=?""",
                 (utc_now(), counts.get("fetched", 0), counts.get("new", 0), counts.get("updated", 0),
-                 counts.get("unchanged", 0), counts.get("failed", 0),
+                 counts.get("unchanged", 0), counts.get("failed", 0), counts.get("skipped_known", 0),
                  json.dumps(errors[:200], ensure_ascii=False), run_id),
             )
 

@@ -128,60 +128,6 @@ def process(obj: Context):
     _process_table(stages.process(obj.settings, obj.progress()))
 
 
-@cli.command()
-@click.option("--rebuild", is_flag=True, help="Drop the index and rebuild it from the store.")
-@click.pass_obj
-def index(obj: Context, rebuild):
-    """Bring the search index up to date with the store."""
-    from parallax import stages
-
-    counts = stages.index(obj.settings, rebuild=rebuild, progress=obj.progress())
-    click.echo(f"Indexed {counts.get('indexed', 0)} documents, removed {counts.get('removed', 0)}.")
-
-
-@cli.command()
-@click.argument("query", nargs=-1)
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--offset", default=0, type=click.IntRange(0))
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
-@click.option("--lang", type=click.Choice(["en", "zh"]), help="Only documents in this language.")
-@click.option("--no-expand", is_flag=True, help="Match only the words as typed, not their translations.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.pass_obj
-def search(obj: Context, query, limit, offset, sort, lang, no_expand, fmt):
-    """Search the index with the query language (see the README)."""
-    from index.search import SearchRequest, open_backend
-    from index.store import Store
-
-    text = " ".join(query)
-    if lang:
-        text = f"({text}) lang:{lang}" if text.strip() else f"lang:{lang}"
-    request = SearchRequest(query=text, limit=limit, offset=offset, sort=sort, expand=not no_expand)
-    with Store.open(obj.settings) as store:
-        result = open_backend(obj.settings, store).search(request)
-    if fmt == "json":
-        click.echo(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, indent=1))
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console()
-    console.print(f"{result.total} hits" + (f"; expanded: {', '.join(result.expansions)}" if result.expansions else ""))
-    for hit in result.hits:
-        console.print(Text(hit.title, style="bold"), Text(f"  [{hit.lang}] {hit.source_name} "
-                                                          f"{(hit.published_at or '')[:10]}", style="dim"))
-        line = Text()
-        pos = 0
-        for start, end in hit.snippet.highlights:
-            line.append(hit.snippet.text[pos:start])
-            line.append(hit.snippet.text[start:end], style="bold yellow")
-            pos = end
-        line.append(hit.snippet.text[pos:])
-        console.print(line)
-        console.print(Text(hit.url, style="blue"))
-        console.print()
-
-
 @cli.group()
 def sources():
     """List sources with their health, or check the sources file."""
@@ -248,6 +194,12 @@ def _later(name: str, issue: str):
 run = _later("run", "alerts")
 alerts = _later("alerts", "alerts")
 export = _later("export", "export")
+
+
+from parallax.cli_search import index as index_command, search as search_command  # noqa: E402
+
+cli.add_command(index_command)
+cli.add_command(search_command)
 
 
 def main() -> None:

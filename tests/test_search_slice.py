@@ -26,7 +26,7 @@ def test_chinese_query_finds_chinese_statements(demo_data):
     result = search(demo_data, "出口管制")
     assert result.total >= 3
     assert {h.lang for h in result.hits} >= {"zh"}
-    top = result.hits[0]
+    top = next(h for h in result.hits if h.lang == "zh")  # English ones come too, by expansion
     start, end = top.snippet.highlights[0]
     assert top.snippet.text[start:end] in ("出口管制", "出口管製")
 
@@ -61,9 +61,47 @@ def test_cli_search_json_in_both_languages(demo_data):
         out = run_cli("--data-dir", str(settings.data_dir), "search", query, "--format", "json")
         assert out.returncode == 0, out.stderr
         hits = json.loads(out.stdout)
-        assert hits
+        assert isinstance(hits, list) and hits
         for key in ("id", "url", "title", "lang", "source", "published_at", "snippet", "score"):
             assert key in hits[0]
+
+
+def test_cli_json_says_which_expansion_matched_and_returns_both_languages(demo_data):
+    settings, _ = demo_data
+    out = run_cli("--data-dir", str(settings.data_dir), "search", "export controls", "--format", "json",
+                  "--limit", "50")
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    langs = {h["lang"] for h in hits}
+    assert langs == {"en", "zh"}
+    chinese = [h for h in hits if h["lang"] == "zh"]
+    assert all("出口管" in h["snippet"] for h in chinese)
+    assert all(h["highlights"] for h in chinese)
+    assert all("export controls → 出口管制 (glossary)" in h["expansions"] for h in chinese)
+
+
+def test_cli_no_expand_keeps_to_the_words_as_typed(demo_data):
+    settings, _ = demo_data
+    out = run_cli("--data-dir", str(settings.data_dir), "search", "export controls", "--no-expand",
+                  "--format", "json", "--limit", "50")
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert all(h["expansions"] == [] for h in hits)
+    assert {h["lang"] for h in hits} == {"en"}
+
+
+def test_entity_filter_finds_both_languages_from_the_gazetteer(demo_data):
+    result = search(demo_data, "entity:CSIA", limit=100)
+    assert {h.lang for h in result.hits} == {"en", "zh"}
+    assert any("(entity csia)" in note for note in result.expansions)
+    assert all(h.snippet.highlights for h in result.hits)
+
+
+def test_traditional_query_finds_simplified_documents_with_expansion_too(demo_data):
+    simplified = search(demo_data, "出口管制", limit=100)
+    traditional = search(demo_data, "出口管製", limit=100)
+    assert {h.id for h in simplified.hits} == {h.id for h in traditional.hits}
+    assert any(h.lang == "zh" and "出口管制" in h.title for h in traditional.hits)
 
 
 def test_cli_malformed_query_is_one_clear_line(demo_data):

@@ -19,7 +19,8 @@ class ListingSpider(SourceSpider):
             yield request
 
     def parse(self, response):
-        articles = LinkExtractor(allow=self.entry.article_pattern, unique=True)
+        # deny_extensions=[]: statements are often PDFs, which LinkExtractor ignores by default.
+        articles = LinkExtractor(allow=self.entry.article_pattern, unique=True, deny_extensions=[])
         for link in articles.extract_links(response):
             if self.wants(link.url):
                 yield self.article_request(link.url)

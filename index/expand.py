@@ -1,0 +1,258 @@
+"""Cross-language matching as a rewrite of the query tree, so every backend gets the same thing.
+
+A researcher who types `export controls` wants the Chinese statements about 出口管制 too, and one
+who types `entity:csia` wants both the English and the Chinese releases of that association. The
+parser's tree is rewritten here, before any backend compiles it:
+
+- A term, or a run of adjacent terms (`export controls` typed without quotes), that names a
+  bilingual glossary entry (`nlp/data/glossary.tsv`: en, zh, variants) becomes
+  `(export AND controls) OR "出口管制"`: the other language's forms are added as phrases.
+- A term or run that names an entity (`nlp/data/entities.toml`: canonical English and Chinese names
+  and aliases) also matches every other name of that entity: `CSIA` finds 中国半导体行业协会.
+- `entity:X` always (expansion on or off) matches documents the entity stage tagged with X *and*
+  documents that mention one of X's names. Why both: the tags come from a later language stage that
+  may not have run (or may miss a mention), while the names are known now; the union means an entity
+  filter never silently returns less than a plain search for its name. X may be the canonical id or
+  any of its names (`entity:中芯国际`).
+- With expansion on, text is also matched in the documents' translations (title_tr, body_tr);
+  with it off, only in the original columns. That choice travels beside the tree (`Expanded.translated`)
+  because it is about where to look, not what to look for.
+
+Everything added is a `Phrase` built from the same segmenter as the index, so highlighting (which
+collects the tree's positive terms) lights up the expansions as well, and `Expanded.expansions`
+says in words what was added, e.g. "export controls → 出口管制 (glossary)".
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from index import query as q
+from nlp.normalize import has_cjk
+from parallax.errors import ConfigError
+
+MAX_RUN = 8  # longest run of query words looked up as one glossary or entity name
+MAX_FORMS = 8  # counterparts added for one run, so one common word cannot blow up a query
+
+
+@dataclass(frozen=True)
+class Group:
+    """One concept with its names: a glossary row or an entity."""
+
+    origin: str  # "glossary" or "entity <id>"
+    names: tuple[str, ...]  # as written, canonical names first
+    cross_language_only: bool  # glossary: add only the other language's forms
+
+
+@dataclass(frozen=True)
+class EntityNames:
+    id: str
+    names: tuple[str, ...]
+
+
+@dataclass
+class Lexicon:
+    """Names of concepts keyed by their segmented, normalised words."""
+
+    groups: dict[tuple[str, ...], list[Group]] = field(default_factory=dict)
+    entities: dict[str, EntityNames] = field(default_factory=dict)
+    entity_by_name: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def add(self, group: Group, segment) -> None:
+        for name in group.names:
+            key = name_key(name, segment)
+            if key and group not in self.groups.setdefault(key, []):
+                self.groups[key].append(group)
+
+    def add_entity(self, entity: EntityNames, segment) -> None:
+        self.entities[entity.id] = entity
+        self.add(Group(f"entity {entity.id}", entity.names, cross_language_only=False), segment)
+        for name in entity.names:
+            self.entity_by_name.setdefault(name_key(name, segment), entity.id)
+
+    def resolve_entity(self, value: str, segment) -> EntityNames | None:
+        """The entity a filter value names: its canonical id, or any of its names."""
+        if value.lower() in self.entities:
+            return self.entities[value.lower()]
+        entity_id = self.entity_by_name.get(name_key(value, segment))
+        return self.entities.get(entity_id) if entity_id else None
+
+
+def name_key(name: str, segment) -> tuple[str, ...]:
+    return tuple(w.lower() for w in segment(name))
+
+
+def read_glossary(text: str, origin: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Rows (en, zh, variants) of a glossary TSV with the header `en, zh, variants`."""
+    rows = list(csv.reader(text.splitlines(), delimiter="\t"))
+    if not rows or [c.strip() for c in rows[0][:2]] != ["en", "zh"]:
+        raise ConfigError(f"glossary {origin} must start with the header line 'en<TAB>zh<TAB>variants'")
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if len(row) < 2 or not row[0].strip() or not row[1].strip():
+            raise ConfigError(f"glossary {origin} line {number} needs an English and a Chinese term "
+                              "separated by a tab")
+        variants = tuple(v.strip() for v in (row[2] if len(row) > 2 else "").split("|") if v.strip())
+        out.append((row[0].strip(), row[1].strip(), variants))
+    return out
+
+
+def read_entities(text: str, origin: str) -> list[EntityNames]:
+    """The names of every entity in an entity list (the TOML form of `nlp/data/entities.toml`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"entity list {origin} is not valid TOML ({exc}); fix the file") from None
+    out = []
+    for raw in data.get("entity", []):
+        if not raw.get("id"):
+            continue
+        names = tuple(n for n in (raw.get("en", ""), raw.get("zh", ""), *raw.get("aliases", [])) if n)
+        out.append(EntityNames(str(raw["id"]).lower(), names))
+    return out
+
+
+def _bundled(name: str) -> tuple[str, str]:
+    resource = resources.files("nlp").joinpath("data", name)
+    return (resource.read_text(encoding="utf-8") if resource.is_file() else ""), f"nlp/data/{name}"
+
+
+@functools.lru_cache(maxsize=4)
+def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
+    """The bundled glossary and entity list (or the given files), keyed for lookup, built once."""
+    from nlp.segment import query_words
+
+    text, origin = (Path(glossary_path).read_text(encoding="utf-8"), glossary_path) if glossary_path \
+        else _bundled("glossary.tsv")
+    lexicon = Lexicon()
+    if text:
+        for en, zh, variants in read_glossary(text, origin):
+            lexicon.add(Group("glossary", (en, zh, *variants), cross_language_only=True), query_words)
+    text, origin = (Path(entities_path).read_text(encoding="utf-8"), entities_path) if entities_path \
+        else _bundled("entities.toml")
+    if text:
+        for entity in read_entities(text, origin):
+            lexicon.add_entity(entity, query_words)
+    return lexicon
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """A query tree after the rewrite, what was added, and whether translations are searched."""
+
+    node: q.Node
+    expansions: tuple[str, ...]
+    translated: bool
+
+
+class _Rewriter:
+    def __init__(self, lexicon: Lexicon, segment, expand: bool):
+        self.lexicon = lexicon
+        self.segment = segment
+        self.expand = expand
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def counterparts(self, key: tuple[str, ...]) -> list[tuple[q.Phrase, str]]:
+        """Phrases for the other names of every concept called `key`, with their origin."""
+        out: list[tuple[q.Phrase, str]] = []
+        seen = {key}
+        typed_cjk = any(has_cjk(w) for w in key)
+        for group in self.lexicon.groups.get(key, []):
+            for name in group.names:
+                if group.cross_language_only and has_cjk(name) == typed_cjk:
+                    continue
+                words = tuple(self.segment(name))
+                name_k = tuple(w.lower() for w in words)
+                if not words or name_k in seen or len(out) >= MAX_FORMS:
+                    continue
+                seen.add(name_k)
+                out.append((q.Phrase(name, words), group.origin))
+        return out
+
+    def expand_run(self, typed: str, original: q.Node, words: tuple[str, ...]) -> q.Node:
+        found = self.counterparts(tuple(w.lower() for w in words))
+        if not found:
+            return original
+        by_origin: dict[str, list[str]] = {}
+        for phrase, origin in found:
+            by_origin.setdefault(origin, []).append(phrase.text)
+        for origin, names in by_origin.items():
+            self.note(f"{typed} → {', '.join(names)} ({origin})")
+        return q.Or((original, *(phrase for phrase, _ in found)))
+
+    def rewrite(self, node: q.Node) -> q.Node:
+        if isinstance(node, q.Filter):
+            return self.entity_filter(node) if node.field == "entity" else node
+        if isinstance(node, (q.Term, q.Phrase)):
+            return self.expand_run(node.text, node, node.words) if self.expand else node
+        if isinstance(node, q.Not):
+            return q.Not(self.rewrite(node.child))
+        if isinstance(node, q.Or):
+            return q.Or(tuple(self.rewrite(c) for c in node.children))
+        if isinstance(node, q.And):
+            return q.And(tuple(self.rewrite_and(node.children)))
+        return node
+
+    def rewrite_and(self, children: tuple[q.Node, ...]) -> list[q.Node]:
+        """Children of an AND, with the longest runs of adjacent plain terms looked up first."""
+        out: list[q.Node] = []
+        i = 0
+        while i < len(children):
+            child = children[i]
+            if self.expand and isinstance(child, q.Term):
+                run_end = i
+                while run_end < len(children) and isinstance(children[run_end], q.Term):
+                    run_end += 1
+                matched = None
+                for end in range(min(run_end, i + MAX_RUN), i + 1, -1):  # runs of two or more
+                    run = children[i:end]
+                    words = tuple(w for t in run for w in t.words)
+                    key = tuple(w.lower() for w in words)
+                    if key in self.lexicon.groups:
+                        matched = (end, run, words)
+                        break
+                if matched is not None:
+                    end, run, words = matched
+                    typed = " ".join(t.text for t in run)
+                    out.append(self.expand_run(typed, q.And(tuple(run)), words))
+                    i = end
+                    continue
+            out.append(self.rewrite(child))
+            i += 1
+        return out
+
+    def entity_filter(self, node: q.Filter) -> q.Node:
+        entity = self.lexicon.resolve_entity(node.value, self.segment)
+        if entity is None:
+            return node
+        phrases = []
+        seen = set()
+        for name in entity.names:
+            words = tuple(self.segment(name))
+            key = tuple(w.lower() for w in words)
+            if words and key not in seen:
+                seen.add(key)
+                phrases.append(q.Phrase(name, words))
+        self.note(f"entity:{node.value} → tagged {entity.id}, or mentions "
+                  f"{', '.join(p.text for p in phrases)} (entity {entity.id})")
+        return q.Or((q.Filter("entity", entity.id), *phrases))
+
+
+def expand(node: q.Node, enabled: bool = True, lexicon: Lexicon | None = None, segment=None) -> Expanded:
+    """Rewrite a parsed query for cross-language matching (see the module docstring)."""
+    if segment is None:
+        from nlp.segment import query_words as segment
+    rewriter = _Rewriter(lexicon if lexicon is not None else load_lexicon(), segment, enabled)
+    rewritten = rewriter.rewrite(node)
+    return Expanded(rewritten, tuple(rewriter.notes), translated=enabled)

@@ -1,0 +1,110 @@
+"""`parallax index` and `parallax search`: thin commands over `index.search`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--rebuild", is_flag=True,
+              help="Rebuild the index from the store (Elasticsearch: into a new index, then swap the alias).")
+@click.pass_obj
+def index(obj, rebuild):
+    """Bring the search index up to date with the store."""
+    from index.search import open_backend
+    from index.store import Store
+
+    progress = obj.progress()
+    with Store.open(obj.settings) as store:
+        backend = open_backend(obj.settings, store)
+        counts = backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
+        errors = list(getattr(backend, "errors", []))
+    click.echo(f"Indexed {counts.get('indexed', 0)} documents, removed {counts.get('removed', 0)}"
+               + (f", failed {counts['failed']}" if counts.get("failed") else "") + ".")
+    for error in errors[:20]:
+        click.echo(f"  failed {error['id']}: {error['status']} {error['error']}", err=True)
+    if len(errors) > 20:
+        click.echo(f"  … and {len(errors) - 20} more", err=True)
+
+
+def _print_table(result) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console()
+    console.print(f"{result.total} hits")
+    for note in result.expansions:
+        console.print(Text(f"also matched: {note}", style="dim"))
+    for hit in result.hits:
+        console.print(Text(hit.title, style="bold"), Text(f"  [{hit.lang}] {hit.source_name} "
+                                                          f"{(hit.published_at or '')[:10]}", style="dim"))
+        for snip in (hit.snippet, hit.snippet_tr):
+            if snip is None:
+                continue
+            line = Text()
+            pos = 0
+            for start, end in snip.highlights:
+                line.append(snip.text[pos:start])
+                line.append(snip.text[start:end], style="bold yellow")
+                pos = end
+            line.append(snip.text[pos:])
+            console.print(line)
+        if hit.cluster_size > 1:
+            console.print(Text(f"also published by: {', '.join(hit.also_published_by)}", style="dim"))
+        console.print(Text(hit.url, style="blue"))
+        console.print()
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits per page.")
+@click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (for the next page).")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="Best match first, or newest first.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), help="Only documents in this language.")
+@click.option("--no-expand", is_flag=True,
+              help="Match only the words as typed: no glossary or entity counterparts, no translations.")
+@click.option("--facets", is_flag=True, help="Also count hits per source, language, type, country, entity, month.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Readable table, or JSON with the hits and which expansions matched.")
+@click.pass_obj
+def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
+    """Search the index with the query language (see the README)."""
+    from index.search import SearchRequest, open_backend
+    from index.store import Store
+
+    text = " ".join(query)
+    if lang:
+        text = f"({text}) lang:{lang}" if text.strip() else f"lang:{lang}"
+    request = SearchRequest(query=text, limit=limit, offset=offset, sort=sort, expand=not no_expand,
+                            facets=facets)
+    with Store.open(obj.settings) as store:
+        result = open_backend(obj.settings, store).search(request)
+        if fmt == "json":
+            click.echo(json.dumps(hits_json(result), ensure_ascii=False, indent=1))
+        else:
+            _print_table(result)
+
+
+def hits_json(result) -> list[dict]:
+    """One JSON array of hits (what scripts expect); each hit says which expansions it matched."""
+    from nlp.normalize import normalize
+
+    out = []
+    for hit in result.hits:
+        item = hit.to_json()
+        seen = normalize(" ".join(filter(None, (hit.title, hit.title_tr, hit.snippet.text,
+                                                hit.snippet_tr.text if hit.snippet_tr else None)))).lower()
+        item["expansions"] = [e for e in result.expansions if _target(e) and _target(e) in seen]
+        out.append(item)
+    return out
+
+
+def _target(expansion: str) -> str:
+    """'export controls → 出口管制 (glossary)' → '出口管制' (normalised, lower-case)."""
+    from nlp.normalize import normalize
+
+    target = expansion.split("→", 1)[-1].rsplit(" (", 1)[0].strip()
+    return normalize(target).lower()

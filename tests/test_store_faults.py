@@ -1,0 +1,76 @@
+"""The store under faults: a full disk and a locked database give a clear error and lose nothing."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from index.document import Document
+from index.store import Store
+from parallax.errors import StoreError
+
+
+def _doc(n: int, size: int = 2000) -> Document:
+    return Document(url=f"https://example.org/{n}", source_id="s", title=f"T{n}",
+                    body=("出口管制 export controls " * size)[: size * 10], raw_html=os.urandom(size))
+
+
+def _fill_until_error(store: Store) -> tuple[int, StoreError]:
+    for n in range(100_000):
+        try:
+            store.upsert_document(_doc(n))
+        except StoreError as exc:
+            return n, exc
+    pytest.fail("the store never filled up")
+
+
+def test_full_database_is_a_clear_error_and_keeps_what_was_committed(settings):
+    """Fault tried: SQLite's page limit reached mid-write (SQLITE_FULL, as on a full disk)."""
+    with Store.open(settings) as store:
+        store.conn.execute("PRAGMA max_page_count = 400")
+        stored, error = _fill_until_error(store)
+        assert "full" in str(error) and "free space" in str(error)
+        assert stored > 0
+        assert store.count_documents() == stored
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(settings) as store:  # reopens fine, every committed document readable
+        assert store.count_documents() == stored
+        assert store.get(_doc(0).id).title == "T0"
+
+
+def _can_mount() -> bool:
+    return os.geteuid() == 0 and shutil.which("mount") is not None
+
+
+@pytest.mark.skipif(not _can_mount(), reason="mounting a tiny tmpfs needs root; the page-limit test covers the same path")
+def test_full_filesystem_under_the_data_directory(tmp_path):
+    """Fault tried: the data directory's filesystem (a 1 MB tmpfs) runs out of space."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"mount refused in this environment: {done.stderr.decode().strip()}")
+    try:
+        store = Store(mount_point / "parallax.sqlite3")
+        stored, error = _fill_until_error(store)
+        assert "free space" in str(error)
+        store.close()
+        with Store(mount_point / "parallax.sqlite3") as reopened:
+            assert reopened.count_documents() == stored
+            assert reopened.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_locked_store_is_a_clear_error(settings):
+    """Fault tried: another process holds the write lock longer than our busy timeout."""
+    with Store.open(settings) as holder, Store.open(settings) as other:
+        other.conn.execute("PRAGMA busy_timeout = 100")
+        holder.conn.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="another Parallax process"):
+            other.upsert_document(_doc(1))
+        holder.conn.execute("ROLLBACK")
+        assert other.upsert_document(_doc(1)) == "new"
