@@ -54,6 +54,7 @@ def measure(store) -> dict:
     backend = SqliteBackend(store)
     request = SearchRequest("", sort="date")
     result["status"] = "measured"
+    result["module"] = rows_mod.__file__  # an editable install may resolve it outside this checkout
     result["formats"] = {}
     try:
         rows = list(rows_mod.iter_rows(store, backend, request))
