@@ -257,6 +257,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        "0007_index_rowid",
+        """
+        -- Where each document sits in doc_fts: deleting by rowid is a lookup, deleting by the
+        -- unindexed doc_id column scans the whole index (re-indexing slowed as the index grew).
+        ALTER TABLE index_state ADD COLUMN fts_rowid INTEGER;
+        UPDATE index_state SET fts_rowid = m.fts_rowid
+            FROM (SELECT rowid AS fts_rowid, doc_id FROM doc_fts) AS m
+            WHERE m.doc_id = index_state.doc_id;
+        DROP TRIGGER IF EXISTS documents_delete_index;
+        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
+            DELETE FROM doc_fts WHERE rowid = (SELECT fts_rowid FROM index_state WHERE doc_id = old.id);
+            DELETE FROM doc_entities WHERE doc_id = old.id;
+            DELETE FROM index_state WHERE doc_id = old.id;
+        END;
+        """,
+    ),
 ]
 
 
