@@ -281,10 +281,15 @@ class SqliteBackend:
         expanded = prepare(request)
         base, args = self._base(expanded, request)
         collapsed = self._collapsed(base, request.collapse)
-        total = self._run(f"SELECT COUNT(*) FROM ({collapsed})", args)[0][0]
+        # One pass over the matches gives both the page and the total (a window count), rather
+        # than matching, grouping and counting everything twice.
         rows = self._run(
-            f"SELECT id, rank, ckey, csize FROM ({collapsed}) {self._order(expanded, request)} "
-            f"LIMIT ? OFFSET ?", [*args, request.limit, request.offset])
+            f"SELECT id, rank, ckey, csize, COUNT(*) OVER () AS total FROM ({collapsed}) "
+            f"{self._order(expanded, request)} LIMIT ? OFFSET ?", [*args, request.limit, request.offset])
+        if rows:
+            total = rows[0]["total"]
+        else:  # a page past the end: count separately
+            total = self._run(f"SELECT COUNT(*) FROM ({collapsed})", args)[0][0]
         others = self._cluster_sources(base, args, [r for r in rows if r["csize"] > 1])
         found = [Found(r["id"], -float(r["rank"]), r["csize"], others.get(r["id"], ())) for r in rows]
         hits = build_hits(self.store, found, highlight_words(expanded))
