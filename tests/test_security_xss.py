@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -26,9 +29,18 @@ from index.document import Document
 from index.store import Store
 from parallax import stages
 from tests.conftest import PARALLAX, ROOT, make_settings
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 TITLE = "Researchers show <script>alert(1)</script> and <img src=x onerror=alert(1)> in a licence portal"
 ARTICLE = """<html><head><meta charset="utf-8"><title>Portal statement</title>
@@ -90,12 +102,13 @@ article_pattern = '/news/portal\\.html$'
         yield settings
 
 
-@pytest.fixture
-def app_url(hostile_store, tmp_path):
+@contextmanager
+def running_ui(data_dir: Path, log: Path) -> Iterator[str]:
+    """`parallax ui` (a real `streamlit run`) on a free port over `data_dir`; yields its URL once
+    Streamlit answers its health check, and stops it (and its children) afterwards."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
-    env.update(PARALLAX_DATA_DIR=str(hostile_store.data_dir), PARALLAX_UI_PORT=str(port), PYTHONPATH=str(ROOT))
-    log = tmp_path / "streamlit.log"
+    env.update(PARALLAX_DATA_DIR=str(data_dir), PARALLAX_UI_PORT=str(port), PYTHONPATH=str(ROOT))
     with open(log, "wb") as out:
         proc = subprocess.Popen([*PARALLAX, "ui"], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -120,6 +133,12 @@ def app_url(hostile_store, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.fixture
+def app_url(hostile_store, tmp_path):
+    with running_ui(hostile_store.data_dir, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 INERT_CHECKS = """() => ({
