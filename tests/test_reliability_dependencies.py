@@ -15,18 +15,15 @@ Faults tried:
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
 
 import pytest
 
-from index.document import Document
 from index.elastic import ElasticBackend
 from index.store import Store
 from nlp.pipeline import process
 from parallax.errors import BackendUnavailable
 from tests.alerts_fixtures import DOCS, add_documents, free_port
-from tests.conftest import PARALLAX, ROOT, make_settings, run_cli
+from tests.conftest import make_settings, run_cli
 from tests.test_nlp_translate import _settings as translate_settings, tiny_marian  # noqa: F401
 from tests.test_run_loop import write_site, write_sources
 

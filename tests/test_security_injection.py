@@ -6,6 +6,8 @@ searched literally, and the store is byte-for-byte the same afterwards (compared
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -15,7 +17,7 @@ from index.search import SearchRequest, open_backend, prepare
 from index.store import Store
 from parallax.errors import ConfigError, ParallaxError, QueryError
 from tests.alerts_fixtures import DOCS, add_documents
-from tests.conftest import make_settings, run_cli
+from tests.conftest import PARALLAX, ROOT, make_settings, run_cli
 
 # (what it tries, query, "error" or the document keys that a literal search must find)
 QUERIES = [
@@ -166,11 +168,6 @@ def test_export_path_climbing_out_with_dotdot_is_refused_and_writes_nothing(stor
     before = _dump(store_settings.store_path)
     work = tmp_path / "work" / "inner"
     work.mkdir(parents=True)
-    import subprocess
-    import os
-
-    from tests.conftest import PARALLAX, ROOT
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
     env.update({"PARALLAX_DATA_DIR": str(store_settings.data_dir), "PYTHONPATH": str(ROOT)})
     result = subprocess.run([*PARALLAX, "export", "出口管制", "--output", path], cwd=work, env=env,
