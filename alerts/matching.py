@@ -89,7 +89,7 @@ def match(store, backend, saved, max_hits: int) -> list[Pending]:
     docs = store.get_many(ids)
     ordered = [docs[i] for i in ids if i in docs]
     owed: list[Pending] = []
-    for recipient in saved.recipients:
+    for recipient in saved.targets():
         sent_ids, sent_clusters = delivered(store, saved.name, recipient)
         groups: dict[str, Item] = {}
         folded: list[StoredDocument] = []
@@ -139,5 +139,6 @@ def _hit_from_document(store, saved, doc: StoredDocument) -> Hit:
         country=doc.country, kind=doc.kind, published_at=doc.published_at, score=0.0,
         snippet=snippet(doc.body, words), title_tr=doc.title_tr,
         snippet_tr=snippet(doc.body_tr, words) if doc.body_tr else None,
-        entities=doc.entities, cluster_id=doc.cluster_id, seq=doc.seq,
+        entities=doc.entities, cluster_id=doc.cluster_id, seq=doc.seq, status=doc.status,
+        withdrawn_at=doc.withdrawn_at,
     )

@@ -21,11 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from alerts.changes import owed_changes, record_changes
 from alerts.digest import Digest, render, sender_address, to_message
 from alerts.mailer import Mailer, RecipientRefused, RelayUnavailable
+from alerts.notices import changes_message, changes_notice, hits_notice
 from alerts.matching import indexed_through, match
 from alerts.saved import SavedSearch, SavedSearches
 from alerts.schedule import is_due
+from alerts.webhooks import WebhookFailed, channel_key, payload, post
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,8 @@ log = logging.getLogger(__name__)
 class AlertOutcome:
     name: str
     due: bool
-    sent: dict[str, int] = field(default_factory=dict)  # recipient -> hits in the digest
+    sent: dict[str, int] = field(default_factory=dict)  # recipient or channel -> hits in the digest
+    changes: dict[str, int] = field(default_factory=dict)  # recipient or channel -> edits/withdrawals told
     failures: dict[str, str] = field(default_factory=dict)  # recipient -> reason
     not_attempted: list[str] = field(default_factory=list)  # relay went away before their turn
 
@@ -122,8 +126,8 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
             if not due:
                 continue
             if report.relay_error:
+                # The relay went away for an earlier alert: its webhooks still get their batch.
                 outcome.not_attempted = list(saved.recipients)
-                continue
             _run_one(store, backend, settings, saved, mailer, outcome, report, now)
     return report
 
@@ -131,9 +135,27 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
 def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
     watermark = indexed_through(store)
     digests = digests_for(store, backend, settings, saved)
-    for position, digest in enumerate(digests):
+    channels = {channel_key(c["url"]): c for c in saved.channels}
+    # Webhooks first: an email relay that is down does not hold them back.
+    digests.sort(key=lambda d: d.recipient not in channels)
+    for digest in digests:
         if not digest.pending.items:
             _record(store, digest, None, now)  # only near-duplicates: settle them silently
+            continue
+        if digest.recipient in channels:
+            try:
+                _post(channels[digest.recipient], hits_notice(digest, saved, settings), settings)
+            except WebhookFailed as exc:
+                outcome.failures[digest.recipient] = str(exc)
+                log.warning("alert %r: %s", saved.name, exc)
+                continue
+            _record(store, digest, None, now)
+            outcome.sent[digest.recipient] = digest.pending.count
+            log.info("alert %r: posted %d hits to %s", saved.name, digest.pending.count, digest.recipient)
+            continue
+        if report.relay_error:
+            if digest.recipient not in outcome.not_attempted:
+                outcome.not_attempted.append(digest.recipient)
             continue
         msg = to_message(digest, settings.smtp.sender)
         try:
@@ -144,17 +166,52 @@ def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> N
             continue
         except RelayUnavailable as exc:
             report.relay_error = str(exc)
-            outcome.not_attempted = [d.recipient for d in digests[position:]]
+            outcome.not_attempted.append(digest.recipient)
             log.error("alert %r: %s", saved.name, exc)
-            return
+            continue
         _record(store, digest, msg["Message-ID"], now)
         outcome.sent[digest.recipient] = digest.pending.count
         log.info("alert %r: sent %d hits to %s", saved.name, digest.pending.count, digest.recipient)
+    if saved.on_changes:
+        _send_changes(store, settings, saved, channels, mailer, outcome, report, now)
     if outcome.settled:
         with store.transaction() as conn:
             conn.execute(
                 "UPDATE saved_searches SET last_seq = MAX(last_seq, ?), last_run_at = ? WHERE name = ?",
                 (watermark, now.replace(microsecond=0).isoformat(), saved.name))
+
+
+def _post(channel: dict, notice, settings) -> None:
+    post(channel["url"], payload(channel["format"], notice), settings.alerts.webhook_timeout)
+
+
+def _send_changes(store, settings, saved, channels, mailer, outcome, report, now) -> None:
+    """Edits and withdrawals of what this alert sent before: one message per target, each once."""
+    sent_at = now.replace(microsecond=0).isoformat()
+    for target in saved.targets():
+        changes = owed_changes(store, saved.name, target)
+        if not changes:
+            continue
+        try:
+            if target in channels:
+                _post(channels[target], changes_notice(saved, changes, store, settings), settings)
+            elif report.relay_error:
+                if target not in outcome.not_attempted:
+                    outcome.not_attempted.append(target)
+                continue
+            else:
+                mailer.send(changes_message(saved, target, changes, store, settings), target)
+        except (WebhookFailed, RecipientRefused) as exc:
+            outcome.failures[target] = str(exc)
+            log.warning("alert %r: changes not delivered to %s: %s", saved.name, target, exc)
+            continue
+        except RelayUnavailable as exc:
+            report.relay_error = str(exc)
+            outcome.not_attempted.append(target)
+            continue
+        record_changes(store, saved.name, target, changes, sent_at)
+        outcome.changes[target] = len(changes)
+        log.info("alert %r: told %s of %d edited or withdrawn statements", saved.name, target, len(changes))
 
 
 def _record(store, digest: Digest, msg_id: str | None, now: datetime) -> None:

@@ -43,6 +43,14 @@ class SavedSearch:
     created_at: str = field(default_factory=utc_now)
     last_run_at: str | None = None
     last_seq: int = 0
+    channels: list[dict] = field(default_factory=list)  # webhooks: [{"url", "format"}]
+    on_changes: bool = False  # also tell when a statement it sent is edited or withdrawn
+
+    def targets(self) -> list[str]:
+        """Everyone owed this alert's hits: the email recipients, then each webhook channel."""
+        from alerts.webhooks import channel_key
+
+        return [*self.recipients, *(channel_key(c["url"]) for c in self.channels)]
 
 
 def check_address(address: str) -> str:
@@ -85,8 +93,17 @@ def validate(saved: SavedSearch) -> SavedSearch:
     if saved.lang not in LANGUAGES:
         raise ConfigError(f"email language {saved.lang!r} of alert {name!r} is not known; "
                           f"choose one of: {', '.join(LANGUAGES)}")
-    if isinstance(saved.recipients, str) or not saved.recipients:
-        raise ConfigError(f"alert {name!r} needs at least one recipient, e.g. --to analyst@example.org")
+    if isinstance(saved.recipients, str) or not (saved.recipients or saved.channels):
+        raise ConfigError(f"alert {name!r} needs at least one recipient or webhook, e.g. "
+                          "--to analyst@example.org or --webhook https://hooks.example.org/parallax")
+    from alerts.webhooks import check_channel
+
+    channels: list[dict] = []
+    for channel in saved.channels:
+        checked = check_channel(channel, name)
+        if checked["url"] not in {c["url"] for c in channels}:
+            channels.append(checked)
+    saved.channels = channels
     recipients: list[str] = []
     for address in saved.recipients:
         cleaned = check_address(address)
@@ -97,7 +114,8 @@ def validate(saved: SavedSearch) -> SavedSearch:
     return saved
 
 
-_COLUMNS = "name, query, recipients, frequency, lang, active, expand, created_at, last_run_at, last_seq"
+_COLUMNS = ("name, query, recipients, frequency, lang, active, expand, created_at, last_run_at, last_seq, "
+            "channels, on_changes")
 
 
 def _from_row(row) -> SavedSearch:
@@ -105,14 +123,16 @@ def _from_row(row) -> SavedSearch:
         name=row["name"], query=row["query"], recipients=json.loads(row["recipients"]),
         frequency=row["frequency"], lang=row["lang"], active=bool(row["active"]),
         expand=bool(row["expand"]), created_at=row["created_at"], last_run_at=row["last_run_at"],
-        last_seq=row["last_seq"],
+        last_seq=row["last_seq"], channels=json.loads(row["channels"]),
+        on_changes=bool(row["on_changes"]),
     )
 
 
 def _values(saved: SavedSearch) -> tuple:
     return (saved.name, saved.query, json.dumps(saved.recipients, ensure_ascii=False),
             saved.frequency, saved.lang, int(saved.active), int(saved.expand), saved.created_at,
-            saved.last_run_at, saved.last_seq)
+            saved.last_run_at, saved.last_seq, json.dumps(saved.channels, ensure_ascii=False),
+            int(saved.on_changes))
 
 
 class SavedSearches:
@@ -128,7 +148,7 @@ class SavedSearches:
             if conn.execute("SELECT 1 FROM saved_searches WHERE name = ?", (saved.name,)).fetchone():
                 raise ConfigError(f"an alert named {saved.name!r} already exists; pick another name "
                                   f"or remove it first (parallax alerts remove {saved.name!r})")
-            conn.execute(f"INSERT INTO saved_searches ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            conn.execute(f"INSERT INTO saved_searches ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                          _values(saved))
         return saved
 
@@ -155,7 +175,7 @@ class SavedSearches:
         with self.store.transaction() as conn:
             cur = conn.execute(
                 "UPDATE saved_searches SET query=?, recipients=?, frequency=?, lang=?, active=?, "
-                "expand=?, created_at=?, last_run_at=?, last_seq=? WHERE name=?",
+                "expand=?, created_at=?, last_run_at=?, last_seq=?, channels=?, on_changes=? WHERE name=?",
                 (*_values(saved)[1:], saved.name))
             if cur.rowcount == 0:
                 raise self._unknown(saved.name, " to update")
@@ -165,6 +185,7 @@ class SavedSearches:
         """Delete the alert and its delivery records; an unknown name is a `ConfigError`."""
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM alert_deliveries WHERE alert = ?", (name,))
+            conn.execute("DELETE FROM alert_changes WHERE alert = ?", (name,))
             cur = conn.execute("DELETE FROM saved_searches WHERE name = ?", (name,))
             if cur.rowcount == 0:
                 raise self._unknown(name, " to remove")

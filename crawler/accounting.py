@@ -25,6 +25,20 @@ class Tally:
     errors: dict[str, list[dict]] = field(default_factory=dict)
     requested: set[str] = field(default_factory=set)
     fetch_state: dict[str, tuple] = field(default_factory=dict)
+    # Article links seen in listings, feeds and sitemaps this run, per source (for withdrawals).
+    links: dict[str, set[str]] = field(default_factory=dict)
+    # Articles that answered 404/410, per source: [(url, status)].
+    missing: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    entries_failed: dict[str, int] = field(default_factory=dict)
+
+    def listed(self, source_id: str, url: str) -> None:
+        self.links.setdefault(source_id, set()).add(url)
+
+    def gone(self, source_id: str, url: str, status: int) -> None:
+        self.missing.setdefault(source_id, []).append((url, status))
+
+    def entry_failed(self, source_id: str) -> None:
+        self.entries_failed[source_id] = self.entries_failed.get(source_id, 0) + 1
 
     def source_counts(self, source_id: str) -> dict[str, int]:
         return self.counts.setdefault(source_id, {k: 0 for k in COUNT_KEYS})
@@ -136,10 +150,12 @@ def source_health(store, source_ids: list[str]) -> list[SourceHealth]:
     return out
 
 
-def stale_urls(store, source_ids: list[str], days: float) -> set[str]:
-    """Stored article URLs last fetched more than `days` ago: the re-check hook of a crawl."""
+def recent_urls(store, source_ids: list[str], days: float) -> set[str]:
+    """Stored articles published in the last `days` days (first seen then, when undated): the
+    statements a re-check fetches again, since that is when associations edit or withdraw them."""
     marks = ",".join("?" * len(source_ids))
     rows = store.conn.execute(
         f"SELECT url FROM documents WHERE source_id IN ({marks}) "
-        "AND julianday(fetched_at) < julianday('now') - ?", (*source_ids, days))
+        "AND julianday(COALESCE(published_at, first_seen_at)) >= julianday('now') - ?",
+        (*source_ids, days))
     return {r[0] for r in rows}

@@ -9,6 +9,7 @@ field with CSS selectors.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import re
 from dataclasses import dataclass
@@ -53,11 +54,9 @@ def decode(body: bytes, header_content_type: str | None = None, forced: str | No
         if body.startswith(bom):
             return body.decode(codec, errors="replace").lstrip("\ufeff"), codec
     try:
-        text = body.decode("utf-8")
-        return text, "utf-8"
+        return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
-    declared = []
+        declared = []  # not UTF-8: what the page and the server say, then a guess
     meta = _META_CHARSET.search(body[:4096])
     if meta:
         declared.append(_codec(meta.group(1).decode("ascii", "ignore")))
@@ -168,11 +167,8 @@ def parse_date(text: str, tz: ZoneInfo, date_format: str | None = None) -> str |
             return _to_utc(match, tz)
     iso = re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?", text)
     if iso:
-        try:
-            value = datetime.fromisoformat(iso.group().replace("Z", "+00:00"))
-            return _to_utc(value, tz)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # a malformed ISO stamp: try the other patterns
+            return _to_utc(datetime.fromisoformat(iso.group().replace("Z", "+00:00")), tz)
     best = None
     for pattern, order in _DATE_PATTERNS:
         m = pattern.search(text)

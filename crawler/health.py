@@ -121,3 +121,7 @@ def mark_notified(store, event_ids: list[int]) -> None:
                                [(utc_now(), i) for i in event_ids])
 
 
+def check_sources(store, sources, now: datetime | None = None) -> tuple[list[SourceHealth], list[dict]]:
+    """Every source's health, with its events opened or closed; returns (healths, events to notify)."""
+    healths = [source_health(store, source, now) for source in sources]
+    return healths, update_events(store, healths)

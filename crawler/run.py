@@ -22,8 +22,9 @@ def crawl(settings, sources, recheck_urls: set[str] | None = None,
           recheck_days: float | None = None) -> dict[str, dict[str, int]]:
     """Crawl the given sources in a child process; returns {source_id: counts}.
 
-    Known articles are never fetched again, except those in `recheck_urls` and those last fetched
-    more than `recheck_days` ago.
+    Known articles are never fetched again, except those in `recheck_urls` and those published
+    (first seen, when undated) in the last `recheck_days` days: an edit or a withdrawal of a
+    statement is caught by fetching it again.
 
     The child gets its arguments pickled on stdin and answers with JSON on stdout; its log goes
     to our stderr. A child that dies (killed, out of memory) has lost nothing already stored.
@@ -34,9 +35,9 @@ def crawl(settings, sources, recheck_urls: set[str] | None = None,
         for source in sources:
             store.upsert_source(source)
         if recheck_days is not None:
-            from crawler.accounting import stale_urls
+            from crawler.accounting import recent_urls
 
-            recheck_urls = set(recheck_urls or ()) | stale_urls(store, [s.id for s in sources], recheck_days)
+            recheck_urls = set(recheck_urls or ()) | recent_urls(store, [s.id for s in sources], recheck_days)
     payload = pickle.dumps((settings, list(sources), set(recheck_urls or ())))
     child = subprocess.run([sys.executable, "-m", "crawler.run"], input=payload,
                            stdout=subprocess.PIPE, check=False)
@@ -105,9 +106,13 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
                           known=known[source.id], recheck=recheck_urls or set(),
                           fetch_state=fetch_state)
     process.start()
+    from crawler.withdrawals import record_listings_and_withdrawals
+
     with Store.open(settings) as store:
         save_fetch_state(store, tally.fetch_state)
+        withdrawn = record_listings_and_withdrawals(store, [s.id for s in sources], tally)
         for source in sources:
+            tally.source_counts(source.id)["withdrawn"] = withdrawn.get(source.id, 0)
             finish_run(store, runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
     return {s.id: tally.source_counts(s.id) for s in sources}
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -105,18 +104,17 @@ def read_glossary(text: str, origin: str) -> list[tuple[str, str, tuple[str, ...
 
 
 def read_entities(text: str, origin: str) -> list[EntityNames]:
-    """The names of every entity in an entity list (the TOML form of `nlp/data/entities.toml`)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"entity list {origin} is not valid TOML ({exc}); fix the file") from None
-    out = []
-    for raw in data.get("entity", []):
-        if not raw.get("id"):
-            continue
-        names = tuple(n for n in (raw.get("en", ""), raw.get("zh", ""), *raw.get("aliases", [])) if n)
-        out.append(EntityNames(str(raw["id"]).lower(), names))
-    return out
+    """The names of every entity in an entity list, parsed by the one gazetteer reader."""
+    from nlp import gazetteer
+
+    return [EntityNames(e.id.lower(), e.names) for e in gazetteer.parse(text, origin)]
+
+
+def _entities(entities_path: str) -> list[EntityNames]:
+    """The bundled entity list plus the user's (`nlp.entities_file`), as the entity stage sees it."""
+    from nlp import gazetteer
+
+    return [EntityNames(e.id.lower(), e.names) for e in gazetteer.load(entities_path).entities.values()]
 
 
 def _bundled(name: str) -> tuple[str, str]:
@@ -135,11 +133,8 @@ def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
     if text:
         for en, zh, variants in read_glossary(text, origin):
             lexicon.add(Group("glossary", (en, zh, *variants), cross_language_only=True), query_words)
-    text, origin = (Path(entities_path).read_text(encoding="utf-8"), entities_path) if entities_path \
-        else _bundled("entities.toml")
-    if text:
-        for entity in read_entities(text, origin):
-            lexicon.add_entity(entity, query_words)
+    for entity in _entities(entities_path):
+        lexicon.add_entity(entity, query_words)
     return lexicon
 
 

@@ -97,10 +97,10 @@ def tokenize(query: str) -> list[Token]:
         m = _TOKEN_RE.match(query, pos)
         if m is None:  # pragma: no cover - the word alternative matches any other character
             raise QueryError("unexpected character", pos, "remove it or put the text in quotes")
-        kind = m.lastgroup
         if m.group("space"):
-            pass
-        elif m.group("lparen"):
+            pos = m.end()
+            continue
+        if m.group("lparen"):
             tokens.append(Token("LPAREN", m.group(), pos))
         elif m.group("rparen"):
             tokens.append(Token("RPAREN", m.group(), pos))
@@ -128,7 +128,6 @@ def tokenize(query: str) -> list[Token]:
             else:
                 tokens.append(Token("WORD", word, pos))
         pos = m.end()
-        del kind
     return tokens
 
 

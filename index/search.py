@@ -48,6 +48,8 @@ class Hit:
     cluster_size: int = 1
     also_published_by: tuple[str, ...] = ()  # sources of the near-duplicates folded into this hit
     seq: int = 0
+    status: str = "ok"  # ok | withdrawn | no_text (a scanned PDF)
+    withdrawn_at: str | None = None
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +71,8 @@ class Hit:
             "cluster_id": self.cluster_id,
             "cluster_size": self.cluster_size,
             "also_published_by": list(self.also_published_by),
+            "status": self.status,
+            "withdrawn_at": self.withdrawn_at,
         }
 
 
@@ -145,7 +149,8 @@ def build_hits(store, found: list[Found], words: list[str]) -> list[Hit]:
             title_tr=doc.title_tr,
             snippet_tr=snippet(doc.body_tr, marks) if doc.body_tr else None,
             entities=doc.entities, cluster_id=doc.cluster_id, cluster_size=item.cluster_size,
-            also_published_by=item.also_published_by, seq=doc.seq,
+            also_published_by=item.also_published_by, seq=doc.seq, status=doc.status,
+            withdrawn_at=doc.withdrawn_at,
         ))
     return hits
 

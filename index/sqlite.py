@@ -191,19 +191,25 @@ class SqliteBackend:
         return self.sync(progress=progress)
 
     def _delete(self, doc_id: str) -> None:
-        self.conn.execute("DELETE FROM doc_fts WHERE doc_id = ?", (doc_id,))
+        """Remove a document's index rows; a document never indexed has none (no FTS5 scan)."""
+        state = self.conn.execute("SELECT fts_rowid FROM index_state WHERE doc_id = ?", (doc_id,)).fetchone()
+        if state is None:
+            return
+        if state["fts_rowid"] is not None:
+            self.conn.execute("DELETE FROM doc_fts WHERE rowid = ?", (state["fts_rowid"],))
         self.conn.execute("DELETE FROM doc_entities WHERE doc_id = ?", (doc_id,))
 
     def _write(self, doc) -> None:
         from nlp.segment import index_text
 
         self._delete(doc.id)
+        fts_rowid = None
         if doc.status != "extract_failed":
-            self.conn.execute(
+            fts_rowid = self.conn.execute(
                 "INSERT INTO doc_fts (doc_id, title, body, title_tr, body_tr) VALUES (?, ?, ?, ?, ?)",
                 (doc.id, doc.title_seg, doc.body_seg, index_text(doc.title_tr or ""),
                  index_text(doc.body_tr or "")),
-            )
+            ).lastrowid
             entity_ids = {e["canonical_id"] for e in doc.entities if e.get("canonical_id")}
             self.conn.executemany(
                 "INSERT OR IGNORE INTO doc_entities (doc_id, entity_id) VALUES (?, ?)",
@@ -212,11 +218,12 @@ class SqliteBackend:
         processed_at = self.conn.execute(
             "SELECT processed_at FROM analyses WHERE doc_id = ?", (doc.id,)).fetchone()[0]
         self.conn.execute(
-            """INSERT INTO index_state (doc_id, content_hash, analysis_version, processed_at, indexed_at)
-               VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET
+            """INSERT INTO index_state (doc_id, content_hash, analysis_version, processed_at,
+               indexed_at, fts_rowid) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET
                content_hash=excluded.content_hash, analysis_version=excluded.analysis_version,
-               processed_at=excluded.processed_at, indexed_at=excluded.indexed_at""",
-            (doc.id, doc.content_hash, doc.analysis_version or "", processed_at, utc_now()),
+               processed_at=excluded.processed_at, indexed_at=excluded.indexed_at,
+               fts_rowid=excluded.fts_rowid""",
+            (doc.id, doc.content_hash, doc.analysis_version or "", processed_at, utc_now(), fts_rowid),
         )
 
     # -- searching ------------------------------------------------------------------------------
@@ -274,10 +281,15 @@ class SqliteBackend:
         expanded = prepare(request)
         base, args = self._base(expanded, request)
         collapsed = self._collapsed(base, request.collapse)
-        total = self._run(f"SELECT COUNT(*) FROM ({collapsed})", args)[0][0]
+        # One pass over the matches gives both the page and the total (a window count), rather
+        # than matching, grouping and counting everything twice.
         rows = self._run(
-            f"SELECT id, rank, ckey, csize FROM ({collapsed}) {self._order(expanded, request)} "
-            f"LIMIT ? OFFSET ?", [*args, request.limit, request.offset])
+            f"SELECT id, rank, ckey, csize, COUNT(*) OVER () AS total FROM ({collapsed}) "
+            f"{self._order(expanded, request)} LIMIT ? OFFSET ?", [*args, request.limit, request.offset])
+        if rows:
+            total = rows[0]["total"]
+        else:  # a page past the end: count separately
+            total = self._run(f"SELECT COUNT(*) FROM ({collapsed})", args)[0][0]
         others = self._cluster_sources(base, args, [r for r in rows if r["csize"] > 1])
         found = [Found(r["id"], -float(r["rank"]), r["csize"], others.get(r["id"], ())) for r in rows]
         hits = build_hits(self.store, found, highlight_words(expanded))

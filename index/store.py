@@ -235,6 +235,45 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0006_statements",
+        """
+        -- A statement taken down (404/410 on a re-check, or gone from the middle of its listing)
+        -- keeps its text and stays searchable; withdrawn_at is the first time it was seen missing.
+        ALTER TABLE documents ADD COLUMN withdrawn_at TEXT;
+        -- The last crawl in which a listing, feed or sitemap of its source still linked to it.
+        ALTER TABLE documents ADD COLUMN listed_at TEXT;
+        -- Webhook channels ([{"url", "format"}]) and the opt-in to edit/withdrawal events.
+        ALTER TABLE saved_searches ADD COLUMN channels TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE saved_searches ADD COLUMN on_changes INTEGER NOT NULL DEFAULT 0;
+        -- One row per change event (a new version, a withdrawal) sent to one recipient or channel.
+        CREATE TABLE alert_changes (
+            alert TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            change TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (alert, recipient, doc_id, change)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        "0007_index_rowid",
+        """
+        -- Where each document sits in doc_fts: deleting by rowid is a lookup, deleting by the
+        -- unindexed doc_id column scans the whole index (re-indexing slowed as the index grew).
+        ALTER TABLE index_state ADD COLUMN fts_rowid INTEGER;
+        UPDATE index_state SET fts_rowid = m.fts_rowid
+            FROM (SELECT rowid AS fts_rowid, doc_id FROM doc_fts) AS m
+            WHERE m.doc_id = index_state.doc_id;
+        DROP TRIGGER IF EXISTS documents_delete_index;
+        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
+            DELETE FROM doc_fts WHERE rowid = (SELECT fts_rowid FROM index_state WHERE doc_id = old.id);
+            DELETE FROM doc_entities WHERE doc_id = old.id;
+            DELETE FROM index_state WHERE doc_id = old.id;
+        END;
+        """,
+    ),
 ]
 
 
@@ -269,6 +308,7 @@ class StoredDocument:
     translation_model: str | None = None
     cluster_id: str | None = None
     analysis_version: str | None = None
+    withdrawn_at: str | None = None  # first seen missing (404/410, gone from its listing)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -279,7 +319,7 @@ _DOC_COLUMNS = (
     "d.id, d.url, d.source_id, d.kind, d.country, d.declared_lang, d.title, d.body, d.author, "
     "d.published_at, d.fetched_at, d.first_seen_at, d.updated_at, d.content_hash, d.status, "
     "d.error, d.seq, a.lang, a.script, a.title_seg, a.body_seg, a.entities, a.title_tr, "
-    "a.body_tr, a.translation_model, a.cluster_id, a.version"
+    "a.body_tr, a.translation_model, a.cluster_id, a.version, d.withdrawn_at"
 )
 
 
@@ -443,11 +483,12 @@ class Store:
                     values + (now, doc.id),
                 )
                 return "new"
+            # A page that answers again is no longer withdrawn (withdrawn_at is cleared with it).
             self.conn.execute(
                 """UPDATE documents SET url=?, source_id=?, kind=?, country=?, declared_lang=?,
                    title=?, body=?, author=?, published_at=?, encoding=?, raw_html=?,
-                   content_hash=?, status=?, error=?, fetched_at=?, updated_at=?, seq=?
-                   WHERE id=?""",
+                   content_hash=?, status=?, error=?, fetched_at=?, updated_at=?, seq=?,
+                   withdrawn_at=NULL WHERE id=?""",
                 values + (doc.id,),
             )
             return "updated"
@@ -470,6 +511,24 @@ class Store:
         """Every recorded text of a document, oldest first (version 1 is the first one fetched)."""
         return [dict(r) for r in self.conn.execute(
             "SELECT * FROM document_versions WHERE doc_id = ? ORDER BY version", (doc_id,))]
+
+    def mark_withdrawn(self, doc_ids: list[str], reason: str, when: str | None = None) -> list[str]:
+        """Mark documents withdrawn (text and index entry kept); returns those newly marked.
+
+        A document already withdrawn keeps its first `withdrawn_at`; one whose fetch failed
+        (`extract_failed`) has no statement to withdraw and is left alone.
+        """
+        when = when or utc_now()
+        marked = []
+        with self.transaction():
+            for doc_id in doc_ids:
+                cur = self.conn.execute(
+                    "UPDATE documents SET status = 'withdrawn', withdrawn_at = ?, error = ? "
+                    "WHERE id = ? AND status NOT IN ('withdrawn', 'extract_failed')",
+                    (when, reason, doc_id))
+                if cur.rowcount:
+                    marked.append(doc_id)
+        return marked
 
     def has_document(self, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None

@@ -83,7 +83,8 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
 
 
 def _crawl_table(counts: dict[str, dict[str, int]]) -> None:
-    keys = ["fetched", "new", "updated", "unchanged", "failed", "skipped_known", "not_modified"]
+    keys = ["fetched", "new", "updated", "unchanged", "failed", "skipped_known", "not_modified",
+            "withdrawn"]
     rows = [[source, *[c.get(k, 0) for k in keys]] for source, c in sorted(counts.items())]
     rows.append(["total", *[sum(c.get(k, 0) for c in counts.values()) for k in keys]])
     _table("Crawl", ["source", *keys], rows)
@@ -122,7 +123,8 @@ def demo(obj: Context, no_ui, site_port):
 @cli.command()
 @click.option("--source", "sources", multiple=True, help="Only this source id (repeatable).")
 @click.option("--recheck", type=click.FloatRange(min=0), metavar="DAYS",
-              help="Also fetch stored articles last fetched more than DAYS ago (default: never).")
+              help="Also fetch again the stored articles published in the last DAYS days, to catch "
+                   "edits and withdrawals (default: never).")
 @click.pass_obj
 def crawl(obj: Context, sources, recheck):
     """Fetch new articles from the configured sources into the store.
@@ -156,20 +158,26 @@ def sources():
 def sources_list(obj: Context):
     """Each source's health: documents, the last run's counts, the last success and the last error."""
     from crawler.accounting import source_health
+    from crawler.health import source_health as cadence_health
     from index.store import Store
     from parallax.stages import selected_sources
 
     configured = selected_sources(obj.settings)
     with Store.open(obj.settings) as store:
         health = source_health(store, [s.id for s in configured])
+        states = [cadence_health(store, s) for s in configured]
     rows = []
-    for s, h in zip(configured, health):
+    for s, h, state in zip(configured, health, states):
         c = h.counts
-        rows.append([s.id, s.language, h.documents, h.failed_documents, (h.last_run or "never")[:16],
-                     c.get("fetched", ""), c.get("new", ""), c.get("updated", ""), c.get("unchanged", ""),
-                     c.get("failed", ""), (h.last_success or "never")[:16]])
-    _table("Sources", ["id", "lang", "docs", "failed docs", "last run", "fetched", "new", "updated",
-                       "unchanged", "failed", "last success"], rows)
+        rows.append([s.id, s.language, state.status, h.documents, h.failed_documents,
+                     (h.last_run or "never")[:16], c.get("fetched", ""), c.get("new", ""),
+                     c.get("updated", ""), c.get("unchanged", ""), c.get("failed", ""),
+                     (h.last_success or "never")[:16]])
+    _table("Sources", ["id", "lang", "health", "docs", "failed docs", "last run", "fetched", "new",
+                       "updated", "unchanged", "failed", "last success"], rows)
+    for state in states:
+        if state.status not in ("ok", "never"):
+            click.echo(f"{state.source_id}: {state.status.upper()}: {state.message}")
     for h in health:
         if h.last_error:
             click.echo(f"{h.source_id}: last error: {h.last_error}")

@@ -7,7 +7,14 @@ import threading
 import click
 
 from alerts.saved import FREQUENCIES, LANGUAGES
+from alerts.webhooks import FORMATS as WEBHOOK_FORMATS
 from parallax.errors import MailError
+
+
+def _targets(saved) -> str:
+    """Recipients and webhooks as one line for the terminal."""
+    parts = [*saved.recipients, *(f"{c['url']} ({c['format']})" for c in saved.channels)]
+    return ", ".join(parts) + ("; edits and withdrawals too" if saved.on_changes else "")
 
 
 def _open(settings):
@@ -26,15 +33,22 @@ def alerts():
 @alerts.command("add")
 @click.argument("name")
 @click.option("--query", "-q", required=True, help="The search, in the query language.")
-@click.option("--to", "recipients", multiple=True, required=True, metavar="ADDR",
-              help="Recipient address (repeat for several).")
+@click.option("--to", "recipients", multiple=True, metavar="ADDR",
+              help="Recipient address (repeat for several); at least one --to or --webhook.")
+@click.option("--webhook", "webhooks", multiple=True, metavar="URL",
+              help="Also POST each batch of new hits as JSON to this URL (repeat for several).")
+@click.option("--webhook-format", type=click.Choice(WEBHOOK_FORMATS), default="generic", show_default=True,
+              help="Message format of the webhooks: Parallax JSON, Slack, Feishu/Lark or DingTalk.")
+@click.option("--on-changes", is_flag=True,
+              help="Also tell when a statement this alert sent is later edited or withdrawn.")
 @click.option("--every", "frequency", type=click.Choice(FREQUENCIES), default="immediate",
               show_default=True, help="immediate = every run; daily/weekly = a digest at alerts.digest_hour (UTC).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="Language the email is written in.")
 @click.option("--no-expand", is_flag=True, help="Match only the words as typed, not their translations.")
 @click.pass_obj
-def alerts_add(obj, name, query, recipients, frequency, lang, no_expand):
+def alerts_add(obj, name, query, recipients, webhooks, webhook_format, on_changes, frequency, lang,
+               no_expand):
     """Save a search NAME that emails its new hits."""
     from alerts.saved import SavedSearch, SavedSearches
     from index.store import Store
@@ -42,9 +56,10 @@ def alerts_add(obj, name, query, recipients, frequency, lang, no_expand):
     with Store.open(obj.settings) as store:
         saved = SavedSearches(store).add(SavedSearch(
             name=name, query=query, recipients=list(recipients), frequency=frequency, lang=lang,
-            expand=not no_expand))
+            expand=not no_expand, channels=[{"url": u, "format": webhook_format} for u in webhooks],
+            on_changes=on_changes))
     click.echo(f"Added alert {saved.name!r} ({saved.frequency}, {saved.lang}) → "
-               f"{', '.join(saved.recipients)}. It sends on the next 'parallax alerts run' or "
+               f"{_targets(saved)}. It sends on the next 'parallax alerts run' or "
                f"'parallax run'; preview it with: parallax alerts test {saved.name!r}")
 
 
@@ -57,8 +72,16 @@ def alerts_add(obj, name, query, recipients, frequency, lang, no_expand):
 @click.option("--lang", type=click.Choice(LANGUAGES), help="New email language.")
 @click.option("--expand/--no-expand", default=None, help="Match translations too, or not.")
 @click.option("--pause/--resume", default=None, help="Stop sending for now, or start again.")
+@click.option("--webhook", "webhooks", multiple=True, metavar="URL",
+              help="New webhooks (replace the old ones; repeat for several).")
+@click.option("--webhook-format", type=click.Choice(WEBHOOK_FORMATS), default="generic", show_default=True,
+              help="Message format of the new webhooks.")
+@click.option("--no-webhooks", is_flag=True, help="Remove every webhook of this alert.")
+@click.option("--changes/--no-changes", "on_changes", default=None,
+              help="Tell (or stop telling) when a statement this alert sent is edited or withdrawn.")
 @click.pass_obj
-def alerts_edit(obj, name, query, recipients, frequency, lang, expand, pause):
+def alerts_edit(obj, name, query, recipients, frequency, lang, expand, pause, webhooks, webhook_format,
+                no_webhooks, on_changes):
     """Change alert NAME; what it already sent stays recorded and is not sent again."""
     from alerts.saved import SavedSearches
     from index.store import Store
@@ -78,8 +101,14 @@ def alerts_edit(obj, name, query, recipients, frequency, lang, expand, pause):
             saved.expand = expand
         if pause is not None:
             saved.active = not pause
+        if no_webhooks:
+            saved.channels = []
+        if webhooks:
+            saved.channels = [{"url": u, "format": webhook_format} for u in webhooks]
+        if on_changes is not None:
+            saved.on_changes = on_changes
         searches.update(saved)
-    click.echo(f"Updated alert {saved.name!r}: {saved.query!r} → {', '.join(saved.recipients)} "
+    click.echo(f"Updated alert {saved.name!r}: {saved.query!r} → {_targets(saved)} "
                f"({saved.frequency}, {saved.lang}, {'active' if saved.active else 'paused'})")
 
 
@@ -97,7 +126,7 @@ def alerts_list(obj):
         click.echo("No alerts yet. Add one: parallax alerts add NAME --query Q --to ADDR")
         return
     _table("Alerts", ["name", "query", "to", "every", "lang", "active", "last run", "seen up to"],
-           [[s.name, s.query, ", ".join(s.recipients), s.frequency, s.lang,
+           [[s.name, s.query, _targets(s), s.frequency, s.lang,
              "yes" if s.active else "paused", s.last_run_at or "never", s.last_seq] for s in found])
 
 
@@ -155,11 +184,13 @@ def alerts_run(obj, names, force):
             continue
         for recipient, count in outcome.sent.items():
             click.echo(f"{outcome.name}: sent {count} hit(s) to {recipient}")
+        for recipient, count in outcome.changes.items():
+            click.echo(f"{outcome.name}: told {recipient} of {count} edited or withdrawn statement(s)")
         for recipient, why in outcome.failures.items():
             click.echo(f"{outcome.name}: NOT delivered to {recipient}: {why}", err=True)
         if outcome.not_attempted:
             click.echo(f"{outcome.name}: not attempted for {', '.join(outcome.not_attempted)}", err=True)
-        if outcome.due and outcome.settled and not outcome.sent:
+        if outcome.due and outcome.settled and not outcome.sent and not outcome.changes:
             click.echo(f"{outcome.name}: nothing new")
     if report.relay_error:
         raise MailError(report.relay_error)

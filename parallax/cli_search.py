@@ -40,6 +40,8 @@ def _print_table(result) -> None:
     for hit in result.hits:
         console.print(Text(hit.title, style="bold"), Text(f"  [{hit.lang}] {hit.source_name} "
                                                           f"{(hit.published_at or '')[:10]}", style="dim"))
+        if hit.status == "withdrawn":
+            console.print(Text(f"WITHDRAWN (missing since {(hit.withdrawn_at or '')[:10]})", style="bold red"))
         for snip in (hit.snippet, hit.snippet_tr):
             if snip is None:
                 continue

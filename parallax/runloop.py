@@ -108,6 +108,8 @@ def describe_cycle(number: int, report: stages.CycleReport, seconds: float) -> s
     indexed = (report.index or {}).get("indexed", 0)
     text = (f"cycle {number}: crawled {new} new, {updated} updated, {failed} failed; "
             f"processed {processed}; indexed {indexed}")
+    if report.health is not None:
+        text += f"; {report.health.summary()}"
     if report.alerts is not None:
         text += f"; {report.alerts.summary()}"
     if report.stopped_after:

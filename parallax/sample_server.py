@@ -35,8 +35,8 @@ def bundled_site() -> Path:
 class _Handler(SimpleHTTPRequestHandler):
     overrides: dict = {}
 
-    def log_message(self, format, *args):  # noqa: A002 - keep test and demo output quiet
-        pass
+    def log_message(self, format, *args):  # noqa: A002
+        """Silent: a request log would drown the test and demo output."""
 
     def send_head(self):
         path, _, query = self.path.split("#", 1)[0].partition("?")
@@ -109,6 +109,7 @@ class SiteServer:
         self.root = Path(root or bundled_site()).resolve()
         headers_file = self.root / "headers.toml"
         overrides = tomllib.loads(headers_file.read_text("utf-8")) if headers_file.is_file() else {}
+        self.overrides = overrides
         handler = type("Handler", (_Handler,), {"overrides": overrides})
         self.httpd = _QuietServer(("127.0.0.1", port), partial(handler, directory=str(self.root)))
         self.httpd.daemon_threads = True
@@ -116,6 +117,14 @@ class SiteServer:
         self.httpd.hits = Counter()
         self.httpd.agents = set()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def set_rule(self, path: str, rule: dict | None) -> None:
+        """Change one path's headers.toml rule while serving (e.g. {"status": 410}); None removes it,
+        so a test can make a page disappear between two crawls."""
+        if rule is None:
+            self.overrides.pop(path, None)
+        else:
+            self.overrides[path] = dict(rule)
 
     @property
     def hits(self) -> Counter:

@@ -88,6 +88,8 @@ class AlertSettings:
     digest_hour: int
     max_hits: int
     ui_url: str
+    operators: list
+    webhook_timeout: int
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,8 @@ def _apply_env(merged: dict[str, Any], env: Mapping[str, str]) -> None:
 
 
 def _from_env_string(raw: str, default: Any, name: str) -> Any:
+    if isinstance(default, list):  # comma-separated: PARALLAX_ALERTS_OPERATORS="a@x.org, b@x.org"
+        return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(default, bool):
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -272,6 +276,14 @@ def _build(merged: dict[str, Any]) -> Settings:
     if not 0 < sections["nlp"].duplicate_threshold <= 1:
         raise ConfigError("setting 'nlp.duplicate_threshold' must be above 0 and at most 1, got "
                           f"{sections['nlp'].duplicate_threshold!r}; 0.6 groups republished copies")
+    operators = sections["alerts"].operators
+    if not all(isinstance(o, str) and o.strip() for o in operators):
+        raise ConfigError(f"setting 'alerts.operators' must be a list of email addresses, got "
+                          f"{operators!r}; e.g. operators = [\"ops@example.org\"] or "
+                          "PARALLAX_ALERTS_OPERATORS=ops@example.org,oncall@example.org")
+    if sections["alerts"].webhook_timeout < 1:
+        raise ConfigError("setting 'alerts.webhook_timeout' must be at least 1 (seconds), got "
+                          f"{sections['alerts'].webhook_timeout!r}")
     if sections["nlp"].translate_batch < 1:
         raise ConfigError("setting 'nlp.translate_batch' must be at least 1, got "
                           f"{sections['nlp'].translate_batch!r}")

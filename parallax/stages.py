@@ -41,6 +41,21 @@ def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:
         return backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
 
 
+def health(settings, base: str | None = None, notify: bool = True):
+    """Each source's health after a crawl; new problems are emailed once to `alerts.operators`
+    (with `notify`). Returns an `alerts.operators.HealthReport`."""
+    from alerts.operators import HealthReport, check_and_notify
+    from crawler.health import check_sources
+
+    sources = selected_sources(settings, base=base)
+    with Store.open(settings) as store:
+        if notify:
+            return check_and_notify(store, settings, sources)
+        report = HealthReport()
+        report.healths, report.pending = check_sources(store, sources)
+        return report
+
+
 def alerts(settings, now=None):
     """Send the alerts that are due; returns an `alerts.runner.AlertsReport`."""
     from alerts.runner import run_alerts
@@ -54,13 +69,15 @@ class CycleReport:
     crawl: dict = field(default_factory=dict)
     process: object = None
     index: dict = field(default_factory=dict)
+    health: object = None  # alerts.operators.HealthReport
     alerts: object = None  # AlertsReport when the cycle ran the alerts
     stopped_after: str | None = None  # the last step done when a stop was requested mid-cycle
 
 
 def cycle(settings, progress=None, base: str | None = None, *, with_alerts: bool = False,
           should_stop=None) -> CycleReport:
-    """One pass of the whole pipeline: crawl, process, index and (with `with_alerts`) alerts.
+    """One pass of the whole pipeline: crawl (then each source's health, new problems emailed to
+    the operators when `with_alerts`), process, index and (with `with_alerts`) alerts.
 
     `should_stop` is checked between steps: each step commits its own work, so stopping there
     loses nothing and the next cycle picks up where this one ended.
@@ -75,6 +92,9 @@ def cycle(settings, progress=None, base: str | None = None, *, with_alerts: bool
         steps.append(("alerts", lambda: alerts(settings)))
     for name, step in steps:
         setattr(report, name, step())
+        if name == "crawl":
+            # The sources' health is judged on the crawl just done, before any stop request.
+            report.health = health(settings, base=base, notify=with_alerts)
         if should_stop is not None and should_stop() and name != steps[-1][0]:
             report.stopped_after = name
             break

@@ -41,8 +41,9 @@ def crawled(tmp_path_factory):
         with Store.open(settings) as store:
             health = {h.source_id: h for h in source_health(store, [s.id for s in sources])}
             total = store.count_documents()
-            # The re-check hook: an article last fetched 30 days ago is due again with --recheck 7.
-            store.conn.execute("UPDATE documents SET fetched_at = '2000-01-01T00:00:00+00:00' WHERE url = ?",
+            # The re-check hook: an article published two days ago is due again with --recheck 7
+            # (the others were published long ago and are not).
+            store.conn.execute("UPDATE documents SET published_at = datetime('now', '-2 days') WHERE url = ?",
                                (f"{server.url}/news/a1.html",))
         before = dict(server.hits)
         third = crawl(settings, sources, recheck_days=7)
@@ -158,14 +159,18 @@ def test_server_errors_and_timeouts_are_retried_once_with_backoff(crawled):
     assert crawled["hits_first"]["news/a404.html"] == 1  # a 404 is not worth a retry
 
 
-def test_recheck_fetches_only_articles_due_again(crawled):
+def test_recheck_fetches_only_articles_published_recently(crawled):
     articles = {k for k in crawled["hits_third"] if k not in ENTRY_POINTS}
     # a1 is due; the failures of earlier crawls are tried again; a redirect's old address and a
     # rel=canonical duplicate are remembered as aliases of what they led to, so not refetched.
-    assert articles == {"news/a1.html", "news/a404.html", "news/a500.html", "news/a-slow.html"}, articles
+    # Undated articles count from when they were first seen (minutes ago), so they are due too.
+    assert articles == {"news/a1.html", "news/a4-nodate.html", "news/a10-empty.html", "news/a404.html",
+                        "news/a500.html", "news/a-slow.html"}, articles
     counts = crawled["third"]
     assert sum(c["new"] for c in counts.values()) == 0
-    assert sum(c["unchanged"] for c in counts.values()) == 1
+    assert sum(c["updated"] for c in counts.values()) == 0
+    assert sum(c["unchanged"] for c in counts.values()) == 3
+    assert sum(c["withdrawn"] for c in counts.values()) == 0  # the same listings: nothing vanished
 
 
 def test_every_request_carries_the_descriptive_user_agent_from_settings(crawled):

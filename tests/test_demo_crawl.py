@@ -78,3 +78,19 @@ def test_document_id_comes_from_the_canonical_url(demo_data, sample_site):
     docs = _stored(demo_data)
     for url, doc in docs.items():
         assert doc.id == document_id(url)
+
+
+def test_republished_statements_share_a_cluster_and_nothing_else_does(demo_data, sample_site):
+    """The demo's three republications (an English copy with an intro line, a Simplified copy with
+    an editor's note, a Traditional copy served as Big5) each join their original's cluster."""
+    settings, _ = demo_data
+    url = {p["path"]: f"{sample_site.url}/{p['path']}" for p in EXPECTED["page"]}
+    with Store.open(settings) as store:
+        cluster = {d.url: d.cluster_id for d in store.iter_documents()}
+    pairs = [(p["path"], p["near_duplicate_of"]) for p in EXPECTED["page"] if p.get("near_duplicate_of")]
+    assert len(pairs) == 3
+    for copy, original in pairs:
+        assert cluster[url[copy]] is not None and cluster[url[copy]] == cluster[url[original]], copy
+    paired = {url[p] for pair in pairs for p in pair}
+    others = [c for u, c in cluster.items() if u not in paired]
+    assert len(set(others)) == len(others), "no other documents are clustered together"

@@ -244,9 +244,9 @@ def test_without_a_gazetteer_entity_ids_are_kept_and_names_empty(opened, tmp_pat
 
 @pytest.mark.parametrize("text, message", [
     # Bad input: a gazetteer that is not TOML.
-    ("[[entity]\nid = ", "cannot be read"),
+    ("[[entity]\nid = ", "not valid TOML"),
     # Bad input: an entity without an id.
-    ('[[entity]]\nen = "Nameless"\n', "has no text 'id'"),
+    ('[[entity]]\nen = "Nameless"\n', "has no 'id'"),
 ])
 def test_broken_gazetteer_is_a_config_error_naming_the_file(tmp_path, text, message):
     from parallax.errors import ConfigError

@@ -9,11 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.document import Document
-from index.search import open_backend
+from index.search import SearchRequest, open_backend
 from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings
 from ui.exporting import FORMATS
+from ui.markup import escape_markdown
 from ui.navigation import TITLES
 
 TIMEOUT = 60
@@ -49,6 +50,25 @@ def demo(monkeypatch, demo_data):
 
 def markdown_text(at) -> str:
     return "\n".join(m.value for m in at.markdown)
+
+
+def titles(at) -> list[str]:
+    """The result cards' headings, in order."""
+    return [m.value for m in at.markdown if m.value.startswith("##### ")]
+
+
+def library(settings, query: str = "", **request):
+    """What the search library itself answers for `query` on the same data (the UI must agree)."""
+    with Store.open(settings) as store:
+        return open_backend(settings, store).search(SearchRequest(query, **request))
+
+
+def summary_line(settings, query: str) -> str:
+    """The result count line the search page should show for `query` (typed, no filters)."""
+    shown = library(settings, query).total
+    documents = library(settings, query, collapse=False).total
+    line = f"**{shown}** matching document{'s' if shown != 1 else ''}"
+    return line + (f" ({documents} counting near-duplicates)" if documents != shown else "")
 
 
 SOURCE = SimpleNamespace(id="csia", name="中国半导体行业协会", name_en="China Semiconductor Industry Association",
@@ -89,31 +109,43 @@ def test_every_page_renders_without_error(demo):
 
 def test_search_page_lists_everything_then_narrows_with_a_query(demo):
     at = app().run()
-    assert "**33** matching documents" in markdown_text(at)
+    everything = library(demo, "", limit=10)
+    with Store.open(demo) as store:
+        stored = store.count_documents()
+    # The demo republishes statements: results fold them, the summary still counts every document.
+    assert everything.total < stored
+    assert f"**{everything.total}** matching documents ({stored} counting near-duplicates)" in markdown_text(at)
+    assert titles(at) == [f"##### {escape_markdown(h.title)}" for h in everything.hits]
+
     at.text_input(key="w_text").input("export controls").run()
     text = markdown_text(at)
-    assert "**10** matching documents" in text
+    assert summary_line(demo, "export controls") in text
     assert ":orange-background[" in text  # hits are highlighted
-    assert len([m for m in at.markdown if m.value.startswith("##### ")]) == 10
+    expected = library(demo, "export controls", limit=10)
+    assert titles(at) == [f"##### {escape_markdown(h.title)}" for h in expected.hits]
+    assert len(titles(at)) == min(10, expected.total)
 
 
 def test_chinese_query_finds_chinese_documents(demo):
     at = app().run()
     at.text_input(key="w_text").input("出口管制").run()
     text = markdown_text(at)
-    assert "**17** matching documents" in text
+    assert summary_line(demo, "出口管制") in text
     assert ":orange-background[出口管制]" in text
+    assert any(" · ZH · " in c.value for c in at.caption)
 
 
 def test_language_filter_narrows_results_and_shows_facet_counts(demo):
     at = app().run()
     lang = at.multiselect(key="w_langs")
-    assert lang.options == ["Chinese (18)", "English (15)"]
+    facet = library(demo, "", limit=0, facets=True).facets["lang"]  # every document, per language
+    assert lang.options == [f"{ {'zh': 'Chinese', 'en': 'English'}[v]} ({n})" for v, n in facet]
     lang.select("zh").run()
     text = markdown_text(at)
-    assert "**18** matching documents" in text and "query: lang\\:zh" in text
+    assert summary_line(demo, "lang:zh") in text and "query: lang\\:zh" in text
     meta = [c.value for c in at.caption if c.value.count(" · ") >= 3]  # each hit's source line
-    assert len(meta) == 10 and all(" · ZH · " in m for m in meta)
+    assert len(meta) == min(10, library(demo, "lang:zh").total)
+    assert meta and all(" · ZH · " in m for m in meta)
 
 
 def test_invalid_query_shows_the_parser_message_not_a_traceback(demo):
@@ -128,8 +160,11 @@ def test_pagination_moves_through_results(demo):
     first = [m.value for m in at.markdown if m.value.startswith("##### ")]
     at.button[[b.label for b in at.button].index("Next")].click().run()
     second = [m.value for m in at.markdown if m.value.startswith("##### ")]
-    assert len(first) == 10 and len(second) == 10 and not set(first) & set(second)
-    assert any("page 2 of 4" in c.value for c in at.caption)
+    total = library(demo, "").total
+    pages = -(-total // 10)
+    assert pages >= 2
+    assert len(first) == 10 and len(second) == min(10, total - 10) and not set(first) & set(second)
+    assert any(f"page 2 of {pages}" in c.value for c in at.caption)
 
 
 def test_script_in_a_crawled_title_is_escaped_markdown(demo):
@@ -228,12 +263,15 @@ def test_timeline_draws_a_chart_for_the_current_query(demo):
     assert not tl.exception
     charts = tl.get("vega_lite_chart")
     assert len(charts) == 1
-    assert any("17 documents" in c.value for c in tl.caption)
+    documents = library(demo, "出口管制", collapse=False).total  # every publication, not folded
+    assert any(f"{documents} documents, near-duplicates included" in c.value for c in tl.caption)
 
 
 def test_status_page_shows_every_source_and_an_up_to_date_index(demo):
     at = app("status").run()
-    assert [m.value for m in at.metric][:3] == ["33", "0", "0"]
+    with Store.open(demo) as store:
+        stored = store.count_documents()
+    assert [m.value for m in at.metric][:3] == [str(stored), "0", "0"]
     assert any("up to date" in s.value for s in at.success)
     frame = at.dataframe[0].value
     assert sorted(frame["source"]) == ["chipnews", "commerce", "csia", "hkpost", "mofcom", "sia", "wire"]
@@ -250,9 +288,92 @@ def test_download_buttons_offer_every_format(demo):
 def test_result_entity_chips_filter_the_search(bilingual):
     settings, ids = bilingual
     at = app().run()
-    chips = at.button_group(key=f"chips_{ids[0]}")
+    (shown,) = library(settings, "").hits  # the two near-duplicates are one result
+    chips = at.button_group(key=f"chips_{shown.id}")
     assert list(chips.options) == ["中国半导体行业协会", "美国半导体行业协会"]  # labels: entity names
     chips.set_value("csia").run()
     assert at.session_state["search"].filters.entities == ("csia",)
     assert "query: entity\\:csia" in markdown_text(at)
     assert at.multiselect(key="w_entities").value == ["csia"]
+
+
+def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingual):
+    settings, ids = bilingual
+    at = app().run()
+    (shown,) = library(settings, "").hits
+    assert shown.cluster_size == 2
+    assert "**1** matching document (2 counting near-duplicates)" in markdown_text(at)
+    assert len(titles(at)) == 1
+    assert any(c.value == "also published by 1 other\\: China Semiconductor Industry Association"
+               for c in at.caption)
+    assert any("Download all 2 matching documents" in c.value for c in at.caption)  # the file has both
+
+
+def test_entity_filter_offers_entity_names_in_both_languages(bilingual):
+    at = app().run()
+    facet = library(bilingual[0], "", limit=0, facets=True).facets["entity"]
+    options = at.multiselect(key="w_entities").options
+    names = {"csia": "China Semiconductor Industry Association · 中国半导体行业协会",
+             "sia": "Semiconductor Industry Association · 美国半导体行业协会"}  # nlp/data/entities.toml
+    assert options == [f"{names[v]} ({n})" for v, n in facet]
+
+
+def one_translated_document(monkeypatch, tmp_path, body: str, body_tr: str) -> str:
+    """A store holding one Chinese document with the given translation; returns its id."""
+    settings = make_settings(tmp_path / "data")
+    with Store.open(settings) as store:
+        store.upsert_source(SOURCE)
+        doc = Document(url="https://www.csia.example/news/9.html", source_id="csia", title="声明", body=body,
+                       published_at="2025-07-21T08:00:00+00:00", declared_lang="zh", kind="association",
+                       country="CN")
+        store.upsert_document(doc)
+        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                            title_seg=index_text(doc.title), body_seg=index_text(doc.body), entities=[],
+                            title_tr="Statement", body_tr=body_tr, translation_model="test-dictionary")
+        open_backend(settings, store).sync()
+    use_data(monkeypatch, settings)
+    return doc.id
+
+
+def side_by_side(at) -> list[list[str]]:
+    """The document page's (original, translation) rows from the column headings on, each cell as
+    its markdown and captions joined by newlines."""
+    rows = []
+    for block in at.main.children.values():
+        cells = list(getattr(block, "children", {}).values())
+        if len(cells) == 2 and all(getattr(c, "type", None) == "column" for c in cells):
+            rows.append(["\n".join(e.value for e in c.children.values() if e.type in ("markdown", "caption"))
+                         for c in cells])
+    start = next(i for i, r in enumerate(rows) if r[0].startswith("**Original**"))
+    return rows[start:]
+
+
+def test_a_translation_longer_than_the_original_keeps_one_heading_and_every_paragraph(monkeypatch, tmp_path):
+    doc_id = one_translated_document(monkeypatch, tmp_path, "第一段。",
+                                     "First.\n\nA second part.\n\nA third part.")
+    at = app("document", doc_id).run()
+    assert not at.exception
+    text = markdown_text(at)
+    assert text.count("**Translation** (test\\-dictionary)") == 1 and text.count("**Original** (zh)") == 1
+    assert side_by_side(at) == [
+        ["**Original** (zh)\n**声明**", "**Translation** (test\\-dictionary)\n:gray[**Statement**]"],
+        ["第一段。", ":gray[First\\.]"], ["", ":gray[A second part\\.]"], ["", ":gray[A third part\\.]"]]
+
+
+def test_a_lead_only_translation_says_how_far_it_goes(monkeypatch, tmp_path):
+    doc_id = one_translated_document(monkeypatch, tmp_path, "第一段。\n\n第二段。\n\n第三段。", "First.")
+    at = app("document", doc_id).run()
+    heading, *paragraphs = side_by_side(at)
+    assert heading[1].startswith("**Translation** (test\\-dictionary)\nThe translation covers the first 1 of 3 "
+                                 "paragraphs (settings nlp.translate_scope and nlp.lead_paragraphs).")
+    assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ""]]
+
+
+def test_an_empty_translated_paragraph_does_not_shift_the_rest(monkeypatch, tmp_path):
+    # The model rendered the second paragraph as nothing: its slot stays empty, the third stays third.
+    doc_id = one_translated_document(monkeypatch, tmp_path, "第一段。\n\n第二段。\n\n第三段。",
+                                     "First.\n\n\n\nThird.")
+    at = app("document", doc_id).run()
+    heading, *paragraphs = side_by_side(at)
+    assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ":gray[Third\\.]"]]
+    assert "covers the first" not in heading[1]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from index.search import SearchRequest, open_backend
+from index.store import Store
 from tests.conftest import PARALLAX, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -76,9 +78,39 @@ def browser():
         b.close()
 
 
-def test_research_app_end_to_end(app_url, browser, tmp_path):
+def library(settings, query: str = "", **request):
+    """What the search library answers for `query` on the data the app is showing."""
+    with Store.open(settings) as store:
+        return open_backend(settings, store).search(SearchRequest(query, **request))
+
+
+def counts(settings, query: str) -> tuple[int, int]:
+    """(results, documents): near-duplicate clusters folded, and every matching document."""
+    return library(settings, query).total, library(settings, query, collapse=False).total
+
+
+def summary_text(settings, query: str) -> str:
+    shown, documents = counts(settings, query)
+    line = f"{shown} matching document{'s' if shown != 1 else ''}"
+    return line + (f" ({documents} counting near-duplicates)" if documents != shown else "")
+
+
+def chip_labels(hit) -> list[str]:
+    """The entity chips a result card shows: each entity once, named as first mentioned."""
+    names: dict[str, str] = {}
+    for e in hit.entities:
+        if e.get("canonical_id"):
+            names.setdefault(e["canonical_id"], e.get("text") or e["canonical_id"])
+    return list(names.values())[:10]
+
+
+def test_research_app_end_to_end(app_url, browser, demo_data, tmp_path):
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=15_000)  # two shared cores: a rerun can take a few seconds
+    settings, _ = demo_data
+    with Store.open(settings) as store:
+        source_names = {k: v.get("name_en", k) for k, v in store.sources().items()}
     shots = tmp_path / "screenshots"
     shots.mkdir()
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -86,34 +118,56 @@ def test_research_app_end_to_end(app_url, browser, tmp_path):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
-    def search(text: str, expected_total: int):
+    def search(text: str):
+        """Type a query; wait until the page shows the library's count and first page of results."""
         box.fill(text)
         box.press("Enter")
-        expect(summary).to_contain_text(f"{expected_total} matching document")
+        expect(summary).to_have_text(summary_text(settings, text))
+        expect(page.locator("h5")).to_have_text([h.title for h in library(settings, text, limit=10).hits])
         page.wait_for_load_state("networkidle")
+
+    def card(position: int):
+        """The bordered card of the result at `position` on the page (the block around its heading)."""
+        return page.locator("h5").nth(position).locator("xpath=ancestor::div[@data-testid='stVerticalBlock'][1]")
 
     page.goto(app_url)
     box = page.get_by_role("textbox", name="Search", exact=True)
     summary = page.get_by_text("matching document").first
-    expect(summary).to_contain_text("33 matching documents")
+    # The demo republishes statements: results fold near-duplicates, the line counts both.
+    shown, stored = counts(settings, "")
+    assert shown < stored
+    expect(summary).to_have_text(f"{shown} matching documents ({stored} counting near-duplicates)")
 
-    # English, then Chinese: each finds its hits, with highlighted snippets.
-    search("export controls", 10)
-    expect(page.locator("h5").first).to_be_visible()
+    # English, then Chinese: each finds its hits, with highlighted snippets and entity chips.
+    search("export controls")
+    first = library(settings, "export controls", limit=1).hits[0]
+    assert chip_labels(first), "the demo's first hit for export controls names entities"
+    expect(card(0).get_by_test_id("stButtonGroup").locator("button")).to_have_text(chip_labels(first))
     page.screenshot(path=shots / "1-search-english.png")
-    search("出口管制", 17)
+
+    search("出口管制")
+    hits = library(settings, "出口管制", limit=10).hits
+    folded = [h for h in hits if h.cluster_size > 1]
+    assert folded, "the demo's republished statements are folded into one result"
+    for position, hit in enumerate(hits):
+        if hit.cluster_size == 1:
+            expect(card(position)).not_to_contain_text("also published by")
+            continue
+        others = ", ".join(source_names[s] for s in hit.also_published_by)
+        expect(card(position).get_by_text(f"also published by {hit.cluster_size - 1} other")).to_have_text(
+            f"also published by {hit.cluster_size - 1} other{'s' if hit.cluster_size > 2 else ''}: {others}")
     page.screenshot(path=shots / "2-search-chinese.png")
 
     # A filter from the sidebar: only Chinese-language documents.
     page.get_by_role("combobox", name="Language").click()
     page.get_by_role("option", name="Chinese").click()
     page.keyboard.press("Escape")
-    expect(summary).to_contain_text("matching documents · query: (出口管制) lang:zh")
-    total = int(summary.inner_text().split()[0])
-    assert 0 < total <= 17
+    expect(summary).to_have_text(summary_text(settings, "(出口管制) lang:zh") + " · query: (出口管制) lang:zh")
+    _, total = counts(settings, "(出口管制) lang:zh")
+    assert 0 < total < counts(settings, "出口管制")[1]
     page.screenshot(path=shots / "3-search-filtered.png")
 
-    # Export the filtered result set as CSV: every match, one row each.
+    # Export the filtered result set as CSV: every matching document (near-duplicates too), one row each.
     with page.expect_download() as download_info:
         page.get_by_role("button", name="CSV").click()
     download = download_info.value
@@ -146,8 +200,8 @@ def test_research_app_end_to_end(app_url, browser, tmp_path):
     page.get_by_role("link", name="Back to results").click()
     box = page.get_by_role("textbox", name="Search", exact=True)
     page.get_by_role("button", name="Clear filters").click()
-    expect(summary).to_contain_text("matching documents")
-    search("licence portal", 1)
+    expect(summary).to_have_text(summary_text(settings, "出口管制"))  # wait for the rerun before typing
+    search("licence portal")
     heading = page.locator("h5").filter(has_text="alert(1)")
     expect(heading).to_have_text("Researchers show <script>alert(1)</script> payload ran in export licence portal")
     injected = page.evaluate(
@@ -158,18 +212,53 @@ def test_research_app_end_to_end(app_url, browser, tmp_path):
     page.screenshot(path=shots / "5-script-title-as-text.png", full_page=True)
     assert dialogs == []
 
-    # Timeline and status pages.
+    # A folded result: its document page lists the near-duplicates, each a link to that document.
     page.get_by_role("link", name="Back to results").click()
     box = page.get_by_role("textbox", name="Search", exact=True)
-    search("出口管制 OR \"export controls\"", 24)
+    search("出口管制")
+    hit = folded[0]
+    position = hits.index(hit)
+    everything = library(settings, "", limit=1000, collapse=False).hits
+    members = [h for h in everything if h.cluster_id == hit.cluster_id and h.id != hit.id]
+    assert len(members) == hit.cluster_size - 1
+    card(position).get_by_text("Read side by side").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(hit.title)
+    section = page.get_by_test_id("stExpander").filter(has_text="Near-duplicates")
+    for other in members:
+        expect(section.get_by_role("link", name=other.title, exact=False)).to_be_visible()
+    expect(section).not_to_contain_text("No other document says nearly the same thing")
+    section.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "6-near-duplicates.png", full_page=True)
+    section.get_by_role("link", name=members[0].title, exact=False).first.click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(members[0].title)
+    expect(page.get_by_test_id("stExpander").filter(has_text="Near-duplicates").get_by_role(
+        "link", name=hit.title, exact=False)).to_be_visible()
+
+    # An entity chip on a result filters the search by that entity.
+    page.get_by_role("link", name="Back to results").click()
+    box = page.get_by_role("textbox", name="Search", exact=True)
+    expect(summary).to_have_text(summary_text(settings, "出口管制"))
+    expect(page.locator("h5")).to_have_text([h.title for h in hits])
+    chips = card(position).get_by_test_id("stButtonGroup").locator("button")
+    chips.filter(has_text=chip_labels(hit)[0]).first.click()
+    entity = next(e for e in hit.entities if e.get("canonical_id"))  # the first chip's entity
+    query = f"(出口管制) entity:{entity['canonical_id']}"
+    expect(summary).to_have_text(summary_text(settings, query) + f" · query: {query}")
+    page.get_by_role("button", name="Clear filters").click()
+    expect(summary).to_have_text(summary_text(settings, "出口管制"))
+
+    # Timeline and status pages.
+    search("出口管制 OR \"export controls\"")
     page.get_by_role("link", name="Timeline").click()
     expect(page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
            ).to_be_visible()
+    _, documents = counts(settings, "出口管制 OR \"export controls\"")
+    expect(page.get_by_text("near-duplicates included")).to_contain_text(f"{documents} documents")
     page.wait_for_timeout(500)
-    page.screenshot(path=shots / "6-timeline.png")
+    page.screenshot(path=shots / "7-timeline.png")
     page.get_by_role("link", name="Status").click()
     expect(page.get_by_text("up to date with the store")).to_be_visible()
     page.wait_for_timeout(500)
-    page.screenshot(path=shots / "7-status.png")
+    page.screenshot(path=shots / "8-status.png")
     assert dialogs == []
-    assert len(list(shots.glob("*.png"))) == 7
+    assert len(list(shots.glob("*.png"))) == 8

@@ -36,9 +36,15 @@ def test_an_or_in_the_typed_text_cannot_swallow_a_filter(demo_data):
         backend = open_backend(settings, store)
         query = compose_query("export OR 出口管制", Filters(langs=("zh",)))
         result = backend.search(SearchRequest(query, limit=100, facets=True))
-    assert result.total > 0
-    assert {h.lang for h in result.hits} == {"zh"}
-    assert dict(result.facets["lang"]) == {"zh": result.total}
+        filtered = set(backend.iter_ids(SearchRequest(query)))
+        unfiltered = set(backend.iter_ids(SearchRequest("export OR 出口管制")))
+        langs = {doc_id: doc.lang for doc_id, doc in store.get_many(list(unfiltered)).items()}
+    # The filter applies to the whole OR: exactly the Chinese documents among the typed query's
+    # matches, not those plus every document with "export" in any language.
+    assert {"en", "zh"} <= set(langs.values())
+    assert filtered == {doc_id for doc_id, lang in langs.items() if lang == "zh"}
+    assert result.total > 0 and {h.lang for h in result.hits} == {"zh"}
+    assert dict(result.facets["lang"]) == {"zh": len(filtered)}  # facets count every document
 
 
 def test_chosen_values_stay_offered_when_they_have_no_hits():

@@ -85,3 +85,10 @@ def facet_label(value: str, counts: dict[str, int], names: dict[str, str] | None
     """`Semiconductor Industry Association (4)`: the value's display name and its hit count."""
     name = (names or {}).get(value, value)
     return f"{name} ({counts.get(value, 0)})"
+
+
+def entity_names(gazetteer) -> dict[str, str]:
+    """`US Department of Commerce · 美国商务部` for each entity id: what the entity picker shows
+    instead of the bare id, with both languages' names since one entity covers both."""
+    return {e.id: " · ".join(dict.fromkeys(n for n in (e.en, e.zh) if n)) or e.id
+            for e in gazetteer.entities.values()}

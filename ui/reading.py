@@ -16,8 +16,17 @@ class Related:
     published_at: str | None
 
 
-def translated_paragraphs(doc) -> list[str]:
-    return [p for p in (doc.body_tr or "").split("\n\n") if p.strip()]
+def translated_paragraphs(doc) -> list[str | None]:
+    """The translation's paragraphs by position: the n-th belongs to the n-th original paragraph.
+
+    The translation stage joins one translation per original paragraph with blank lines, so a
+    paragraph the model rendered as nothing is an empty slot, kept as None; dropping it would move
+    every later translation beside the wrong original.
+    """
+    parts = [p.strip() or None for p in (doc.body_tr or "").split("\n\n")]
+    while parts and parts[-1] is None:
+        parts.pop()
+    return parts
 
 
 def aligned_paragraphs(doc) -> list[tuple[str | None, str | None]]:
@@ -27,6 +36,21 @@ def aligned_paragraphs(doc) -> list[tuple[str | None, str | None]]:
     original; a missing one on either side is None rather than shifting the rest.
     """
     return list(zip_longest(doc.paragraphs, translated_paragraphs(doc)))
+
+
+def translation_coverage(doc) -> str | None:
+    """A note when the translation stops before the original does (the `lead` scope translates
+    the title and the first paragraphs only), so a blank right column is not read as missing text."""
+    if not doc.body_tr and not doc.title_tr:
+        return None
+    translated, original = len(translated_paragraphs(doc)), len(doc.paragraphs)
+    if translated >= original:
+        return None
+    if translated == 0:
+        return (f"Only the title is translated, not the {original} paragraph{'s' if original != 1 else ''} "
+                "(setting nlp.translate_scope).")
+    return (f"The translation covers the first {translated} of {original} paragraphs "
+            "(settings nlp.translate_scope and nlp.lead_paragraphs).")
 
 
 def near_duplicates(store, doc) -> list[Related]:

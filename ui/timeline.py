@@ -25,7 +25,8 @@ def week_start(published_at: str | None) -> date | None:
 
 
 def matching_documents(store, backend, request, limit: int = MAX_DOCUMENTS) -> list[dict]:
-    """(published_at, lang, source) of every match, read in batches, at most `limit` of them."""
+    """(published_at, lang, source) of every matching document, near-duplicates included (the
+    backend's `iter_ids` does not fold clusters), read in batches, at most `limit` of them."""
     sources = store.sources()
     ids = islice(backend.iter_ids(replace(request, facets=False)), limit)
     out = []

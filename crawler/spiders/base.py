@@ -39,6 +39,7 @@ class SourceSpider(scrapy.Spider):
     def wants(self, url: str) -> bool:
         """True for an article URL not yet stored (or due for a re-check) and not yet requested."""
         canon = canonical_url(url)
+        self.tally.listed(self.source.id, canon)
         if canon in self.requested:
             return False
         if canon in self.known and canon not in self.recheck:
@@ -91,8 +92,14 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
+        if "entry_callback" in request.meta:
+            self.tally.entry_failed(self.source.id)
         if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status}"
+            status = failure.value.response.status
+            reason = f"HTTP {status}"
+            if status in (404, 410) and "entry_callback" not in request.meta:
+                # A known article that is gone now: the statement may have been withdrawn.
+                self.tally.gone(self.source.id, canonical_url(request.url), status)
         elif failure.check(DNSLookupError):
             reason = "DNS lookup failed"
         elif failure.check(TimeoutError, TCPTimedOutError) or "Timeout" in failure.type.__name__ \

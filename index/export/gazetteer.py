@@ -8,7 +8,6 @@ A missing gazetteer is not an error: ids are still exported, names are empty.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,17 +28,21 @@ def default_gazetteer_path() -> Path:
 
 
 def load_entity_names(path: str | Path | None = None) -> dict[str, EntityName]:
-    """Every entity in the gazetteer by canonical id; empty when the file does not exist."""
-    path = Path(path) if path is not None else default_gazetteer_path()
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the entity gazetteer {path} cannot be read ({exc}); fix or remove it") from None
-    names: dict[str, EntityName] = {}
-    for entry in data.get("entity", []):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise ConfigError(f"an [[entity]] in {path} has no text 'id' ({entry!r}); give every entity an id")
-        names[entry["id"]] = EntityName(entry["id"], entry.get("en"), entry.get("zh"), entry.get("type"))
-    return names
+    """Every entity by canonical id, read by the one gazetteer reader (`nlp.gazetteer`).
+
+    Without a path: the bundled list. A path that does not exist gives no names, not an error.
+    """
+    from nlp import gazetteer
+
+    if path is None:
+        entities = gazetteer.load().entities.values()
+    else:
+        path = Path(path)
+        if not path.is_file():
+            return {}
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"the entity gazetteer {path} cannot be read ({exc}); fix or remove it") from None
+        entities = gazetteer.parse(text, str(path))
+    return {e.id: EntityName(e.id, e.en or None, e.zh or None, e.type) for e in entities}

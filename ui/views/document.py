@@ -8,10 +8,18 @@ import streamlit as st
 from ui import state
 from ui.markup import escape_markdown, paragraph_markdown, safe_link
 from ui.navigation import page
-from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates
+from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates, translation_coverage
 from ui.resources import handles
+from ui.views.versions import render_versions
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
+
+
+def translated_markdown(markdown: str) -> str:
+    """Translated text in the muted colour the search page uses for translations too: on a narrow
+    screen Streamlit stacks the two columns, and the colour is then what tells a translated
+    paragraph (or one of several translated paragraphs under one original) from the original."""
+    return f":gray[{markdown}]"
 
 
 def _entity_clicked(entity_id: str) -> None:
@@ -62,6 +70,7 @@ def render() -> None:
         sources.get(doc.source_id, {}).get("name_en", doc.source_id), (doc.lang or "?").upper(),
         (doc.published_at or "undated")[:10]) if x))
     entity_buttons(doc.entities)
+    render_versions(h.store, doc)
 
     if not doc.body_tr:
         st.info(NOT_TRANSLATED, icon=":material/translate:")
@@ -69,15 +78,17 @@ def render() -> None:
     left.markdown("**Original**" + (f" ({escape_markdown(doc.lang)})" if doc.lang else ""))
     right.markdown("**Translation**" + (f" ({escape_markdown(doc.translation_model)})"
                                         if doc.translation_model else ""))
+    if note := translation_coverage(doc):
+        right.caption(note)
     if doc.title_tr:
         left.markdown(f"**{escape_markdown(doc.title)}**")
-        right.markdown(f"**{escape_markdown(doc.title_tr)}**")
-    for original, translated in aligned_paragraphs(doc):
+        right.markdown(translated_markdown(f"**{escape_markdown(doc.title_tr)}**"))
+    for original, translated_text in aligned_paragraphs(doc):
         left, right = st.columns(2)
         if original is not None:
             left.markdown(paragraph_markdown(original, doc.entities))
-        if translated is not None:
-            right.markdown(paragraph_markdown(translated, doc.entities))
+        if translated_text is not None:
+            right.markdown(translated_markdown(paragraph_markdown(translated_text, doc.entities)))
 
     with st.expander("Near-duplicates", expanded=True):
         related = near_duplicates(h.store, doc)

@@ -3,18 +3,21 @@ and downloads of the current result set."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
 from index.search import SearchRequest
+from nlp import gazetteer
 from parallax.errors import ParallaxError
 from ui import state
 from ui.exporting import FORMATS, MIME, export_bytes
-from ui.filters import Filters, facet_label, facet_options
+from ui.filters import Filters, entity_names, facet_label, facet_options
 from ui.markup import escape_markdown, snippet_markdown
 from ui.navigation import page
 from ui.resources import app_settings, handles
+from ui.views.versions import withdrawn_note
 
 EXAMPLES = [
     ('"export controls"', "an exact phrase; also finds 出口管制 when matching the other language"),
@@ -48,6 +51,15 @@ FACETS = [  # (facet, widget label, widget key)
     ("entity", "Entities", "w_entities"),
 ]
 LANG_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def known_entities(settings) -> dict[str, str]:
+    """Display names of the entity list's ids; bare ids when the user's entity file cannot be read
+    (the language stages report that file's problem; the search page still works)."""
+    try:
+        return entity_names(gazetteer.load(settings.nlp.entities_file))
+    except ParallaxError:
+        return {}
 
 
 def _seed_widgets(s: state.SearchState) -> None:
@@ -114,7 +126,8 @@ def query_box() -> None:
                               label_visibility="collapsed", format_func=lambda s: f"by {s}")
 
 
-def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, str], s) -> None:
+def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, str], s,
+                    entities: dict[str, str]) -> None:
     with st.sidebar:
         st.subheader("Filters")
         st.date_input("Published on or after", key="w_after", on_change=_from_widgets,
@@ -124,7 +137,7 @@ def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, s
         for facet, label, key in FACETS:
             counts = dict(facets.get(facet, []))
             options = facet_options(facets.get(facet, []), s.filters.values(facet))
-            labels = LANG_NAMES if facet == "lang" else names if facet == "source" else {}
+            labels = {"lang": LANG_NAMES, "source": names, "entity": entities}.get(facet, {})
             st.multiselect(label, options, key=key, on_change=_from_widgets,
                            format_func=lambda v, c=counts, n=labels: facet_label(v, c, n),
                            placeholder="any")
@@ -132,7 +145,7 @@ def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, s
             st.button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
 
 
-def hit_card(hit, document_page) -> None:
+def hit_card(hit, document_page, names: dict[str, str]) -> None:
     with st.container(border=True):
         st.markdown(f"##### {escape_markdown(hit.title) or '(untitled)'}")
         if hit.title_tr:
@@ -140,6 +153,8 @@ def hit_card(hit, document_page) -> None:
         meta = [hit.source_name, (hit.lang or "?").upper(), hit.country or "", hit.kind or "",
                 (hit.published_at or "undated")[:10]]
         st.caption(" · ".join(escape_markdown(m) for m in meta if m))
+        if withdrawn_note(hit.status, hit.withdrawn_at):
+            st.markdown(":red[" + escape_markdown(withdrawn_note(hit.status, hit.withdrawn_at)) + "]")
         if hit.snippet and hit.snippet.text:
             st.markdown(snippet_markdown(hit.snippet))
         if hit.snippet_tr and hit.snippet_tr.text:
@@ -157,8 +172,29 @@ def hit_card(hit, document_page) -> None:
         row[0].page_link(document_page, label="Read side by side", icon=":material/article:",
                          query_params={"id": hit.id})
         if hit.cluster_size > 1:
-            row[1].caption(f"also published by {hit.cluster_size - 1} other"
-                           f"{'s' if hit.cluster_size > 2 else ''}")
+            row[1].caption(escape_markdown(also_published(hit, names)))
+
+
+def also_published(hit, names: dict[str, str]) -> str:
+    """`also published by 2 others: Wire, Hong Kong Post`: the near-duplicates folded into a hit."""
+    others = hit.cluster_size - 1
+    line = f"also published by {others} other{'s' if others != 1 else ''}"
+    publishers = [names.get(source, source) for source in hit.also_published_by]
+    return line + (": " + ", ".join(publishers) if publishers else "")
+
+
+def summary(shown: int, documents: int, query: str, text: str) -> str:
+    """`**30** matching documents (33 counting near-duplicates)`: results, then every document.
+
+    A result stands for a near-duplicate cluster; facet counts, the timeline and downloads count
+    every document, so the line says both numbers whenever they differ.
+    """
+    line = f"**{shown}** matching document{'s' if shown != 1 else ''}"
+    if documents != shown:
+        line += f" ({documents} counting near-duplicates)"
+    if query and query != text:
+        line += f" · query: {escape_markdown(query)}"
+    return line
 
 
 def pager(total: int, s) -> None:
@@ -185,11 +221,11 @@ def _export_data(settings, request: SearchRequest, fmt: str):
     return make
 
 
-def downloads(s) -> None:
+def downloads(s, documents: int) -> None:
     settings = app_settings()
     request = SearchRequest(query=s.query, sort=s.sort, expand=s.expand, limit=s.request().limit)
     cols = st.columns(len(FORMATS) + 1, vertical_alignment="center")
-    cols[0].caption("Download all matches")
+    cols[0].caption(f"Download all {documents} matching document{'s' if documents != 1 else ''}")
     for col, fmt in zip(cols[1:], FORMATS):
         col.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
                             file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
@@ -203,23 +239,25 @@ def render() -> None:
     query_box()
     h = handles()
     names = {k: v.get("name_en", k) for k, v in h.store.sources().items()}
+    entities = known_entities(h.settings)
     try:
         base = h.backend.search(SearchRequest(query=s.text, limit=0, expand=s.expand, facets=True))
         result = h.backend.search(s.request(facets=False))
+        documents = result.total if not result.total else h.backend.search(
+            replace(s.request(facets=False), limit=0, offset=0, collapse=False)).total
     except ParallaxError as exc:
-        filters_sidebar({}, names, s)
+        filters_sidebar({}, names, s, entities)
         st.error(f"Cannot search: {exc}", icon=":material/error:")
         return
-    filters_sidebar(base.facets, names, s)
-    st.markdown(f"**{result.total}** matching document{'s' if result.total != 1 else ''}"
-                + (f" · query: {escape_markdown(s.query)}" if s.query and s.query != s.text else ""))
+    filters_sidebar(base.facets, names, s, entities)
+    st.markdown(summary(result.total, documents, s.query, s.text))
     if result.expansions:
         st.caption("Also matched: " + "; ".join(escape_markdown(x) for x in result.expansions))
     if result.total:
-        downloads(s)
+        downloads(s, documents)
     document_page = page("document")
     for hit in result.hits:
-        hit_card(hit, document_page)
+        hit_card(hit, document_page, names)
     pager(result.total, s)
     if not result.total:
         st.info("Nothing matches. Try fewer words, switch on the other language, or clear filters.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.health import freshness, source_health
 from ui.resources import handles
+from ui.source_events import problem_columns
 
 # Plain words: the table is drawn on a canvas whose fonts may lack colour emoji.
 STATE_LABELS = {"ok": "ok", "degraded": "DEGRADED", "failing": "FAILING", "never crawled": "never crawled"}
@@ -33,7 +34,8 @@ def render() -> None:
          "health": [STATE_LABELS[r.state] for r in rows], "documents": [r.documents for r in rows],
          "last run": [r.last_run for r in rows], "last success": [r.last_success for r in rows],
          "fetched": [r.fetched for r in rows], "new": [r.new for r in rows],
-         "failed": [r.failed for r in rows]},
+         "failed": [r.failed for r in rows],
+         **problem_columns(h.store, [r.source_id for r in rows])},
         hide_index=True, width="stretch")
     for r in rows:
         if r.errors:

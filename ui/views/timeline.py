@@ -45,7 +45,9 @@ def render() -> None:
         return
     st.altair_chart(chart(frame, split or "language"), width="stretch")
     undated = sum(1 for r in rows if not r["published_at"])
-    notes = [f"{len(rows)} documents"]
+    # Every publication is a point in time, so a statement republished by others counts each time
+    # (the search page folds them into one result and says how many documents that covers).
+    notes = [f"{len(rows)} documents, near-duplicates included"]
     if undated:
         notes.append(f"{undated} without a date are not shown")
     if len(rows) >= MAX_DOCUMENTS:

@@ -1,0 +1,292 @@
+"""`make bench` / `python -m benchmarks.run --size N`: every measurement, printed and written to JSON.
+
+The corpus and the indexed stores of the search tiers are built once and cached under
+`benchmarks/corpus/`; a second run reuses them. Sections: corpus, stages, pipeline, search (per
+tier), alerts, export, crawl, then a summary against the project's targets. Nothing here asserts a
+target; the summary says which are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import corpus as corpus_mod
+from benchmarks import crawl as crawl_mod
+from benchmarks import export as export_mod
+from benchmarks import queries, search, stages, stores, vocabulary
+from benchmarks.report import Run
+
+TARGETS = {
+    "segment_vs_jieba": ("segmentation vs raw jieba (Chinese docs)", "<=", 1.1, "x"),
+    "process_docs_per_s": ("processing without translation", ">=", 25, "docs/s"),
+    "index_docs_per_s": ("indexing into SQLite FTS5", ">=", 1000, "docs/s"),
+    "search_p95_ms": ("search p95, largest tier", "<=", 100, "ms"),
+    "search_vs_raw": ("search p95 vs raw FTS5", "<=", 1.3, "x"),
+    "alerts_seconds": ("alerts 1,000 x 10,000", "<=", 10, "s"),
+    "export_docs_per_s": ("export (slowest format)", ">=", 20000, "docs/s"),
+    "crawl_pages_per_s": ("crawl, politeness off", ">=", 50, "pages/s"),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=10_000,
+                   help="corpus size for the measured pipeline run and the largest search tier (1000..1000000)")
+    p.add_argument("--seed", type=int, default=20251, help="corpus seed (changing it builds a new corpus)")
+    p.add_argument("--vocab-dir", type=Path, default=None,
+                   help="directory holding entities.toml and glossary.tsv (default: nlp/data)")
+    p.add_argument("--tiers", default=None,
+                   help="comma-separated search tiers (default: 10000,100000 plus --size when larger)")
+    p.add_argument("--crawl-pages", type=int, default=None, help="pages of the crawl fixture site")
+    p.add_argument("--skip", default="", help="comma-separated sections to skip: stages,pipeline,search,alerts,export,crawl")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the cached tier stores")
+    args = p.parse_args(argv)
+    if not 1000 <= args.size <= 1_000_000:
+        p.error(f"--size {args.size} is out of range; choose 1000..1000000 (e.g. make bench SIZE=100000)")
+    return args
+
+
+def tiers_for(size: int, spec: str | None) -> list[int]:
+    if spec:
+        return sorted({int(t) for t in spec.split(",") if t.strip()})
+    if size < 10_000:
+        return [size]
+    return sorted({10_000, 100_000, size})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    run = Run(args.size)
+    say = run.say
+    vocab = vocabulary.load(args.vocab_dir)
+    corpus = corpus_mod.Corpus(vocab, args.seed)
+    tiers = tiers_for(args.size, args.tiers)
+    env = run.env
+    say(f"Parallax benchmarks: size {args.size:,}, tiers {', '.join(f'{t:,}' for t in tiers)}, "
+        f"{env['usable_cores']} cores, Python {env['python']}, SQLite {env['sqlite']}, "
+        f"vocabulary {vocab.origin} ({len(vocab.names)} names, {len(vocab.terms)} terms)")
+    with _timed(say, "corpus"):
+        made = corpus.ensure(max([args.size, *tiers]),
+                             progress=lambda i, n: say(f"  corpus: {i:,}/{n:,}") if i % 50_000 == 0 else None)
+    stats = corpus.stats(args.size)
+    run.record("corpus", {"cache": str(corpus.path.name), "generated_now": made, "stats": stats,
+                          "parameters": corpus_mod.PARAMETERS, "vocabulary": vocab.origin},
+               f"Corpus (first {args.size:,} documents; {made:,} generated now, the rest cached)",
+               ["documents", "English share", "near-duplicates", "MB", "mean bytes", "mean paragraphs"],
+               [[stats["documents"], stats["english_share"], stats["duplicate_share"], stats["bytes"] / 1e6,
+                 stats["mean_bytes"], stats["mean_paragraphs"]]])
+    from parallax.settings import load_settings
+
+    figures: dict[str, float | None] = {}
+    with tempfile.TemporaryDirectory(prefix="parallax-bench-") as tmp:
+        settings = load_settings(env={}, overrides={"data_dir": tmp})
+        if "stages" not in skip:
+            with _timed(say, "stages"):
+                sample = corpus.sample(min(args.size, 2000))
+                result = stages.measure(sample, settings)
+            rows = [[r["stage"], r["documents"], r["docs_per_s"], r["mb_per_s"]] for r in result["rows"]]
+            for name, opt in result["optional"].items():
+                rows.append([name, opt.get("documents"), opt.get("docs_per_s"),
+                             opt.get("mb_per_s") if opt["status"] == "measured" else opt["status"]])
+            run.record("stages", result, f"Per-stage throughput ({len(sample):,} documents, one process)",
+                       ["stage", "docs", "docs/s", "MB/s"], rows)
+            w = result["what_if"]
+            say(f"  segment / jieba direct: {result['ratios']['segment_vs_jieba_chinese_docs']:.2f}x on "
+                f"Chinese documents, {result['ratios']['segment_vs_jieba_all_docs']:.2f}x on all")
+            say(f"  language id of {w['non_han_paragraphs']:,} non-Han paragraphs: langid.detect "
+                f"{w['langid_detect_s']:.2f} s, lingua in a loop {w['lingua_loop_s']:.2f} s, lingua batch "
+                f"{w['lingua_batch_s']:.2f} s, lingua low-accuracy {w['lingua_low_accuracy_loop_s']:.2f} s "
+                f"(agrees on {100 * (w['low_accuracy_agreement'] or 0):.1f} %)")
+            figures["segment_vs_jieba"] = result["ratios"]["segment_vs_jieba_chinese_docs"]
+
+        pipeline_store = None
+        if "pipeline" not in skip or "export" not in skip:
+            with _timed(say, "pipeline"):
+                result, pipeline_store = _pipeline(corpus, min(args.size, 100_000), Path(tmp), settings)
+            run.record("pipeline", result, f"Pipeline on a fresh store ({result['documents']:,} documents, one process)",
+                       ["step", "docs/s", "MB/s", "seconds"],
+                       [["store (upsert_document)", result["ingest_docs_per_s"], None, result["ingest_seconds"]],
+                        ["process (langid+normalise+segment)", result["process_docs_per_s"],
+                         result["process_mb_per_s"], result["process_seconds"]],
+                        ["  of which langid", None, None, result["process_stage_seconds"].get("langid")],
+                        ["  of which segment", None, None, result["process_stage_seconds"].get("segment")],
+                        ["index (SqliteBackend.sync)", result["index_docs_per_s"], None, result["index_seconds"]],
+                        ["index, FTS5 delete skipped for new docs", result["index_with_delete_fix_docs_per_s"],
+                         None, result["index_with_delete_fix_seconds"]]])
+            say(f"  store file {result['store_bytes_per_doc']:,.0f} bytes/doc; search index "
+                f"{result['index_bytes_per_doc'] or 0:,.0f} bytes/doc")
+            figures["process_docs_per_s"] = result["process_docs_per_s"]
+            figures["index_docs_per_s"] = result["index_docs_per_s"]
+
+        mix = queries.query_mix(vocab)
+        if "search" not in skip or "alerts" not in skip:
+            tier_paths = {}
+            tier_rows, tier_info = [], {}
+            with _timed(say, "tier stores"):
+                for n in tiers:
+                    path, info = stores.tier_store(corpus, n, say, rebuild=args.rebuild)
+                    tier_paths[n], tier_info[n] = path, info
+                    tier_rows.append([n, "cached" if info["cached"] else "built now", info["index_docs_per_s"],
+                                      info["analyse_docs_per_s"], info["file_bytes"] / n,
+                                      (info["index_bytes"] or 0) / n])
+            run.record("tiers", {"tiers": {str(k): v for k, v in tier_info.items()}},
+                       "Indexed stores for the search tiers (analysis in one process per core)",
+                       ["documents", "origin", "index docs/s (delete fix)", "analyse docs/s", "file bytes/doc",
+                        "index bytes/doc"], tier_rows)
+            if "search" not in skip:
+                results, rows = {}, []
+                for n in tiers:
+                    with _timed(say, f"search {n:,}"), stores.Store(tier_paths[n]) as store:
+                        r = search.measure(store, mix, repeats=3 if n <= 10_000 else 1)
+                    results[str(n)] = r
+                    say(f"  {n:,} documents: p50 {r['ours']['p50_ms']:.0f} ms, p95 {r['ours']['p95_ms']:.0f} ms "
+                        f"(raw FTS5 p95 {r['raw_fts5']['p95_ms']:.0f} ms)")
+                    rows.append([n, r["ours"]["p50_ms"], r["ours"]["p95_ms"], r["ours"]["p99_ms"],
+                                 r["ours_no_collapse"]["p95_ms"], r["raw_fts5"]["p50_ms"], r["raw_fts5"]["p95_ms"],
+                                 r["ratio_p95"], r["ratio_p95_no_collapse"],
+                                 f"{r['same_page_of_hits']}/{r['queries']}"])
+                run.record("search", {"queries": mix, "tiers": results},
+                           "Search latency, 50-query mix, 20 hits a page (ms)",
+                           ["documents", "p50", "p95", "p99", "p95 uncollapsed", "raw p50", "raw p95",
+                            "p95 ratio", "uncollapsed ratio", "same hits"], rows)
+                largest = results[str(tiers[-1])]
+                b = largest["breakdown_ms"]
+                say(f"  where our path spends its time at {tiers[-1]:,} (one pass, ms): "
+                    + ", ".join(f"{k} {v:.0f}" if isinstance(v, float) else f"{k} {v}" for k, v in b.items()))
+                for s in largest["slowest"][:3]:
+                    say(f"  slow: {s['query']!r}: {s['ours_max_ms']:.0f} ms (raw {s['raw_max_ms']:.0f} ms), "
+                        f"{s['total_hits']:,} matches")
+                figures["search_p95_ms"] = largest["ours"]["p95_ms"]
+                figures["search_vs_raw"] = largest["ratio_p95"]
+            if "alerts" not in skip:
+                # 10,000 new documents: the whole 10k tier by default; with --size 100000 or more,
+                # the newest 10,000 of the 100k tier (matching cost grows with the index, see README).
+                n = max([t for t in tiers if t <= min(args.size, 100_000)] or tiers[:1])
+                saved = queries.saved_searches(vocab, 1000)
+                new = min(10_000, n)
+                with _timed(say, "alerts"), stores.Store(tier_paths[n]) as store:
+                    r = search.alerts(store, saved, new)
+                run.record("alerts", {**r, "sample_saved_searches": saved[:20]},
+                           f"Alert matching: {len(saved):,} saved searches x {r['new_documents']:,} new documents "
+                           f"(store of {r['store_documents']:,})",
+                           ["seconds", "iter_ids s", "page of hits s", "alerts with hits", "matches",
+                            "p50 ms", "p95 ms"],
+                           [[r["seconds"], r["iter_ids_seconds"], r["search_page_seconds"], r["alerts_with_hits"],
+                             r["matches"], r["per_alert"]["p50_ms"], r["per_alert"]["p95_ms"]]])
+                figures["alerts_seconds"] = r["seconds"]
+
+        if "export" not in skip and pipeline_store is not None:
+            with _timed(say, "export"):
+                r = export_mod.measure(pipeline_store)
+            base = r["baseline_store_to_json_dumps"]
+            rows = [["store -> json.dumps (baseline)", base["documents"], base["docs_per_s"], None, None]]
+            if r["status"] == "measured":
+                dumps = r["json_dumps_same_rows"]
+                rows.append(["json.dumps of export rows", dumps["documents"], dumps["docs_per_s"], None, None])
+                for fmt, e in r["formats"].items():
+                    if e["status"] == "measured":
+                        rows.append([fmt, e["documents"], e["end_to_end_docs_per_s"],
+                                     e["peak_python_memory_bytes"] / 1e6, e.get("ratio_vs_json_dumps")])
+                    else:
+                        rows.append([fmt, None, None, None, e["status"]])
+                measured = [e["end_to_end_docs_per_s"] for e in r["formats"].values() if e["status"] == "measured"]
+                figures["export_docs_per_s"] = min(measured) if measured else None
+            else:
+                rows.append(["index.export", None, None, None, "not available"])
+            run.record("export", r, "Export", ["format", "docs", "docs/s", "peak MB", "vs json.dumps"], rows)
+        if pipeline_store is not None:
+            pipeline_store.close()
+
+    if "crawl" not in skip:
+        pages = args.crawl_pages or max(100, min(2000, args.size // 10))
+        with _timed(say, "crawl"):
+            r = crawl_mod.measure(corpus.sample(pages))
+        run.record("crawl", r, f"Crawl of a local fixture site ({pages:,} pages, politeness off)",
+                   ["pages", "seconds", "pages/s", "stored ok"],
+                   [[r["ten_pages"]["pages"], r["ten_pages"]["seconds"], r["ten_pages"]["pages_per_s"],
+                     r["ten_pages"]["stored_ok"]],
+                    [r["full"]["pages"], r["full"]["seconds"], r["full"]["pages_per_s"], r["full"]["stored_ok"]]])
+        if r["steady_pages_per_s"]:
+            say(f"  fixed cost {r['fixed_cost_seconds']:.1f} s; steady rate {r['steady_pages_per_s']:.0f} pages/s")
+        figures["crawl_pages_per_s"] = r["full"]["pages_per_s"]
+
+    rows, verdicts = [], {}
+    for key, (label, op, target, unit) in TARGETS.items():
+        value = figures.get(key)
+        met = None if value is None else (value <= target if op == "<=" else value >= target)
+        verdicts[key] = {"value": value, "target": f"{op} {target} {unit}", "met": met}
+        rows.append([label, value, f"{op} {target} {unit}", "-" if met is None else ("yes" if met else "NO")])
+    run.record("targets", {"targets": verdicts}, "Targets (reported, not asserted)",
+               ["measure", "value", "target", "met"], rows)
+    path = run.finish({"figures": figures})
+    say(f"\nResults in {path.parent}/ ({time.perf_counter() - run.started:.0f} s in all)")
+    return 0
+
+
+def _pipeline(corpus, n: int, tmp: Path, settings):
+    from index.sqlite import SqliteBackend
+    from nlp import pipeline
+
+    path = tmp / "pipeline.sqlite"
+    store = stores.open_store(path)
+    docs = list(corpus.documents(n))
+    nbytes = sum(d.nbytes for d in docs)
+    stored, ingest_s = stores.ingest(store, docs)
+    from nlp import langid, segment
+
+    segment.tokenizer()  # start-up cost, not throughput
+    langid.detect("warm up")
+    started = time.perf_counter()
+    report = pipeline.process(store, settings)
+    process_s = time.perf_counter() - started
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = tmp / "pipeline-fix.sqlite"
+    shutil.copyfile(path, copy)
+    started = time.perf_counter()
+    counts = SqliteBackend(store).sync()
+    index_s = time.perf_counter() - started
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    index_bytes = stores.fts_size(store)
+    with stores.Store(copy) as fixed_store:
+        started = time.perf_counter()
+        fixed_counts = stores.NewDocumentsFirstBackend(fixed_store).sync()
+        fixed_s = time.perf_counter() - started
+    copy.unlink()
+    result = {
+        "documents": stored, "bytes": nbytes,
+        "ingest_seconds": ingest_s, "ingest_docs_per_s": stored / ingest_s,
+        "process_seconds": process_s, "process_docs_per_s": report.processed / process_s,
+        "process_mb_per_s": nbytes / process_s / 1e6,
+        "process_stage_seconds": report.seconds, "processed": report.processed,
+        "index_seconds": index_s, "index_docs_per_s": counts["indexed"] / index_s, "indexed": counts["indexed"],
+        "index_with_delete_fix_seconds": fixed_s,
+        "index_with_delete_fix_docs_per_s": fixed_counts["indexed"] / fixed_s,
+        "store_bytes_per_doc": stores.store_size(path) / stored,
+        "index_bytes_per_doc": index_bytes / stored if index_bytes else None,
+    }
+    return result, store
+
+
+class _timed:
+    def __init__(self, say, name: str):
+        self.say, self.name = say, name
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        self.say(f"[{self.name}] ...")
+        return self
+
+    def __exit__(self, *exc):
+        self.say(f"[{self.name}] {time.perf_counter() - self.started:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
