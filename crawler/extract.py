@@ -24,6 +24,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
 
 
@@ -266,7 +267,9 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     if b"\x00" in body[:2048] and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ExtractionError("page is binary, not HTML")
     text, codec = decode(body, content_type, encoding)
-    text = text.replace("\x00", "")
+    # Control characters and U+FFFE/U+FFFF are not allowed in XML text: lxml refuses to move such
+    # text when a <script> before it is dropped. Browsers show nothing for them either.
+    text = _NOT_XML_TEXT.sub("", text)
     parser = lxml.html.HTMLParser()
     try:
         tree = lxml.html.fromstring(text, parser=parser)
