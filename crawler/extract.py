@@ -278,7 +278,9 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     # libxml2 stops reading below 256 levels of nesting (a hostile or broken page can nest 50,000
     # divs); what lies deeper is not seen, and the failure must say so rather than blame selectors.
     too_deep = any("Excessive depth" in e.message for e in parser.error_log)
-    for bad in tree.xpath("//script|//style|//noscript|//template"):
+    # Also the elements whose content browsers never show as text: an unclosed <iframe> (or
+    # <noembed>, <noframes>) swallows the rest of the page as raw text, scripts included.
+    for bad in tree.xpath("//script|//style|//noscript|//template|//iframe|//noembed|//noframes"):
         bad.drop_tree()
 
     # trafilatura reads the cleaned tree (a copy: it prunes what it reads), so text inside
