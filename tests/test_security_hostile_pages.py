@@ -75,7 +75,10 @@ def hostile_pages(draw) -> bytes:
     if cut is not None:
         raw = raw[:cut]
     if draw(st.booleans()):
-        at = draw(st.integers(0, len(raw)))
+        # Binary junk between two tags (inside a tag, a stray byte such as "< script>" turns markup
+        # into text that browsers show as text, so that would be the page's visible wording).
+        bounds = [i + 1 for i, byte in enumerate(raw) if byte == ord(">")] or [len(raw)]
+        at = draw(st.sampled_from(bounds))
         raw = raw[:at] + draw(st.binary(max_size=64)) + raw[at:]
     return raw
 
@@ -88,7 +91,7 @@ def _inert(title: str, text: str) -> None:
         assert word not in text.lower() and word not in title.lower()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_pages(), st.sampled_from([None, "text/html", "text/html; charset=utf-8",
                                          "text/html; charset=gbk", "text/html; charset=bogus-42"]))
 def test_fuzzed_hostile_pages_give_inert_text_or_extraction_error(raw, content_type):
@@ -160,6 +163,31 @@ def test_binary_and_empty_bodies_are_extraction_errors(name, raw):
     """Input: binary files and empty bodies served as pages."""
     with pytest.raises(ExtractionError):
         extract(raw, f"http://127.0.0.1/{name}")
+
+
+@pytest.mark.parametrize("junk", ["\x01", "\x0b\x1f", "\ufffe", "\uffff", "\x08\x1b"],
+                         ids=["SOH", "VT-US", "U+FFFE", "U+FFFF", "BS-ESC"])
+def test_control_characters_after_a_script_are_dropped_not_a_crash(junk):
+    """Input: control characters (not allowed in XML text) right after a <script>. Before the fix
+    lxml raised ValueError ("All strings must be XML compatible") while the script was dropped."""
+    html = ("<html><body><h1>Statement on export controls</h1><script>alert('SCRIPTMARK')</script>"
+            f"{junk}<p>The association said export controls matter{junk} for the supply chain.</p>"
+            f"{BENIGN[1]}</body></html>")
+    found = extract(html.encode("utf-8"), URL)
+    _inert(found.title, found.text)
+    assert "The association said export controls matter for the supply chain." in found.text
+
+
+def test_unclosed_iframe_does_not_turn_the_rest_of_the_page_into_body_text():
+    """Input: an <iframe> whose closing tag is broken ("< /iframe>"), followed by a <script>.
+    Before the fix the parser read everything after it as the iframe's text, and that text, the
+    script included, reached the body."""
+    html = (f"<html><head></head><body>{BENIGN[2]}"
+            "<iframe src=\"javascript:alert('IFRAMEMARK')\">< /iframe><script>alert('SCRIPTMARK')</script>"
+            "</body></html>")
+    found = extract(html.encode("utf-8"), URL)
+    _inert(found.title, found.text)
+    assert "出口管制" in found.text
 
 
 def test_gbk_page_labelled_utf8_is_read_as_chinese():
