@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
@@ -21,6 +22,10 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb1803
               "iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
+
+
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
 
 
 class ExtractionError(Exception):
@@ -262,16 +267,26 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     if b"\x00" in body[:2048] and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ExtractionError("page is binary, not HTML")
     text, codec = decode(body, content_type, encoding)
-    text = text.replace("\x00", "")
+    # Control characters and U+FFFE/U+FFFF are not allowed in XML text: lxml refuses to move such
+    # text when a <script> before it is dropped. Browsers show nothing for them either.
+    text = _NOT_XML_TEXT.sub("", text)
+    parser = lxml.html.HTMLParser()
     try:
-        tree = lxml.html.fromstring(text)
+        tree = lxml.html.fromstring(text, parser=parser)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise ExtractionError(f"page is not parseable HTML: {exc}") from None
-    for bad in tree.xpath("//script|//style|//noscript|//template"):
+    # libxml2 stops reading below 256 levels of nesting (a hostile or broken page can nest 50,000
+    # divs); what lies deeper is not seen, and the failure must say so rather than blame selectors.
+    too_deep = any("Excessive depth" in e.message for e in parser.error_log)
+    # Also the elements whose content browsers never show as text: an unclosed <iframe> (or
+    # <noembed>, <noframes>) swallows the rest of the page as raw text, scripts included.
+    for bad in tree.xpath("//script|//style|//noscript|//template|//iframe|//noembed|//noframes"):
         bad.drop_tree()
 
+    # trafilatura reads the cleaned tree (a copy: it prunes what it reads), so text inside
+    # <template>, <noscript> or <script> never reaches it even where its own cleaning keeps it.
     result = trafilatura.bare_extraction(
-        text, url=url, include_comments=False, include_tables=True, with_metadata=True,
+        copy.deepcopy(tree), url=url, include_comments=False, include_tables=True, with_metadata=True,
         favor_precision=False, deduplicate=False,
     )
     doc = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
@@ -296,6 +311,9 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
                 paragraphs = dense
     paragraphs, byline = strip_boilerplate(paragraphs, title, tz)
     if not paragraphs:
+        if too_deep:
+            raise ExtractionError(f"no article text found: the page nests elements more than {_MAX_DEPTH} "
+                                  "deep and the parser does not read below that")
         raise ExtractionError("no article text found (check the source's body selector)")
 
     published = None

@@ -24,6 +24,8 @@ def scrapy_settings(settings, log_level: str = "WARNING") -> dict:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
         },
         "PARALLAX_RETRY_BACKOFF": crawl.retry_backoff,
         "AUTOTHROTTLE_MAX_DELAY": 60.0,

@@ -383,13 +383,32 @@ class ElasticBackend:
             "WHERE d.id IS NULL OR d.status = 'extract_failed'")
         return [r[0] for r in rows]
 
+    def lag(self) -> int:
+        """Stored documents the index does not hold yet (or holds in an older version): the work
+        the next successful sync does, read from `es_index_state` without asking Elasticsearch."""
+        return len(self._behind())
+
+    def _behind_by(self, exc: BackendUnavailable) -> BackendUnavailable:
+        lag = self.lag()
+        return BackendUnavailable(
+            f"{exc}. The index is {lag} document(s) behind the store; they are kept in the store "
+            "and the next `parallax index` (or `parallax run` cycle) sends them", lag=lag)
+
     def sync(self, store=None, progress=None) -> dict[str, int]:
-        """Index what changed since the last sync into the live index (created on first use)."""
+        """Index what changed since the last sync into the live index (created on first use).
+
+        With Elasticsearch unreachable the error says how far behind the index is."""
+        try:
+            return self._sync(progress)
+        except BackendUnavailable as exc:
+            raise self._behind_by(exc) from None
+
+    def _sync(self, progress=None) -> dict[str, int]:
         self.errors = []
         self.ensure_template()
         live = self._live_indices()
         if not live:
-            return self.rebuild(progress=progress)
+            return self._rebuild(progress)
         ids = self._behind()
         if progress:
             progress.start("index", len(ids))
@@ -404,6 +423,12 @@ class ElasticBackend:
 
         Searches keep hitting the old index until the swap; the old one is deleted after it.
         """
+        try:
+            return self._rebuild(progress)
+        except BackendUnavailable as exc:
+            raise self._behind_by(exc) from None
+
+    def _rebuild(self, progress=None) -> dict[str, int]:
         self.errors = []
         self.ensure_template()
         old = self._live_indices()

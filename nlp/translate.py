@@ -205,7 +205,15 @@ class Translator:
             rows = self.store.conn.execute(
                 f"SELECT sentence_hash, target FROM translation_cache WHERE model = ? AND sentence_hash "
                 f"IN ({','.join('?' * len(chunk))})", (model, *chunk)).fetchall()
-            out.update({r[0]: r[1] for r in rows})
+            # A damaged entry (bytes, a number: the table is plain SQLite and may have been written
+            # by something else) is a cache miss: the sentence is translated again and the entry
+            # replaced, rather than the stage failing on it.
+            good = {r[0]: r[1] for r in rows if isinstance(r[1], str)}
+            if len(good) < len(rows):
+                self._warn_once(f"corrupt-cache:{model}",
+                                f"ignored {len(rows) - len(good)} damaged translation cache entries "
+                                f"for {model!r}; those sentences are translated again")
+            out.update(good)
         return out
 
     def _remember(self, model: str, new: dict[str, tuple[str, str]]) -> None:

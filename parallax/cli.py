@@ -57,6 +57,10 @@ def cli(ctx, config, data_dir, log_json, debug):
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("scrapy", "jieba", "urllib3", "elastic_transport", "trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not debug:
+        # Its retry warnings carry a full traceback per attempt; the BackendUnavailable raised
+        # after the retries says what happened in one line.
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         ctx.obj = Context(config, data_dir, log_json, debug)
     except ParallaxError as exc:

@@ -33,7 +33,15 @@ class QueryError(ParallaxError):
 
 
 class BackendUnavailable(ParallaxError):
-    """A search backend (Elasticsearch) cannot be reached or is misconfigured."""
+    """A search backend (Elasticsearch) cannot be reached or is misconfigured.
+
+    `lag`, when known, is how many stored documents the index is behind: they are safe in the
+    store and the next successful `parallax index` sends them.
+    """
+
+    def __init__(self, message: str, lag: int | None = None):
+        self.lag = lag
+        super().__init__(message)
 
 
 class MailError(ParallaxError):
