@@ -17,7 +17,7 @@ reaches SQL or Elasticsearch except as a bound value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from parallax.errors import QueryError

@@ -186,7 +186,7 @@ def test_twenty_searches_from_five_concurrent_browser_sessions_each_get_their_ow
     Each page's answer must equal what the same query gets alone, with nothing raised."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_security_xss import CHROMIUM, CHROMIUM_ARGS, running_ui
+    from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, running_ui
 
     settings, _ = demo_data
     with running_ui(settings.data_dir, tmp_path / "streamlit.log") as url, sync_playwright() as p:

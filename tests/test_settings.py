@@ -15,7 +15,6 @@ def test_defaults_document_every_setting_and_nothing_else():
     for section in fields(Settings):
         assert section.name in defaults
         if isinstance(defaults[section.name], dict):
-            cls = section.type if not isinstance(section.type, str) else None
             settings = load_settings(env={})
             assert set(defaults[section.name]) == {f.name for f in fields(getattr(settings, section.name))}
 

@@ -6,7 +6,6 @@ shows the versions and the diff (Streamlit AppTest)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 

@@ -5,65 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from index.search import SearchRequest, open_backend
 from index.store import Store
-from tests.conftest import PARALLAX, ROOT
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, running_ui
 
 @pytest.fixture
 def app_url(demo_data, tmp_path):
-    """`parallax ui` on a free port; waits until Streamlit answers, stops it (and its children) after."""
+    """`parallax ui` over the demo data on a free port, stopped after the test."""
     settings, _ = demo_data
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
-    env.update(PARALLAX_DATA_DIR=str(settings.data_dir), PARALLAX_UI_PORT=str(port), PYTHONPATH=str(ROOT))
-    log = tmp_path / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([*PARALLAX, "ui"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"parallax ui did not start on {url}:\n{log.read_text(errors='replace')}")
-            time.sleep(0.3)
+    with running_ui(settings.data_dir, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture

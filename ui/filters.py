@@ -8,7 +8,7 @@ or an export of "what is on screen" exactly the string shown under the results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 FACET_FIELDS = {"source": "sources", "lang": "langs", "type": "kinds", "country": "countries",
