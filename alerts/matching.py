@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 
 from index import query as q
 from index.highlight import snippet
-from index.search import Hit, SearchRequest
+from index.search import Found, Hit, SearchRequest, build_hits, highlight_words, prepare
 from index.store import StoredDocument
-
-PAGE = 100
 
 
 @dataclass
@@ -114,16 +112,10 @@ def _attach_hits(backend, store, saved, owed: list[Pending], max_hits: int) -> N
     wanted = {item.doc.id for p in owed for item in p.items[:max_hits]}
     if not wanted:
         return
-    hits: dict[str, Hit] = {}
-    offset = 0
-    while wanted - hits.keys():
-        result = backend.search(request_for(saved, limit=PAGE, offset=offset))
-        for hit in result.hits:
-            if hit.id in wanted:
-                hits[hit.id] = hit
-        offset += PAGE
-        if not result.hits or offset >= result.total:
-            break
+    # The ids were found by the same search a moment ago: build their hits from the store with
+    # the same highlighting, rather than paging through the search a second time.
+    words = highlight_words(prepare(request_for(saved)))
+    hits: dict[str, Hit] = {h.id: h for h in build_hits(store, [Found(i, 0.0) for i in sorted(wanted)], words)}
     for pending in owed:
         for item in pending.items[:max_hits]:
             item.hit = hits.get(item.doc.id) or _hit_from_document(store, saved, item.doc)
