@@ -23,7 +23,6 @@ LIMIT = 20
 
 def raw_sql(query: str) -> tuple[str, list]:
     """The direct SQL returning the same page of ids as our (uncollapsed) search path."""
-
     expanded = prepare(SearchRequest(query))
     match, condition, args = plan(expanded.node, expanded.translated)
     joins = "JOIN documents d ON d.id = doc_fts.doc_id LEFT JOIN analyses a ON a.doc_id = d.id"
