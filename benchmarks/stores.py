@@ -84,10 +84,21 @@ def fts_size(store: Store) -> int | None:
 # -- the parallel analysis used for cached tiers --------------------------------------------------
 
 def _analyse_batch(docs):
-    from nlp.pipeline import ProcessReport, analyse
+    """The fields search needs (language, script, segmented text), computed by the pipeline's own
+    stage functions. Cached search tiers skip entities, translation and clustering: at 100k+
+    documents those would take the default run past its time budget, and search latency is what
+    the tiers measure (entity facets and cluster collapsing then have little to do: say so in
+    results)."""
+    from nlp import langid, segment
 
-    report = ProcessReport()
-    return [(d.id, d.content_hash, analyse(d, report)) for d in docs]
+    out = []
+    for d in docs:
+        lang = langid.detect(d.title + "\n" + "\n".join(d.paragraphs[:3])) or d.declared_lang
+        out.append((d.id, d.content_hash, {
+            "lang": lang, "script": langid.script(d.title + d.body) if lang == "zh" else None,
+            "title_seg": segment.index_text(d.title), "body_seg": segment.index_text(d.body),
+        }))
+    return out
 
 
 def analyse_parallel(store: Store, workers: int, batch: int = 200) -> tuple[int, float]:
