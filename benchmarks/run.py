@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             run.record("pipeline", result, f"Pipeline on a fresh store ({result['documents']:,} documents, one process)",
                        ["step", "docs/s", "MB/s", "seconds"],
                        [["store (upsert_document)", result["ingest_docs_per_s"], None, result["ingest_seconds"]],
-                        ["process (langid+normalise+segment)", result["process_docs_per_s"],
+                        ["process (whole language pipeline, no translation)", result["process_docs_per_s"],
                          result["process_mb_per_s"], result["process_seconds"]],
                         ["  of which langid", None, None, result["process_stage_seconds"].get("langid")],
                         ["  of which segment", None, None, result["process_stage_seconds"].get("segment")],
