@@ -72,8 +72,7 @@ def test_alert_delivers_one_message_with_titles_in_both_languages(tmp_path, rela
 
 def test_second_run_sends_nothing(tmp_path, relay):
     settings = settings_for(tmp_path, relay.port)
-    with new_store_with_alert(settings, DOCS["en"], DOCS["zh"]):
-        pass
+    new_store_with_alert(settings, DOCS["en"], DOCS["zh"]).close()  # builds the store; the run below reopens it
     assert run(settings).messages_sent == 1
     second = run(settings)
     assert second.ok and second.messages_sent == 0
@@ -120,8 +119,7 @@ def test_relay_down_fails_cleanly_and_next_run_delivers_everything_once(tmp_path
 
 def test_chinese_alert_name_survives_the_subject_header(tmp_path, relay):
     settings = settings_for(tmp_path, relay.port)
-    with new_store_with_alert(settings, DOCS["zh"], name="出口管制观察", lang="zh"):
-        pass
+    new_store_with_alert(settings, DOCS["zh"], name="出口管制观察", lang="zh").close()  # builds the store; the run below reopens it
     assert run(settings).ok
     _, _, raw = relay.handler.envelopes[0]
     head = raw.split(b"\r\n\r\n", 1)[0]
@@ -261,8 +259,7 @@ def test_page_text_is_escaped_in_the_html_part(tmp_path, relay):
     hostile = Document(url="https://sia.example.org/news/x?a=1&b=2", source_id="sia", declared_lang="en",
                        title='Export controls <script>alert("x")</script>',
                        body="Export controls & <b>tags</b> in the text.")
-    with new_store_with_alert(settings, hostile):
-        pass
+    new_store_with_alert(settings, hostile).close()  # builds the store; the run below reopens it
     assert run(settings).ok
     html_part = parts(relay.handler.messages[0])["text/html"]
     assert "<script>" not in html_part and "&lt;script&gt;" in html_part
@@ -284,8 +281,7 @@ def test_translated_title_is_shown_when_there_is_one(tmp_path, relay):
 
 def test_paused_alert_sends_nothing(tmp_path, relay):
     settings = settings_for(tmp_path, relay.port)
-    with new_store_with_alert(settings, DOCS["en"], active=False):
-        pass
+    new_store_with_alert(settings, DOCS["en"], active=False).close()  # builds the store; the run below reopens it
     report = run(settings)
     assert report.ok and not report.alerts[0].due
     assert relay.handler.messages == []
@@ -293,6 +289,5 @@ def test_paused_alert_sends_nothing(tmp_path, relay):
 
 def test_nothing_to_send_does_not_need_the_relay(tmp_path):
     settings = settings_for(tmp_path, free_port())  # nothing listens there
-    with new_store_with_alert(settings, query="semiconductor tariffs"):
-        pass
+    new_store_with_alert(settings, query="semiconductor tariffs").close()  # builds the store; the run below reopens it
     assert run(settings).ok

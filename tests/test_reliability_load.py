@@ -142,8 +142,8 @@ def _rss_mb(pid: int) -> float:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    except OSError:  # the process has exited
+        return 0.0
     return 0.0
 
 

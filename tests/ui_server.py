@@ -41,12 +41,8 @@ def running_ui(data_dir: Path, log: Path) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
+            if _healthy(url):
+                break
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"parallax ui did not start on {url}:\n{log.read_text(errors='replace')}")
             time.sleep(0.3)
@@ -58,3 +54,12 @@ def running_ui(data_dir: Path, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def _healthy(url: str) -> bool:
+    """True once Streamlit answers its health check; a refused connection means not yet."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read() == b"ok"
+    except OSError:
+        return False
