@@ -66,6 +66,9 @@ def load_sources(path: str | Path | None = None, base: str | None = None) -> lis
         raise ConfigError(f"sources file {path} does not exist; check the 'sources' setting")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"sources file {path} is not UTF-8 text (byte {exc.start}); is it the right "
+                          "file? Save it as UTF-8 TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"sources file {path} is not valid TOML: {exc}") from None
     raw_sources = data.get("source")
@@ -112,6 +115,11 @@ def _parse_source(raw: dict, index: int, base: str | None) -> Source:
             codecs.lookup(encoding)
         except LookupError:
             raise _fail(where, "encoding", f"is {encoding!r}, not an encoding Python knows") from None
+    if raw.get("date_format") is not None:
+        from crawler.date_formats import date_format_problem
+
+        if problem := date_format_problem(raw["date_format"]):
+            raise _fail(where, "date_format", problem)
     selectors = raw.get("selectors", {})
     if not isinstance(selectors, dict) or set(selectors) - set(SELECTOR_KEYS):
         raise _fail(where, "selectors", f"may only have the keys {', '.join(SELECTOR_KEYS)}")

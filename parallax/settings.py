@@ -27,6 +27,26 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "nlp.translate_scope": ("title", "lead", "full"),
     "smtp.security": ("none", "starttls", "tls"),
 }
+# The range of every number, by dotted key: (lowest, highest, what it means); None is unbounded.
+# A zero concurrency hangs the crawl, a zero timeout never waits, a port outside 1-65535 cannot
+# be connected to: each is refused here, naming the key, rather than failing later in a stage.
+PORT = (1, 65535, "a TCP port")
+RANGES: dict[str, tuple[float | None, float | None, str]] = {
+    "crawl.concurrency_per_domain": (1, None, "requests in flight per domain"),
+    "crawl.download_delay": (0, None, "seconds"),
+    "crawl.timeout": (1, None, "seconds"),
+    "crawl.retries": (0, None, "retries"),
+    "crawl.retry_backoff": (0, None, "seconds"),
+    "crawl.max_page_bytes": (1, None, "bytes"),
+    "nlp.translate_batch": (1, None, "sentences"),
+    "nlp.lead_paragraphs": (0, None, "paragraphs"),
+    "smtp.port": PORT,
+    "smtp.timeout": (1, None, "seconds"),
+    "alerts.digest_hour": (0, 23, "an hour of the day, UTC"),
+    "alerts.max_hits": (1, None, "hits"),
+    "alerts.webhook_timeout": (1, None, "seconds"),
+    "ui.port": PORT,
+}
 
 
 @dataclass(frozen=True)
@@ -182,6 +202,10 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist; create it or drop --config/PARALLAX_CONFIG")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.start}: "
+                          f"{exc.object[exc.start:exc.start + 1]!r}); is it the right file? "
+                          "Save it as UTF-8 TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
@@ -253,8 +277,11 @@ def _check_type(dotted: str, value: Any, default: Any) -> Any:
     choices = CHOICES.get(dotted)
     if choices and value not in choices:
         raise ConfigError(f"setting {dotted!r} is {value!r}; choose one of: {', '.join(choices)}")
-    if expected in (int, float) and value < 0:
-        raise ConfigError(f"setting {dotted!r} must not be negative, got {value!r}")
+    if expected in (int, float):
+        low, high, unit = RANGES.get(dotted, (0, None, "a number"))
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = (f"from {low} to {high}" if high is not None else f"at least {low}")
+            raise ConfigError(f"setting {dotted!r} is {value!r}; it must be {span} ({unit})")
     return value
 
 
@@ -271,8 +298,6 @@ def _build(merged: dict[str, Any]) -> Settings:
     sources = _check_type("sources", merged["sources"], defaults["sources"])
     if not data_dir:
         raise ConfigError("setting 'data_dir' is empty; give a directory such as ./data")
-    if sections["alerts"].digest_hour > 23:
-        raise ConfigError("setting 'alerts.digest_hour' must be an hour from 0 to 23")
     if not 0 < sections["nlp"].duplicate_threshold <= 1:
         raise ConfigError("setting 'nlp.duplicate_threshold' must be above 0 and at most 1, got "
                           f"{sections['nlp'].duplicate_threshold!r}; 0.6 groups republished copies")
@@ -281,12 +306,6 @@ def _build(merged: dict[str, Any]) -> Settings:
         raise ConfigError(f"setting 'alerts.operators' must be a list of email addresses, got "
                           f"{operators!r}; e.g. operators = [\"ops@example.org\"] or "
                           "PARALLAX_ALERTS_OPERATORS=ops@example.org,oncall@example.org")
-    if sections["alerts"].webhook_timeout < 1:
-        raise ConfigError("setting 'alerts.webhook_timeout' must be at least 1 (seconds), got "
-                          f"{sections['alerts'].webhook_timeout!r}")
-    if sections["nlp"].translate_batch < 1:
-        raise ConfigError("setting 'nlp.translate_batch' must be at least 1, got "
-                          f"{sections['nlp'].translate_batch!r}")
     if sections["index"].backend == "elasticsearch" and not sections["elasticsearch"].url:
         raise ConfigError(
             "index.backend is 'elasticsearch' but no URL is set; set PARALLAX_ES_URL "
