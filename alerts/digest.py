@@ -17,6 +17,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
+from alerts.headers import unsafe_character
 from alerts.matching import Item, Pending
 from alerts.schedule import describe
 from index.store import StoredDocument
@@ -178,7 +179,7 @@ def _link_text(text: str, url: str) -> str:
 def sender_address(sender: str) -> Address:
     """The configured sender ("Name <addr>" or "addr") as a header address; names may be Chinese."""
     name, addr = parseaddr(sender)
-    if not addr or "@" not in addr or any(c in sender for c in "\r\n"):
+    if not addr or "@" not in addr or unsafe_character(sender) is not None:
         raise ConfigError(f"setting 'smtp.sender' is {sender!r}, not an address; write it as "
                           "'Parallax <parallax@example.org>' (PARALLAX_SMTP_SENDER)")
     username, _, domain = addr.rpartition("@")

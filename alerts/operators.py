@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from alerts.digest import sender_address
+from alerts.headers import printable
 from alerts.mailer import Mailer
 from alerts.saved import check_address
 from crawler.health import check_sources, mark_notified
@@ -70,6 +71,27 @@ def health_message(event: dict, source_name: str, settings) -> EmailMessage:
         f"{event['message']}\n\n"
         "You get this once per problem; it closes by itself when the source produces articles "
         f"again. See the status page: {settings.alerts.ui_url}/status\n", charset="utf-8")
+    return msg
+
+
+def alert_problem_message(name: str, error: str, settings) -> EmailMessage:
+    """The one email that tells the operators an alert is not being delivered. The alert's name
+    may be the very thing that is wrong with it, so it is shown escaped."""
+    msg = EmailMessage()
+    frm = sender_address(settings.smtp.sender)
+    shown = printable(name)
+    msg["Subject"] = f"[Parallax] alert {shown[:80]} is not being delivered"
+    msg["From"] = frm
+    msg["To"] = ", ".join(operators(settings))
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(idstring="alert-problem", domain=frm.domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(
+        f"Alert: {shown}\n"
+        f"Problem: {printable(error)}\n\n"
+        "The other alerts are delivered as usual; this one is retried on every run. You get this "
+        "once per problem. See it with: parallax alerts list\n"
+        f"Fix it with: parallax alerts edit, or remove it: parallax alerts remove NAME\n", charset="utf-8")
     return msg
 
 

@@ -6,6 +6,10 @@ alert's `last_seq` and `last_run_at` move forward only when all its recipients a
 failure of any kind (relay down, timeout, refused address) leaves the work due for the next run,
 and what did go out is never sent again.
 
+Each saved search is delivered on its own: one that cannot be checked, rendered or sent (a name
+with a line separator stored by an older version, a bug, a refused address) is reported — in the
+log, as its last error in `alerts list`, and once to `alerts.operators` — and the others go.
+
 The one window for a duplicate: the relay accepted a digest and the process died before the
 transaction recording it committed (a few milliseconds of local SQLite work). The next run then
 sends that digest again, with the same Message-ID (derived from the alert, the recipient and the
@@ -21,14 +25,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import copy
+
 from alerts.changes import owed_changes, record_changes
 from alerts.digest import Digest, render, sender_address, to_message
-from alerts.mailer import Mailer, RecipientRefused, RelayUnavailable
+from alerts.headers import printable
+from alerts.mailer import DeliveryUncertain, Mailer, RecipientRefused, RelayUnavailable
 from alerts.notices import changes_message, changes_notice, hits_notice
 from alerts.matching import indexed_through, match
-from alerts.saved import SavedSearch, SavedSearches
+from alerts.saved import SavedSearch, SavedSearches, validate
 from alerts.schedule import is_due
-from alerts.webhooks import WebhookFailed, channel_key, payload, post
+from alerts.webhooks import WebhookFailed, channel_key, payload, post, shown
+from parallax.errors import MailError, ParallaxError
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +49,21 @@ class AlertOutcome:
     changes: dict[str, int] = field(default_factory=dict)  # recipient or channel -> edits/withdrawals told
     failures: dict[str, str] = field(default_factory=dict)  # recipient -> reason
     not_attempted: list[str] = field(default_factory=list)  # relay went away before their turn
+    error: str | None = None  # the alert itself could not be checked, rendered or sent
 
     @property
     def settled(self) -> bool:
-        return not self.failures and not self.not_attempted
+        return not self.failures and not self.not_attempted and self.error is None
+
+    def problem(self, relay_error: str | None) -> str | None:
+        """Why this run did not deliver everything it owed, in one line; None when it did."""
+        if self.error:
+            return self.error
+        parts = [f"{r}: {why}" for r, why in self.failures.items()]
+        if self.not_attempted:
+            parts.append(f"not attempted for {', '.join(self.not_attempted)}"
+                         + (f" ({relay_error})" if relay_error else ""))
+        return "; ".join(parts) or None
 
 
 @dataclass
@@ -58,7 +77,9 @@ class AlertsReport:
 
     @property
     def failures(self) -> list[tuple[str, str, str]]:
-        return [(a.name, r, why) for a in self.alerts for r, why in a.failures.items()]
+        """(alert, recipient, why) of everything not delivered; a broken alert is one entry."""
+        return [*((a.name, r, why) for a in self.alerts for r, why in a.failures.items()),
+                *((a.name, "all its recipients", a.error) for a in self.alerts if a.error)]
 
     @property
     def ok(self) -> bool:
@@ -69,6 +90,9 @@ class AlertsReport:
         text = f"alerts: {due} due of {len(self.alerts)}, {self.messages_sent} messages sent"
         if self.failures:
             text += f", {len(self.failures)} failed"
+        broken = sum(1 for a in self.alerts if a.error)
+        if broken:
+            text += f" ({broken} alert(s) could not be sent at all: see 'parallax alerts list')"
         if self.relay_error:
             text += "; relay unavailable"
         return text
@@ -118,6 +142,7 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
     saved_searches = SavedSearches(store)
     chosen = [saved_searches.get(n) for n in names] if names else saved_searches.list()
     sender_address(settings.smtp.sender)  # a bad sender is a config error before anything is sent
+    stamp = now.replace(microsecond=0).isoformat()
     with Mailer(settings.smtp) as mailer:
         for saved in chosen:
             due = saved.active and (force or is_due(saved, now, settings.alerts.digest_hour))
@@ -128,8 +153,45 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
             if report.relay_error:
                 # The relay went away for an earlier alert: its webhooks still get their batch.
                 outcome.not_attempted = list(saved.recipients)
-            _run_one(store, backend, settings, saved, mailer, outcome, report, now)
+            try:
+                # Checked again at send time: the store may hold what an older version accepted.
+                validate(copy.deepcopy(saved))
+                _run_one(store, backend, settings, saved, mailer, outcome, report, now)
+            except ParallaxError as exc:
+                outcome.error = printable(str(exc))
+                log.error("alert %s not delivered: %s; the other alerts go on", printable(saved.name),
+                          outcome.error)
+            except Exception as exc:  # a bug met by one alert must not stop the others
+                outcome.error = printable(f"{type(exc).__name__}: {exc}")
+                log.exception("alert %s not delivered: %s; the other alerts go on",
+                              printable(saved.name), outcome.error)
+            problem = outcome.problem(report.relay_error)
+            if problem:
+                saved_searches.record_error(saved.name, problem, stamp)
+            elif outcome.settled:
+                saved_searches.clear_error(saved.name)
+        if report.relay_error is None:
+            _tell_operators(saved_searches, settings, mailer, stamp)
     return report
+
+
+def _tell_operators(saved_searches: SavedSearches, settings, mailer: Mailer, stamp: str) -> None:
+    """Each failing alert once to `alerts.operators`; marked told only when all accepted it."""
+    from alerts.operators import alert_problem_message, operators
+
+    recipients = operators(settings)
+    if not recipients:
+        return
+    for name, error in saved_searches.untold_errors():
+        msg = alert_problem_message(name, error, settings)
+        try:
+            for recipient in recipients:
+                mailer.send(msg, recipient)
+        except MailError as exc:
+            log.error("operators not told that alert %s fails: %s; the next run retries",
+                      printable(name), exc)
+            return
+        saved_searches.mark_told(name, stamp)
 
 
 def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
@@ -142,16 +204,17 @@ def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> N
         if not digest.pending.items:
             _record(store, digest, None, now)  # only near-duplicates: settle them silently
             continue
+        target = shown(digest.recipient)  # as printed: webhook passwords redacted
         if digest.recipient in channels:
             try:
                 _post(channels[digest.recipient], hits_notice(digest, saved, settings), settings)
             except WebhookFailed as exc:
-                outcome.failures[digest.recipient] = str(exc)
+                outcome.failures[target] = str(exc)
                 log.warning("alert %r: %s", saved.name, exc)
                 continue
             _record(store, digest, None, now)
-            outcome.sent[digest.recipient] = digest.pending.count
-            log.info("alert %r: posted %d hits to %s", saved.name, digest.pending.count, digest.recipient)
+            outcome.sent[target] = digest.pending.count
+            log.info("alert %r: posted %d hits to %s", saved.name, digest.pending.count, target)
             continue
         if report.relay_error:
             if digest.recipient not in outcome.not_attempted:
@@ -163,6 +226,11 @@ def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> N
         except RecipientRefused as exc:
             outcome.failures[digest.recipient] = str(exc)
             log.warning("alert %r: %s; the next run retries", saved.name, exc)
+            continue
+        except DeliveryUncertain as exc:
+            report.relay_error = str(exc)
+            outcome.failures[digest.recipient] = str(exc)
+            log.error("alert %r: %s", saved.name, exc)
             continue
         except RelayUnavailable as exc:
             report.relay_error = str(exc)
@@ -201,17 +269,20 @@ def _send_changes(store, settings, saved, channels, mailer, outcome, report, now
                 continue
             else:
                 mailer.send(changes_message(saved, target, changes, store, settings), target)
-        except (WebhookFailed, RecipientRefused) as exc:
-            outcome.failures[target] = str(exc)
-            log.warning("alert %r: changes not delivered to %s: %s", saved.name, target, exc)
+        except (WebhookFailed, RecipientRefused, DeliveryUncertain) as exc:
+            outcome.failures[shown(target)] = str(exc)
+            log.warning("alert %r: changes not delivered to %s: %s", saved.name, shown(target), exc)
+            if isinstance(exc, DeliveryUncertain):
+                report.relay_error = str(exc)
             continue
         except RelayUnavailable as exc:
             report.relay_error = str(exc)
             outcome.not_attempted.append(target)
             continue
         record_changes(store, saved.name, target, changes, sent_at)
-        outcome.changes[target] = len(changes)
-        log.info("alert %r: told %s of %d edited or withdrawn statements", saved.name, target, len(changes))
+        outcome.changes[shown(target)] = len(changes)
+        log.info("alert %r: told %s of %d edited or withdrawn statements", saved.name, shown(target),
+                 len(changes))
 
 
 def _record(store, digest: Digest, msg_id: str | None, now: datetime) -> None:

@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from alerts.headers import check_header_text
 from index.document import utc_now
 from index.query import parse
 from parallax.errors import ConfigError, QueryError
@@ -76,7 +77,10 @@ def validate(saved: SavedSearch) -> SavedSearch:
     name = saved.name.strip() if isinstance(saved.name, str) else ""
     if not name:
         raise ConfigError("an alert needs a name, e.g. 'csia-export-controls'")
-    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    # The name goes into every Subject: checked for all Unicode line and format separators.
+    check_header_text("alert name", name, "choose a name of letters, digits and punctuation, "
+                      "e.g. 'csia-export-controls'")
+    if len(name) > MAX_NAME_LENGTH:
         raise ConfigError(
             f"alert name {saved.name!r} must be one line of at most {MAX_NAME_LENGTH} characters"
         )
@@ -181,9 +185,37 @@ class SavedSearches:
                 raise self._unknown(saved.name, " to update")
         return saved
 
+    # -- why an alert was last not delivered ----------------------------------------------------
+
+    def last_errors(self) -> dict[str, str]:
+        """{alert name: why its last run did not deliver everything}; alerts that are fine are absent."""
+        return dict(self.store.conn.execute("SELECT alert, error FROM alert_errors ORDER BY alert"))
+
+    def record_error(self, name: str, error: str, when: str) -> None:
+        """Keep `error` as the alert's last; an alert already failing stays "already told"."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO alert_errors (alert, error, failed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(alert) DO UPDATE SET error = excluded.error, failed_at = excluded.failed_at",
+                (name, error, when))
+
+    def clear_error(self, name: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM alert_errors WHERE alert = ?", (name,))
+
+    def untold_errors(self) -> list[tuple[str, str]]:
+        """(name, error) of the failing alerts the operators have not heard of yet."""
+        return [tuple(r) for r in self.store.conn.execute(
+            "SELECT alert, error FROM alert_errors WHERE notified_at IS NULL ORDER BY alert")]
+
+    def mark_told(self, name: str, when: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE alert_errors SET notified_at = ? WHERE alert = ?", (when, name))
+
     def remove(self, name: str) -> None:
         """Delete the alert and its delivery records; an unknown name is a `ConfigError`."""
         with self.store.transaction() as conn:
+            conn.execute("DELETE FROM alert_errors WHERE alert = ?", (name,))
             conn.execute("DELETE FROM alert_deliveries WHERE alert = ?", (name,))
             conn.execute("DELETE FROM alert_changes WHERE alert = ?", (name,))
             cur = conn.execute("DELETE FROM saved_searches WHERE name = ?", (name,))

@@ -6,20 +6,25 @@
 * `feishu`   — a Feishu/Lark custom-bot message (`msg_type: "post"`, rich text per line).
 * `dingtalk` — a DingTalk custom-robot message (`msgtype: "markdown"`).
 
-Posting uses the standard library (`urllib.request`) with the configured time-out. Anything but a
-2xx answer, or no answer, is a `WebhookFailed`: the runner records nothing for that channel, so
+Posting uses the standard library (`http.client`) under a total deadline (`alerts.webhook_timeout`
+covers connecting, sending and the whole answer, however slowly the receiver drips it). A URL with
+`user:password@` logs in with HTTP Basic; the password is never shown (`redact_url`). Anything but
+a 2xx answer, or no answer in time, is a `WebhookFailed`: the runner records nothing for that channel, so
 the next run sends the same batch again — the bookkeeping is the email's (`alert_deliveries`), with
 the channel in the place of the recipient.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
-import urllib.error
-import urllib.request
+import ssl
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+from alerts.deadline import Deadline
+from alerts.headers import check_header_text
 from parallax.errors import ConfigError, ParallaxError
 
 FORMATS = ("generic", "slack", "feishu", "dingtalk")
@@ -64,6 +69,25 @@ def is_channel(recipient: str) -> bool:
     return recipient.startswith(CHANNEL_PREFIX)
 
 
+def redact_url(url: str) -> str:
+    """`url` with the password of any `user:password@` replaced by `***`, for output and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("@", 1)[-1] if "@" in url else url
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def shown(recipient: str) -> str:
+    """A recipient or channel as it may be printed: webhook passwords redacted."""
+    if is_channel(recipient):
+        return CHANNEL_PREFIX + redact_url(recipient[len(CHANNEL_PREFIX):])
+    return recipient
+
+
 def check_channel(channel, alert: str = "") -> dict:
     """A channel {"url", "format"} checked, or `ConfigError` naming what is wrong and the fix."""
     where = f" of alert {alert!r}" if alert else ""
@@ -73,12 +97,21 @@ def check_channel(channel, alert: str = "") -> dict:
     url = channel["url"]
     fmt = channel.get("format") or "generic"
     if not isinstance(url, str) or any(ord(c) < 33 for c in url):
-        raise ConfigError(f"webhook URL {url!r}{where} contains spaces or control characters; "
-                          "give one http(s) address such as https://hooks.example.org/parallax")
+        raise ConfigError(f"webhook URL {redact_url(str(url))!r}{where} contains spaces or control "
+                          "characters; give one http(s) address such as https://hooks.example.org/parallax")
+    check_header_text(f"webhook URL{where}", redact_url(url),
+                      "percent-encode non-ASCII characters, e.g. https://hooks.example.org/parallax")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"webhook URL {url!r}{where} is not an http(s) address; give one such as "
-                          "https://hooks.example.org/parallax")
+        raise ConfigError(f"webhook URL {redact_url(url)!r}{where} is not an http(s) address; give one "
+                          "such as https://hooks.example.org/parallax")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.rpartition("@")[2].endswith(":")):
+        raise ConfigError(f"webhook URL {redact_url(url)!r}{where} has a port outside 1-65535; "
+                          "write it as https://host:8443/path, or leave the port out")
     if fmt not in FORMATS:
         raise ConfigError(f"webhook format {fmt!r}{where} is not known; choose one of: {', '.join(FORMATS)}")
     return {"url": url, "format": fmt}
@@ -164,21 +197,41 @@ def payload(fmt: str, notice: Notice) -> dict:
 
 
 def post(url: str, body: dict, timeout: float) -> int:
-    """POST `body` as UTF-8 JSON; returns the status, or raises `WebhookFailed` (retry next run)."""
+    """POST `body` as UTF-8 JSON within `timeout` seconds in all; returns the status, or raises
+    `WebhookFailed` (retry next run)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": "Parallax alerts"})
-    where = urlsplit(url).hostname
+    parts = urlsplit(url)
+    where = parts.hostname
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Parallax alerts",
+               "Content-Length": str(len(data))}
+    if parts.username is not None:
+        login = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
+        headers["Authorization"] = "Basic " + base64.b64encode(login).decode("ascii")
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout,
+                                           context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    deadline = Deadline(timeout, lambda: conn.sock)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with deadline:
+            conn.request("POST", path, body=data, headers=headers)
+            response = conn.getresponse()
             status = response.status
-    except urllib.error.HTTPError as exc:
-        raise WebhookFailed(f"the webhook at {where} answered HTTP {exc.code}; nothing was recorded "
-                            "as sent, the next run retries") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+            response.read(65536)  # the answer's body is not used; a little is read to end politely
+        if deadline.expired:  # cut off mid-answer: http.client takes the end of input as the end of headers
+            raise OSError("deadline")
+    except (http.client.HTTPException, OSError) as exc:
+        if deadline.expired:
+            raise WebhookFailed(f"the webhook at {where} did not answer within {timeout:g} s "
+                                "(alerts.webhook_timeout, a total deadline); the next run retries") from None
+        reason = getattr(exc, "reason", None) or exc or type(exc).__name__
         raise WebhookFailed(f"cannot reach the webhook at {where}: {reason}; check the URL "
                             "(parallax alerts edit NAME --webhook URL); the next run retries") from None
+    finally:
+        conn.close()
     if not 200 <= status < 300:
-        raise WebhookFailed(f"the webhook at {where} answered HTTP {status}; the next run retries")
+        raise WebhookFailed(f"the webhook at {where} answered HTTP {status}; nothing was recorded "
+                            "as sent, the next run retries")
     return status

@@ -274,6 +274,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "0008_reliability",
+        """
+        -- Why an alert was last not delivered (cleared by its next full delivery), and when the
+        -- operators were told: once per problem, not once per run.
+        CREATE TABLE alert_errors (
+            alert TEXT PRIMARY KEY REFERENCES saved_searches(name) ON DELETE CASCADE,
+            error TEXT NOT NULL,
+            failed_at TEXT NOT NULL,
+            notified_at TEXT
+        );
+        """,
+    ),
 ]
 
 

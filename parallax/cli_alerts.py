@@ -12,8 +12,10 @@ from parallax.errors import MailError
 
 
 def _targets(saved) -> str:
-    """Recipients and webhooks as one line for the terminal."""
-    parts = [*saved.recipients, *(f"{c['url']} ({c['format']})" for c in saved.channels)]
+    """Recipients and webhooks as one line for the terminal (webhook passwords redacted)."""
+    from alerts.webhooks import redact_url
+
+    parts = [*saved.recipients, *(f"{redact_url(c['url'])} ({c['format']})" for c in saved.channels)]
     return ", ".join(parts) + ("; edits and withdrawals too" if saved.on_changes else "")
 
 
@@ -116,18 +118,22 @@ def alerts_edit(obj, name, query, recipients, frequency, lang, expand, pause, we
 @click.pass_obj
 def alerts_list(obj):
     """Every alert with its schedule and last run."""
+    from alerts.headers import printable
     from alerts.saved import SavedSearches
     from index.store import Store
     from parallax.cli import _table
 
     with Store.open(obj.settings) as store:
         found = SavedSearches(store).list()
+        errors = SavedSearches(store).last_errors()
     if not found:
         click.echo("No alerts yet. Add one: parallax alerts add NAME --query Q --to ADDR")
         return
     _table("Alerts", ["name", "query", "to", "every", "lang", "active", "last run", "seen up to"],
-           [[s.name, s.query, _targets(s), s.frequency, s.lang,
+           [[printable(s.name), printable(s.query), printable(_targets(s)), s.frequency, s.lang,
              "yes" if s.active else "paused", s.last_run_at or "never", s.last_seq] for s in found])
+    for name, error in errors.items():
+        click.echo(f"{printable(name)}: last error: {printable(error)}")
 
 
 @alerts.command("remove")
@@ -178,20 +184,25 @@ def alerts_run(obj, names, force):
     store, backend = _open(obj.settings)
     with store:
         report = run_alerts(store, backend, obj.settings, force=force, names=list(names) or None)
+    from alerts.headers import printable
+
     for outcome in report.alerts:
+        name = printable(outcome.name)
         if not outcome.due:
-            click.echo(f"{outcome.name}: not due")
+            click.echo(f"{name}: not due")
             continue
         for recipient, count in outcome.sent.items():
-            click.echo(f"{outcome.name}: sent {count} hit(s) to {recipient}")
+            click.echo(f"{name}: sent {count} hit(s) to {recipient}")
         for recipient, count in outcome.changes.items():
-            click.echo(f"{outcome.name}: told {recipient} of {count} edited or withdrawn statement(s)")
+            click.echo(f"{name}: told {recipient} of {count} edited or withdrawn statement(s)")
         for recipient, why in outcome.failures.items():
-            click.echo(f"{outcome.name}: NOT delivered to {recipient}: {why}", err=True)
+            click.echo(f"{name}: NOT delivered to {recipient}: {why}", err=True)
+        if outcome.error:
+            click.echo(f"{name}: NOT delivered at all: {outcome.error}", err=True)
         if outcome.not_attempted:
-            click.echo(f"{outcome.name}: not attempted for {', '.join(outcome.not_attempted)}", err=True)
+            click.echo(f"{name}: not attempted for {', '.join(outcome.not_attempted)}", err=True)
         if outcome.due and outcome.settled and not outcome.sent and not outcome.changes:
-            click.echo(f"{outcome.name}: nothing new")
+            click.echo(f"{name}: nothing new")
     if report.relay_error:
         raise MailError(report.relay_error)
     if report.failures:
