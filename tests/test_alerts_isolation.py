@@ -148,3 +148,34 @@ def test_relay_refusal_is_shown_by_alerts_list_and_cleared_by_a_delivery(tmp_pat
         with Store.open(settings) as store:
             assert run_alerts(store, open_backend(settings, store), settings).ok
             assert SavedSearches(store).last_errors() == {}
+
+
+@pytest.mark.slow
+def test_parallax_run_with_one_broken_alert_still_delivers_the_others(tmp_path):
+    """The whole cycle in a child process: crawl, process, index, then alerts with a broken one
+    between two good ones. The good ones are delivered; the run says which one failed and exits 1."""
+    from parallax.sample_server import SiteServer
+    from tests.test_run_loop import run_once, write_site, write_sources
+
+    root = tmp_path / "site"
+    write_site(root)
+    with SiteServer(root) as site, Relay() as relay:
+        sources = tmp_path / "sources.toml"
+        write_sources(sources, site.url)
+        data_dir = tmp_path / "data"
+        data_dir.mkdir()
+        with Store(data_dir / "parallax.sqlite3") as store:
+            SavedSearches(store).add(SavedSearch(name="a-talks", query=QUERY, recipients=["a@example.org"]))
+            _store_broken_alert(store, "m\u2028Bcc: x@y.z")
+            SavedSearches(store).add(SavedSearch(name="z-talks", query=QUERY, recipients=["z@example.org"]))
+        env = {"PARALLAX_DATA_DIR": str(data_dir), "PARALLAX_SOURCES": str(sources),
+               "PARALLAX_CRAWL_DOWNLOAD_DELAY": "0", "PARALLAX_CRAWL_AUTOTHROTTLE": "false",
+               "PARALLAX_NLP_TRANSLATE": "false", "PARALLAX_SMTP_HOST": "127.0.0.1",
+               "PARALLAX_SMTP_PORT": str(relay.port),
+               "PARALLAX_SMTP_SENDER": "Parallax <alerts@parallax.example.org>"}
+        done = run_once(env)
+    assert done.returncode == 1
+    assert "alerts: 3 due of 3, 2 messages sent" in done.stderr
+    assert "m\\u2028Bcc: x@y.z" in done.stderr and "U+2028" in done.stderr
+    delivered = sorted(r for _, rcpts, _ in relay.handler.envelopes for r in rcpts)
+    assert delivered == ["a@example.org", "z@example.org"]
