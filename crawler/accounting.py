@@ -108,6 +108,27 @@ def save_fetch_state(store, states: dict[str, tuple]) -> None:
             )
 
 
+INTERRUPTED = ("interrupted: the crawl process ended before finishing (killed, out of memory or "
+               "the machine stopped); what it stored is kept and the next crawl fetches the rest")
+
+
+def close_interrupted_runs(store) -> int:
+    """Close every `crawl_runs` row a dead crawl left open, as interrupted; returns how many.
+
+    Call only while holding the crawl lock exclusively (`crawler.run`): then no open row can
+    belong to a crawl that is still running. An interrupted run had no successful entry point
+    as far as anyone knows, so it never counts as a last success.
+    """
+    now = utc_now()
+    rows = store.conn.execute("SELECT id, errors FROM crawl_runs WHERE finished_at IS NULL").fetchall()
+    with store.transaction():
+        for run_id, errors in rows:
+            listed = [*json.loads(errors or "[]"), {"url": "", "reason": INTERRUPTED}]
+            store.conn.execute("UPDATE crawl_runs SET finished_at = ?, entries_ok = 0, errors = ? WHERE id = ?",
+                               (now, json.dumps(listed, ensure_ascii=False), run_id))
+    return len(rows)
+
+
 def finish_run(store, run_id: int, counts: dict[str, int], errors: list[dict]) -> None:
     store.finish_crawl_run(run_id, counts, errors)
     with store.transaction():
@@ -145,7 +166,7 @@ def source_health(store, source_ids: list[str]) -> list[SourceHealth]:
             source_id=sid, documents=docs.get(sid, 0), failed_documents=bad.get(sid, 0),
             last_run=run["finished_at"] if run else None, last_success=success.get(sid),
             counts={k: run[k] for k in COUNT_KEYS} if run else {},
-            last_error=f"{errors[-1]['reason']}: {errors[-1]['url']}" if errors else None,
+            last_error=(f"{errors[-1]['reason']}: {errors[-1]['url']}".rstrip(": ") if errors else None),
         ))
     return out
 

@@ -24,6 +24,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 
+# Every byte but the control bytes that never occur in text (tab, LF, FF, CR and ESC do).
+_TEXT_BYTES = bytes(b for b in range(256) if b >= 0x20 or b in (0x09, 0x0A, 0x0C, 0x0D, 0x1B))
 _NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
 
@@ -264,7 +266,11 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
         raise ExtractionError(f"page is {len(body):,} bytes, over the limit of {max_bytes:,}")
     if not body.strip():
         raise ExtractionError("page is empty")
-    if b"\x00" in body[:2048] and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    # Binary files are full of NUL and other control bytes; a page with a stray one (a CMS bug)
+    # is still a page.
+    head = body[:4096]
+    if len(head.translate(None, _TEXT_BYTES)) > max(2, len(head) // 20) and not body.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ExtractionError("page is binary, not HTML")
     text, codec = decode(body, content_type, encoding)
     # Control characters and U+FFFE/U+FFFF are not allowed in XML text: lxml refuses to move such
@@ -299,6 +305,7 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
         title = _clean(" ".join(tree.xpath("//title/text()")))
 
     paragraphs = _css_paragraphs(tree, selectors["body"]) if selectors.get("body") else []
+    selected = list(paragraphs)
     if not paragraphs:
         # No body selector, or one that no longer matches after a redesign: the automatic
         # extraction still gets the article rather than losing it.
@@ -310,6 +317,9 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
             if len(dense) > 1:
                 paragraphs = dense
     paragraphs, byline = strip_boilerplate(paragraphs, title, tz)
+    if not paragraphs and selected:
+        # The selector says where the text is: a notice of a few words is the text, not a kicker.
+        paragraphs = [p for p in selected if p.strip() != title.strip() and not _FURNITURE.match(p.strip())]
     if not paragraphs:
         if too_deep:
             raise ExtractionError(f"no article text found: the page nests elements more than {_MAX_DEPTH} "

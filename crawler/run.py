@@ -92,7 +92,14 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     from crawler.accounting import Tally, finish_run, known_urls, load_fetch_state, save_fetch_state
 
     tally = Tally()
+    alone = _crawl_lock(settings)
     with Store.open(settings) as store:
+        if alone:
+            from crawler.accounting import close_interrupted_runs
+
+            closed = close_interrupted_runs(store)
+            if closed:
+                log.warning("closed %d crawl run(s) left open by a crawl that did not finish", closed)
         runs = {s.id: store.start_crawl_run(s.id) for s in sources}
         # Every stored URL, whichever source stored it: an article found by two sources (a
         # statement in a feed and republished in a listing) is one document, fetched once.
@@ -115,6 +122,28 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
             tally.source_counts(source.id)["withdrawn"] = withdrawn.get(source.id, 0)
             finish_run(store, runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
     return {s.id: tally.source_counts(s.id) for s in sources}
+
+
+_LOCK: dict[str, int] = {}
+
+
+def _crawl_lock(settings) -> bool:
+    """Hold `<data_dir>/crawl.lock` shared for this process's life (the kernel drops it when the
+    process dies, however it dies). Returns True when no other crawl held it: open runs in the
+    store then belong to crawls that are dead."""
+    import fcntl
+    import os
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.data_dir / "crawl.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    _LOCK["fd"] = fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        alone = True
+    except BlockingIOError:
+        alone = False
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return alone
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ def scrapy_settings(settings, log_level: str = "WARNING") -> dict:
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.middlewares.CycleSafeRedirectMiddleware": 600,
         },
         "PARALLAX_RETRY_BACKOFF": crawl.retry_backoff,
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
