@@ -61,10 +61,17 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
             stdout = click.get_binary_stream("stdout")
             try:
                 manifest = export_to_stream(store, backend, request, fmt, stdout)
+                stdout.flush()
             except BrokenPipeError:
                 # The reader (e.g. `head`) stopped early; keep Python from complaining again at exit.
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise ExportError("standard output was closed before the export finished; "
+                                  "the output is incomplete") from None
+            except OSError as exc:
+                # A full disk or device (`> /dev/full`): one line, and no second complaint at exit
+                # when Python flushes what is left in the buffer.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise ExportError(f"cannot write to standard output: {exc.strerror or exc}; "
                                   "the output is incomplete") from None
             click.echo(json.dumps(manifest.to_dict(), ensure_ascii=False), err=True)
             return

@@ -170,12 +170,16 @@ def export_to_path(store, backend, request: SearchRequest, fmt: str, path: str |
     check_format(fmt)
     target = check_output_path(path, force)
     q.parse(request.query)
-    with atomic_file(target, replace=force) as handle:
-        stats = _write(store, backend, request, fmt, handle, entity_names)
-    sha256, size = _file_sha256(target)
-    manifest = _manifest(fmt, stats, sha256, size, request, backend, target.name)
-    with atomic_file(manifest_path(target), replace=force) as handle:
-        handle.write(manifest.to_json().encode("utf-8"))
+    try:
+        with atomic_file(target, replace=force) as handle:
+            stats = _write(store, backend, request, fmt, handle, entity_names)
+        sha256, size = _file_sha256(target)
+        manifest = _manifest(fmt, stats, sha256, size, request, backend, target.name)
+        with atomic_file(manifest_path(target), replace=force) as handle:
+            handle.write(manifest.to_json().encode("utf-8"))
+    except OSError as exc:  # a full disk, a quota: the partial file is already gone
+        raise ExportError(f"cannot write {str(target)!r}: {exc.strerror or exc}; nothing was "
+                          "written: free some space or choose another path") from None
     return manifest
 
 

@@ -4,7 +4,9 @@ The same checks serve the command line and the UI, whose file names come from a 
 - the directory must already exist (a typo should not silently create a tree of directories);
 - an existing export (data file or its manifest) is replaced only with `force`;
 - a relative path may not contain `..`: relative paths are meant inside the working directory, and
-  a name from the UI must not climb out of it; to write elsewhere give an absolute path.
+  a name from the UI must not climb out of it; to write elsewhere give an absolute path;
+- the target and its manifest, when they exist, must be regular files, even with `force`: the
+  rename that puts an export in place would replace a device node, a FIFO or a socket with a file.
 Data is written to a hidden temporary file beside the target and renamed into place only when
 complete, so a failed or interrupted export never leaves a half file or destroys the old one.
 """
@@ -47,6 +49,12 @@ def check_output_path(path: str | os.PathLike, force: bool = False) -> Path:
         raise ExportError(f"{str(parent)!r} is a file, not a directory; choose another output path")
     if target.is_dir():
         raise ExportError(f"the output {text!r} is a directory; give a file name inside it")
+    for existing in (target, manifest_path(target)):
+        if existing.exists() and not existing.is_file():
+            raise ExportError(
+                f"{str(existing)!r} is not a regular file (a device, FIFO or socket); an export is "
+                "written only as a regular file, even with --force: choose another path, or use "
+                "--output - to write to standard output")
     if not force:
         for existing in (target, manifest_path(target)):
             if existing.exists():
