@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from index.filters import check_value, not_a_filter
 from parallax.errors import QueryError
 
 FIELDS = ("source", "lang", "type", "country", "entity", "after", "before")
@@ -112,6 +113,9 @@ def tokenize(query: str) -> list[Token]:
             name = m.group("field_name").lower()
             value = m.group("field_quoted") if m.group("field_quoted") is not None else m.group("field_value")
             if name not in FIELDS:
+                mistaken = not_a_filter(name, value, pos, FIELDS) if value else None
+                if mistaken:
+                    raise mistaken
                 # Not one of ours (e.g. a URL-ish word like "note:"): search it as a plain word.
                 tokens.append(Token("WORD", m.group(), pos))
             else:
@@ -235,9 +239,9 @@ def _check_filter(name: str, value: str, pos: int) -> str:
         value = value.lower()
         if value not in ("en", "zh"):
             raise QueryError(f"lang:{value} is not a language Parallax indexes", pos, "use lang:en or lang:zh")
-    if name == "country":
-        return value.upper()
-    if name in ("source", "type", "entity"):
+    if name in ("type", "country"):
+        return check_value(name, value, pos)
+    if name in ("source", "entity"):
         return value.lower()
     return value
 

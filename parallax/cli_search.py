@@ -59,7 +59,7 @@ def _print_table(result) -> None:
         console.print()
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits per page.")
 @click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (for the next page).")
@@ -73,10 +73,19 @@ def _print_table(result) -> None:
               help="Readable table, or JSON with the hits and which expansions matched.")
 @click.pass_obj
 def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
-    """Search the index with the query language (see the README)."""
+    """Search the index with the query language (see the README).
+
+    A query may start with a minus (`parallax search -chips tariffs`); `--` before the query
+    also works (`parallax search -- -chips`).
+    """
     from index.search import SearchRequest, open_backend
     from index.store import Store
 
+    # Unknown options are let through so that `-chips` is a query; a mistyped long option is not.
+    typo = next((word for word in query if word.startswith("--") and len(word) > 2), None)
+    if typo:
+        raise click.UsageError(f"no such option: {typo.split('=', 1)[0]} (see --help); to search "
+                               f"for it, quote it inside the query: '\"{typo}\"'")
     text = " ".join(query)
     if lang:
         text = f"({text}) lang:{lang}" if text.strip() else f"lang:{lang}"
