@@ -6,7 +6,8 @@
 * `feishu`   — a Feishu/Lark custom-bot message (`msg_type: "post"`, rich text per line).
 * `dingtalk` — a DingTalk custom-robot message (`msgtype: "markdown"`).
 
-Posting uses the standard library (`http.client`) under a total deadline (`alerts.webhook_timeout`
+Posting uses the standard library (`urllib.request`, so proxies from the environment still apply)
+under a total deadline (`alerts.webhook_timeout`
 covers connecting, sending and the whole answer, however slowly the receiver drips it). A URL with
 `user:password@` logs in with HTTP Basic; the password is never shown (`redact_url`). Anything but
 a 2xx answer, or no answer in time, is a `WebhookFailed`: the runner records nothing for that channel, so
@@ -20,6 +21,8 @@ import base64
 import http.client
 import json
 import ssl
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -196,42 +199,61 @@ def payload(fmt: str, notice: Notice) -> dict:
     return PAYLOADS[fmt](notice)
 
 
+def _opener(connections: list):
+    """urllib's opener (proxies from the environment, redirects) whose HTTP connections are kept
+    in `connections`, so the deadline can reach the socket of the one in use."""
+
+    def http_connection(host, **kwargs):
+        connections.append(http.client.HTTPConnection(host, **kwargs))
+        return connections[-1]
+
+    def https_connection(host, **kwargs):
+        connections.append(http.client.HTTPSConnection(host, **kwargs))
+        return connections[-1]
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(http_connection, req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(https_connection, req, context=self._context)
+
+    return urllib.request.build_opener(Http, Https(context=ssl.create_default_context()))
+
+
 def post(url: str, body: dict, timeout: float) -> int:
     """POST `body` as UTF-8 JSON within `timeout` seconds in all; returns the status, or raises
     `WebhookFailed` (retry next run)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     parts = urlsplit(url)
     where = parts.hostname
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Parallax alerts",
-               "Content-Length": str(len(data))}
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Parallax alerts"}
     if parts.username is not None:
+        # urllib would take `user:password@host` for a host name; the login goes in a header.
         login = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("utf-8")
         headers["Authorization"] = "Basic " + base64.b64encode(login).decode("ascii")
-    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout,
-                                           context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
-    deadline = Deadline(timeout, lambda: conn.sock)
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
+    connections: list = []
+    deadline = Deadline(timeout, lambda: connections[-1].sock if connections else None)
     try:
         with deadline:
-            conn.request("POST", path, body=data, headers=headers)
-            response = conn.getresponse()
-            status = response.status
-            response.read(65536)  # the answer's body is not used; a little is read to end politely
+            with _opener(connections).open(request, timeout=timeout) as response:
+                status = response.status
+                response.read(65536)  # the answer's body is not used; a little is read to end politely
         if deadline.expired:  # cut off mid-answer: http.client takes the end of input as the end of headers
             raise OSError("deadline")
-    except (http.client.HTTPException, OSError) as exc:
+    except urllib.error.HTTPError as exc:
+        raise WebhookFailed(f"the webhook at {where} answered HTTP {exc.code}; nothing was recorded "
+                            "as sent, the next run retries") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         if deadline.expired:
             raise WebhookFailed(f"the webhook at {where} did not answer within {timeout:g} s "
                                 "(alerts.webhook_timeout, a total deadline); the next run retries") from None
         reason = getattr(exc, "reason", None) or exc or type(exc).__name__
         raise WebhookFailed(f"cannot reach the webhook at {where}: {reason}; check the URL "
                             "(parallax alerts edit NAME --webhook URL); the next run retries") from None
-    finally:
-        conn.close()
     if not 200 <= status < 300:
-        raise WebhookFailed(f"the webhook at {where} answered HTTP {status}; nothing was recorded "
-                            "as sent, the next run retries")
+        raise WebhookFailed(f"the webhook at {where} answered HTTP {status}; the next run retries")
     return status

@@ -120,7 +120,7 @@ def test_a_stored_alert_that_cannot_be_sent_is_reported_and_the_others_are_deliv
     assert "\u2028" not in ops["Subject"] and "U+2028" in ops.get_content()
 
 
-def test_alerts_list_shows_the_last_error_until_the_alert_is_delivered(tmp_path, relay):
+def test_alerts_list_shows_a_broken_alerts_last_error_escaped(tmp_path, relay):
     settings = _settings(tmp_path, relay.port)
     with Store.open(settings) as store:
         add_documents(store, settings, DOCS["en"])
