@@ -166,7 +166,8 @@ def source_health(store, source_ids: list[str]) -> list[SourceHealth]:
             source_id=sid, documents=docs.get(sid, 0), failed_documents=bad.get(sid, 0),
             last_run=run["finished_at"] if run else None, last_success=success.get(sid),
             counts={k: run[k] for k in COUNT_KEYS} if run else {},
-            last_error=(f"{errors[-1]['reason']}: {errors[-1]['url']}".rstrip(": ") if errors else None),
+            last_error=(": ".join(x for x in (errors[-1]["reason"], errors[-1]["url"]) if x)
+                        if errors else None),
         ))
     return out
 

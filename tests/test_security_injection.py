@@ -24,7 +24,7 @@ QUERIES = [
     ("FTS5 unclosed quote", '"export controls', "error"),
     ("FTS5 NEAR operator", "NEAR(export controls)", set()),
     ("FTS5 NEAR between words", "export NEAR controls", set()),
-    ("FTS5 column filter", "title:export", set()),
+    ("FTS5 column filter", "title:export", "error"),  # not a filter: refused, naming the filters
     ("FTS5 column filter on the table name", "doc_fts:export", set()),
     ("FTS5 column set", "{title body}:export", set()),
     ("FTS5 prefix star alone", "*", "error"),
@@ -40,7 +40,8 @@ QUERIES = [
     ("filter escape with a single quote", "source:sia' OR '1'='1", set()),
     ("filter escape with a parenthesis", "lang:zh) OR (lang:en", "error"),
     ("date filter with SQL", "after:2025-01-01;DELETE", "error"),
-    ("ES query_string syntax", "title:* AND body:/.*/ OR _exists_:id", set()),
+    ("ES query_string syntax", "title:* AND body:/.*/ OR _exists_:id", "error"),  # title: is not a filter
+    ("ES query_string syntax after a word", "chips _exists_:id OR published_at:/.*/", set()),
     ("ES boosts and fuzziness", "export^9 controls~2", set()),  # the phrases "export 9", "controls 2"
     ("ES range syntax", "published_at:[2000 TO 3000]", set()),
     ("ES script-ish text", '{"script": "ctx._source.x = 1"}', "error"),
