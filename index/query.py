@@ -5,7 +5,7 @@
     SMIC OR 中芯国际            either
     chips NOT tariffs, -tariffs without
     (a OR b) c                 grouping
-    source:sia lang:zh type:government country:CN entity:csia
+    source:sia lang:zh type:government country:CN entity:csia collection:us-associations
     after:2025-01-01 before:2025-12-31
 
 Chinese in a term is cut by the same segmenter as the index (`nlp.segment.query_words`) and matched
@@ -22,7 +22,7 @@ from datetime import date
 
 from parallax.errors import QueryError
 
-FIELDS = ("source", "lang", "type", "country", "entity", "after", "before")
+FIELDS = ("source", "lang", "type", "country", "entity", "collection", "after", "before")
 MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32
 
@@ -237,7 +237,7 @@ def _check_filter(name: str, value: str, pos: int) -> str:
             raise QueryError(f"lang:{value} is not a language Parallax indexes", pos, "use lang:en or lang:zh")
     if name == "country":
         return value.upper()
-    if name in ("source", "type", "entity"):
+    if name in ("source", "type", "entity", "collection"):
         return value.lower()
     return value
 
