@@ -42,7 +42,8 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
     Such a refresh is now ignored and the page is kept as fetched.
     """
 
-    def process_response(self, request, response, spider=None):
+    def process_response(self, request, response):
+        """Scrapy 2.13+'s middleware signature (no spider argument: passing one is deprecated)."""
         if isinstance(response, HtmlResponse):
             try:
                 _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
@@ -50,4 +51,4 @@ class SafeMetaRefreshMiddleware(MetaRefreshMiddleware):
                 return response
             if url and urlsplit(url).scheme.lower() not in ("http", "https"):
                 return response
-        return super().process_response(request, response, spider)
+        return super().process_response(request, response)
