@@ -166,3 +166,12 @@ def test_elasticsearch_compiles_a_collection_into_source_terms():
 def test_collection_needs_a_value():
     with pytest.raises(QueryError, match="empty value for collection:"):
         q.parse("chips collection:")
+
+
+def test_exports_carry_the_source_collections_and_follow_a_collection_query(backend):
+    engine, store, ids = backend
+    from index.export import iter_rows
+
+    rows = list(iter_rows(store, engine, SearchRequest("collection:chip-associations"), entity_names={}))
+    assert {r["id"]: set(r["source_collections"].split("|")) for r in rows} == {
+        ids["sia"]: {"us-associations", "chip-associations"}, ids["csia"]: {"prc-associations", "chip-associations"}}
