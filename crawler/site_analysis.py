@@ -259,10 +259,8 @@ def timezone_hint(country: str | None, offsets: Counter) -> tuple[str, str]:
     if offsets:
         offset, count = offsets.most_common(1)[0]
         if zone:
-            now = datetime(2025, 1, 15)
-            summer = datetime(2025, 7, 15)
-            local = {datetime.now().replace(tzinfo=ZoneInfo(zone)).strftime("%z")}
-            local |= {d.replace(tzinfo=ZoneInfo(zone)).strftime("%z") for d in (now, summer)}
+            # The zone's offsets in winter and in summer (daylight saving time).
+            local = {datetime(2025, month, 15, tzinfo=ZoneInfo(zone)).strftime("%z") for month in (1, 7)}
             if offset.replace(":", "") in local:
                 return zone, f"{count} dates written with {offset}, the offset of {country}"
         if offset != "+00:00" and offset in _OFFSET_ZONES:

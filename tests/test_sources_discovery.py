@@ -185,6 +185,7 @@ def test_the_written_block_crawls_and_extracts_the_sites_articles(tmp_path, site
     stored = _stored(tmp_path / "data")
     assert {title for title, _ in stored.values()} == titles
     assert {status for _, status in stored.values()} == {"ok"}
+    assert "ScrapyDeprecationWarning" not in crawled.stderr + added.stderr
 
 
 @pytest.mark.parametrize("site", ["feed_only"], indirect=True)
@@ -201,3 +202,28 @@ def test_adding_without_a_sources_file_of_ones_own_names_the_setting(tmp_path):
                      env={"PARALLAX_DATA_DIR": str(tmp_path / "data")})
     assert result.returncode == 1
     assert "no sources file of your own is set" in result.stderr and "PARALLAX_SOURCES" in result.stderr
+
+
+@pytest.mark.parametrize("country, offsets, expected", [
+    ("US", {"-05:00": 3}, ("America/New_York", "3 dates written with -05:00, the offset of US")),
+    ("US", {"-04:00": 2}, ("America/New_York", "2 dates written with -04:00, the offset of US")),  # summer
+    ("US", {"-08:00": 4}, ("America/Los_Angeles", "4 dates written with -08:00")),  # a West Coast body
+    ("CN", {}, ("Asia/Shanghai", "the country (CN)")),
+    (None, {"+08:00": 1}, ("Asia/Shanghai", "1 dates written with +08:00")),
+    (None, {}, ("UTC", "no offset in the dates and no known country")),
+])
+def test_time_zone_hint_weighs_the_dates_offsets_against_the_country(country, offsets, expected):
+    from collections import Counter
+
+    assert sa.timezone_hint(country, Counter(offsets)) == expected
+
+
+@pytest.mark.parametrize("url, lang, expected", [
+    ("https://www.mofcom.gov.cn/", None, "CN"),
+    ("https://www.scmp.com/", "en-HK", "HK"),
+    ("https://www.bis.gov/", "en", "US"),
+    ("http://127.0.0.1:8780/", "zh-Hant", "TW"),
+    ("http://127.0.0.1:8780/", "en", None),
+])
+def test_country_hint_reads_the_language_tag_then_the_domain(url, lang, expected):
+    assert sa.country_hint(url, lang)[0] == expected

@@ -54,6 +54,10 @@ class DiscoverySpider(scrapy.Spider):
             self.outcome["proposal"] = await self._discover(response)
         except DiscoveryError as exc:
             self.outcome["error"] = str(exc)
+        except Exception as exc:  # a bug: its traceback goes to the log, the user gets one line
+            log.exception("discovery of %s failed", self.url)
+            self.outcome["error"] = f"discovery of {self.url} failed ({exc.__class__.__name__}: {exc}); " \
+                                    "run with --debug and report it"
 
     # -- fetching ---------------------------------------------------------------------------------
 
