@@ -175,3 +175,26 @@ def test_exports_carry_the_source_collections_and_follow_a_collection_query(back
     rows = list(iter_rows(store, engine, SearchRequest("collection:chip-associations"), entity_names={}))
     assert {r["id"]: set(r["source_collections"].split("|")) for r in rows} == {
         ids["sia"]: {"us-associations", "chip-associations"}, ids["csia"]: {"prc-associations", "chip-associations"}}
+
+
+def test_an_index_run_records_the_collections_of_the_sources_file(tmp_path, caplog):
+    from parallax import stages
+
+    path = tmp_path / "sources.toml"
+    path.write_text('[[source]]\nid = "sia"\nname = "SIA"\nname_en = "SIA"\nlanguage = "en"\nkind = "association"\n'
+                    'country = "US"\ncollections = ["us-associations"]\n'
+                    '[[source.entry]]\ntype = "feed"\nurl = "http://127.0.0.1:9/feed"\n', encoding="utf-8")
+    settings = make_settings(tmp_path / "data", sources=str(path))
+    with Store.open(settings) as store:
+        store.upsert_source(SimpleNamespace(id="sia", name="SIA", name_en="SIA", language="en", kind="association",
+                                            country="US"))
+        store.upsert_source(SimpleNamespace(id="gone", name="Gone", name_en="Gone", language="en", kind="news",
+                                            country="US", collections=["us-associations"]))
+    stages.index(settings)
+    with Store.open(settings) as store:
+        assert store.collections() == {"us-associations": ("sia",)}  # "gone" is no longer configured
+    path.write_text("[[source]]\nid = \"sia\"\n", encoding="utf-8")  # broken: the record is kept
+    stages.index(settings)
+    with Store.open(settings) as store:
+        assert store.collections() == {"us-associations": ("sia",)}
+    assert "collections not refreshed: source 'sia': key 'name' is missing or empty" in caplog.text
