@@ -199,6 +199,8 @@ def _print_rows(fmt: str, columns: list[str], rows: list[list], notes: list[tupl
     if fmt == "json":
         items = [{**dict(zip(keys, row)), "health_message": message, "last_error": error}
                  for row, (message, error) in zip(rows, notes)]
+        for item in items:
+            item["collections"] = [c for c in item["collections"].split("|") if c]
         click.echo(json.dumps(items, ensure_ascii=False, indent=1))
         return
     click.echo("\t".join(keys))
@@ -212,10 +214,14 @@ def sources_check(obj: Context):
     """Validate the sources file; a bad entry names the source and the key."""
     from parallax.stages import selected_sources
 
+    from crawler.sources import collections_of
+
     found = selected_sources(obj.settings)
     kinds = sorted({e.type for s in found for e in s.entries})
+    collections = collections_of(found)
     click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points "
-               f"({', '.join(kinds)}).")
+               f"({', '.join(kinds)}), {len(collections)} collections"
+               + (f" ({', '.join(collections)})." if collections else "."))
 
 
 def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:

@@ -152,7 +152,7 @@ def test_sources_list_off_a_terminal_prints_full_rows_or_json(tmp_path):
     as_json = run_cli("sources", "list", "--format", "json", env=env)
     items = json.loads(as_json.stdout)
     assert [i["id"] for i in items][:3] == ["sia", "semi", "commerce"]
-    assert items[0]["collections"] == "us-associations|chip-associations" and items[0]["health"] == "never"
+    assert items[0]["collections"] == ["us-associations", "chip-associations"] and items[0]["health"] == "never"
     tsv = run_cli("sources", "list", "--format", "tsv", env=env).stdout.splitlines()
     assert tsv[0].split("\t")[:4] == ["id", "lang", "collections", "health"]
     assert len(tsv) == 11

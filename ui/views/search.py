@@ -38,6 +38,7 @@ HELP = """
 | `chips NOT tariffs`, `-tariffs` | without |
 | `(a OR b) c` | grouping |
 | `source:sia` `lang:zh` `type:government` `country:CN` `entity:csia` | filters |
+| `collection:us-associations` | any source of a collection |
 | `after:2025-01-01` `before:2025-12-31` | dates |
 
 Chinese is segmented like the index, and Traditional characters also find Simplified ones.
