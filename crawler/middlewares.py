@@ -75,7 +75,8 @@ class SafeMetaRefreshMiddleware(_NoSilentCycles, MetaRefreshMiddleware):
     that leads back through other pages is a redirect cycle, reported as a failure.
     """
 
-    def process_response(self, request, response, spider=None):
+    def process_response(self, request, response):
+        """Scrapy 2.13+'s middleware signature (no spider argument: passing one is deprecated)."""
         if isinstance(response, HtmlResponse):
             try:
                 _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
@@ -86,4 +87,4 @@ class SafeMetaRefreshMiddleware(_NoSilentCycles, MetaRefreshMiddleware):
             if url and _without_fragment(url) in (_without_fragment(response.url),
                                                   _without_fragment(request.url)):
                 return response
-        return super().process_response(request, response, spider)
+        return super().process_response(request, response)

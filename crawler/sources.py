@@ -22,7 +22,8 @@ LANGUAGES = ("en", "zh")
 ENTRY_TYPES = ("feed", "sitemap", "listing")
 SELECTOR_KEYS = ("title", "date", "body", "author")
 _SOURCE_KEYS = {"id", "name", "name_en", "language", "kind", "country", "timezone", "encoding",
-                "date_format", "selectors", "entry", "cadence_days"}
+                "date_format", "selectors", "entry", "cadence_days", "url", "collections"}
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _ENTRY_KEYS = {"type", "url", "urls", "article_pattern", "next_pattern", "max_pages"}
 
 
@@ -49,6 +50,8 @@ class Source:
     selectors: dict = field(default_factory=dict)
     entries: tuple[Entry, ...] = ()
     cadence_days: float | None = None
+    url: str | None = None  # the site's home page, as a reader would visit it
+    collections: tuple[str, ...] = ()  # groups a researcher searches by: collection:NAME
 
     @property
     def tz(self) -> ZoneInfo:
@@ -96,7 +99,7 @@ def _parse_source(raw: dict, index: int, base: str | None) -> Source:
     for key in ("id", "name", "name_en", "language", "kind", "country"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise _fail(where, key, "is missing or empty")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", raw["id"]):
+    if not _SLUG.fullmatch(raw["id"]):
         raise _fail(where, "id", "must be a lowercase slug (a-z, 0-9, - and _)")
     if raw["language"] not in LANGUAGES:
         raise _fail(where, "language", f"is {raw['language']!r}; choose one of: {', '.join(LANGUAGES)}")
@@ -137,12 +140,29 @@ def _parse_source(raw: dict, index: int, base: str | None) -> Source:
     cadence = raw.get("cadence_days")
     if cadence is not None and (not isinstance(cadence, (int, float)) or cadence <= 0):
         raise _fail(where, "cadence_days", "must be a positive number of days")
+    collections = raw.get("collections", [])
+    if not isinstance(collections, list) or not all(isinstance(c, str) and _SLUG.fullmatch(c) for c in collections):
+        raise _fail(where, "collections", "must be a list of lowercase slugs, e.g. collections = [\"us-associations\"]")
+    url = raw.get("url")
+    if base is not None and isinstance(url, str):
+        url = url.replace("{base}", base.rstrip("/"))
+    if url is not None and (not isinstance(url, str) or not re.match(r"https?://", url)):
+        raise _fail(where, "url", f"{url!r} is not an http(s) URL")
     return Source(
         id=raw["id"], name=raw["name"], name_en=raw["name_en"], language=raw["language"],
         kind=raw["kind"], country=raw["country"].upper(), timezone=timezone, encoding=encoding,
         date_format=raw.get("date_format"), selectors=dict(selectors), entries=entries,
-        cadence_days=cadence,
+        cadence_days=cadence, url=url, collections=tuple(dict.fromkeys(collections)),
     )
+
+
+def collections_of(sources: list[Source]) -> dict[str, tuple[str, ...]]:
+    """{collection: member source ids}, collections and members in a stable (sorted) order."""
+    out: dict[str, list[str]] = {}
+    for source in sources:
+        for name in source.collections:
+            out.setdefault(name, []).append(source.id)
+    return {name: tuple(sorted(ids)) for name, ids in sorted(out.items())}
 
 
 def _parse_entry(raw: dict, where: str, index: int, base: str | None) -> Entry:

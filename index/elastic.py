@@ -455,7 +455,7 @@ class ElasticBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.store.collections())
         body = search_body(expanded, request)
         response = self._call(self.client.search, index=self.alias, **body).body
         found = []
@@ -480,7 +480,7 @@ class ElasticBackend:
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching id (near-duplicates included), paged with `search_after`."""
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.store.collections())
         has_text = q.is_ranked(expanded.node)
         after = None
         while True:

@@ -14,6 +14,10 @@ parser's tree is rewritten here, before any backend compiles it:
   may not have run (or may miss a mention), while the names are known now; the union means an entity
   filter never silently returns less than a plain search for its name. X may be the canonical id or
   any of its names (`entity:中芯国际`).
+- `collection:NAME` becomes `source:a OR source:b …` over the collection's members (always, like
+  `entity:`). Membership is source configuration, not a document field: no index holds it, so a
+  source joining a collection needs no re-index. An unknown name is a `QueryError` listing the
+  known collections.
 - With expansion on, text is also matched in the documents' translations (title_tr, body_tr);
   with it off, only in the original columns. That choice travels beside the tree (`Expanded.translated`)
   because it is about where to look, not what to look for.
@@ -33,7 +37,7 @@ from pathlib import Path
 
 from index import query as q
 from nlp.normalize import has_cjk
-from parallax.errors import ConfigError
+from parallax.errors import ConfigError, QueryError
 
 MAX_RUN = 8  # longest run of query words looked up as one glossary or entity name
 MAX_FORMS = 8  # counterparts added for one run, so one common word cannot blow up a query
@@ -148,7 +152,8 @@ class Expanded:
 
 
 class _Rewriter:
-    def __init__(self, lexicon: Lexicon, segment, expand: bool):
+    def __init__(self, lexicon: Lexicon, segment, expand: bool, collections=None):
+        self.collections = collections or {}
         self.lexicon = lexicon
         self.segment = segment
         self.expand = expand
@@ -188,6 +193,8 @@ class _Rewriter:
 
     def rewrite(self, node: q.Node) -> q.Node:
         if isinstance(node, q.Filter):
+            if node.field == "collection":
+                return collection_filter(node.value, self.collections)
             return self.entity_filter(node) if node.field == "entity" else node
         if isinstance(node, (q.Term, q.Phrase)):
             return self.expand_run(node.text, node, node.words) if self.expand else node
@@ -244,10 +251,23 @@ class _Rewriter:
         return q.Or((q.Filter("entity", entity.id), *phrases))
 
 
-def expand(node: q.Node, enabled: bool = True, lexicon: Lexicon | None = None, segment=None) -> Expanded:
-    """Rewrite a parsed query for cross-language matching (see the module docstring)."""
+def collection_filter(name: str, collections) -> q.Node:
+    """`collection:NAME` as an OR of `source:` filters over its members (see the module docstring)."""
+    members = tuple(collections.get(name, ()))
+    if not members:
+        known = ", ".join(sorted(collections)) or "none (add collections = [...] to sources)"
+        raise QueryError(f"collection:{name} is not a collection", None, f"known collections: {known}")
+    filters = tuple(q.Filter("source", source_id) for source_id in members)
+    return filters[0] if len(filters) == 1 else q.Or(filters)
+
+
+def expand(node: q.Node, enabled: bool = True, lexicon: Lexicon | None = None, segment=None,
+           collections=None) -> Expanded:
+    """Rewrite a parsed query for cross-language matching (see the module docstring).
+
+    `collections` is {name: member source ids} (`Store.collections()`), for `collection:` filters."""
     if segment is None:
         from nlp.segment import query_words as segment
-    rewriter = _Rewriter(lexicon if lexicon is not None else load_lexicon(), segment, enabled)
+    rewriter = _Rewriter(lexicon if lexicon is not None else load_lexicon(), segment, enabled, collections)
     rewritten = rewriter.rewrite(node)
     return Expanded(rewritten, tuple(rewriter.notes), translated=enabled)

@@ -5,7 +5,7 @@
     SMIC OR 中芯国际            either
     chips NOT tariffs, -tariffs without
     (a OR b) c                 grouping
-    source:sia lang:zh type:government country:CN entity:csia
+    source:sia lang:zh type:government country:CN entity:csia collection:us-associations
     after:2025-01-01 before:2025-12-31
 
 Chinese in a term is cut by the same segmenter as the index (`nlp.segment.query_words`) and matched
@@ -23,7 +23,7 @@ from datetime import date
 from index.filters import check_value, not_a_filter
 from parallax.errors import QueryError
 
-FIELDS = ("source", "lang", "type", "country", "entity", "after", "before")
+FIELDS = ("source", "lang", "type", "country", "entity", "collection", "after", "before")
 MAX_QUERY_LENGTH = 2000
 MAX_DEPTH = 32
 
@@ -241,7 +241,7 @@ def _check_filter(name: str, value: str, pos: int) -> str:
             raise QueryError(f"lang:{value} is not a language Parallax indexes", pos, "use lang:en or lang:zh")
     if name in ("type", "country"):
         return check_value(name, value, pos)
-    if name in ("source", "entity"):
+    if name in ("source", "entity", "collection"):
         return value.lower()
     return value
 

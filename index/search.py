@@ -100,12 +100,14 @@ def check_request(request: SearchRequest) -> None:
         raise ConfigError(f"limit ({request.limit}) and offset ({request.offset}) must not be negative")
 
 
-def prepare(request: SearchRequest):
-    """The request's query parsed and rewritten for cross-language matching (`index.expand`)."""
+def prepare(request: SearchRequest, collections=None):
+    """The request's query parsed and rewritten for cross-language matching (`index.expand`).
+
+    `collections` ({name: source ids}, from `Store.collections()`) resolves `collection:` filters."""
     from index import query as q
     from index.expand import expand
 
-    return expand(q.parse(request.query), enabled=request.expand)
+    return expand(q.parse(request.query), enabled=request.expand, collections=collections)
 
 
 def highlight_words(expanded) -> list[str]:

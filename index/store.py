@@ -287,6 +287,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0009_sources",
+        """
+        -- The collections each source belongs to (a JSON list), as configured in the sources file:
+        -- search rewrites collection:NAME into the member sources, exports and alerts show them.
+        ALTER TABLE sources ADD COLUMN collections TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
 ]
 
 
@@ -446,18 +454,49 @@ class Store:
 
     def upsert_source(self, source) -> None:
         with self.transaction():
-            self.conn.execute(
-                """INSERT INTO sources (id, name, name_en, language, kind, country, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT(id) DO UPDATE SET name=excluded.name, name_en=excluded.name_en,
-                   language=excluded.language, kind=excluded.kind, country=excluded.country,
-                   updated_at=excluded.updated_at""",
-                (source.id, source.name, source.name_en, source.language, source.kind,
-                 source.country, utc_now()),
-            )
+            self._upsert_source(source)
+
+    def _upsert_source(self, source) -> None:
+        self.conn.execute(
+            """INSERT INTO sources (id, name, name_en, language, kind, country, collections, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name=excluded.name, name_en=excluded.name_en,
+               language=excluded.language, kind=excluded.kind, country=excluded.country,
+               collections=excluded.collections, updated_at=excluded.updated_at""",
+            (source.id, source.name, source.name_en, source.language, source.kind,
+             source.country, json.dumps(list(getattr(source, "collections", ()))), utc_now()),
+        )
+
+    def record_collections(self, sources) -> None:
+        """Record which collections the configured sources are in now, in one transaction.
+
+        Only sources already in the store are touched (a source gets its row at its first crawl);
+        sources no longer configured keep their row and documents but leave every collection:
+        membership is whatever the sources file says today.
+        """
+        with self.transaction():
+            ids = [s.id for s in sources]
+            for source in sources:
+                self.conn.execute("UPDATE sources SET collections = ? WHERE id = ?",
+                                  (json.dumps(list(source.collections)), source.id))
+            marks = ",".join("?" * len(ids)) or "''"
+            self.conn.execute(f"UPDATE sources SET collections = '[]' WHERE id NOT IN ({marks})", ids)
 
     def sources(self) -> dict[str, dict]:
-        return {r["id"]: dict(r) for r in self.conn.execute("SELECT * FROM sources ORDER BY id")}
+        out = {}
+        for row in self.conn.execute("SELECT * FROM sources ORDER BY id"):
+            item = dict(row)
+            item["collections"] = tuple(json.loads(item.get("collections") or "[]"))
+            out[item["id"]] = item
+        return out
+
+    def collections(self) -> dict[str, tuple[str, ...]]:
+        """{collection: its member source ids}, as last recorded from the sources file."""
+        out: dict[str, list[str]] = {}
+        for source_id, row in self.sources().items():
+            for name in row["collections"]:
+                out.setdefault(name, []).append(source_id)
+        return {name: tuple(sorted(ids)) for name, ids in sorted(out.items())}
 
     # -- documents ------------------------------------------------------------------------------
 

@@ -78,7 +78,9 @@ def _table(title: str, columns: list[str], rows: list[list]) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(*[("" if v is None else str(v)) for v in row])
-    Console().print(table)
+    # Piped or run from cron, rich would squash columns to 80 characters ("fa…"): print full rows.
+    console = Console() if sys.stdout.isatty() else Console(width=10_000, soft_wrap=True)
+    console.print(table)
 
 
 def _crawl_table(counts: dict[str, dict[str, int]]) -> None:
@@ -149,12 +151,14 @@ def process(obj: Context, fill_translations):
 
 @cli.group()
 def sources():
-    """List sources with their health, or check the sources file."""
+    """List, check, add (by address), export and import sources."""
 
 
 @sources.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
+              help="A table (full rows when not on a terminal), JSON (one array) or tab-separated lines.")
 @click.pass_obj
-def sources_list(obj: Context):
+def sources_list(obj: Context, fmt):
     """Each source's health: documents, the last run's counts, the last success and the last error."""
     from crawler.accounting import source_health
     from crawler.health import source_health as cadence_health
@@ -168,12 +172,17 @@ def sources_list(obj: Context):
     rows = []
     for s, h, state in zip(configured, health, states):
         c = h.counts
-        rows.append([s.id, s.language, state.status, h.documents, h.failed_documents,
+        rows.append([s.id, s.language, "|".join(s.collections), state.status, h.documents, h.failed_documents,
                      (h.last_run or "never")[:16], c.get("fetched", ""), c.get("new", ""),
                      c.get("updated", ""), c.get("unchanged", ""), c.get("failed", ""),
                      (h.last_success or "never")[:16]])
-    _table("Sources", ["id", "lang", "health", "docs", "failed docs", "last run", "fetched", "new",
-                       "updated", "unchanged", "failed", "last success"], rows)
+    columns = ["id", "lang", "collections", "health", "docs", "failed docs", "last run", "fetched", "new",
+               "updated", "unchanged", "failed", "last success"]
+    if fmt != "table":
+        _print_rows(fmt, columns, rows, [(st.message if st.status not in ("ok", "never") else None, h.last_error)
+                                         for st, h in zip(states, health)])
+        return
+    _table("Sources", columns, rows)
     for state in states:
         if state.status not in ("ok", "never"):
             click.echo(f"{state.source_id}: {state.status.upper()}: {state.message}")
@@ -182,16 +191,37 @@ def sources_list(obj: Context):
             click.echo(f"{h.source_id}: last error: {h.last_error}")
 
 
+def _print_rows(fmt: str, columns: list[str], rows: list[list], notes: list[tuple]) -> None:
+    """Rows as JSON (one array of objects, with the health message and last error) or TSV."""
+    import json
+
+    keys = [c.replace(" ", "_") for c in columns]
+    if fmt == "json":
+        items = [{**dict(zip(keys, row)), "health_message": message, "last_error": error}
+                 for row, (message, error) in zip(rows, notes)]
+        for item in items:
+            item["collections"] = [c for c in item["collections"].split("|") if c]
+        click.echo(json.dumps(items, ensure_ascii=False, indent=1))
+        return
+    click.echo("\t".join(keys))
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v).replace("\t", " ").replace("\n", " ") for v in row))
+
+
 @sources.command("check")
 @click.pass_obj
 def sources_check(obj: Context):
     """Validate the sources file; a bad entry names the source and the key."""
     from parallax.stages import selected_sources
 
+    from crawler.sources import collections_of
+
     found = selected_sources(obj.settings)
     kinds = sorted({e.type for s in found for e in s.entries})
+    collections = collections_of(found)
     click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points "
-               f"({', '.join(kinds)}).")
+               f"({', '.join(kinds)}), {len(collections)} collections"
+               + (f" ({', '.join(collections)})." if collections else "."))
 
 
 def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:
@@ -255,6 +285,12 @@ cli.add_command(nlp_command)
 from parallax.cli_extract import extract_command  # noqa: E402
 
 cli.add_command(extract_command)
+
+from parallax.cli_sources import sources_add, sources_export, sources_import  # noqa: E402
+
+sources.add_command(sources_add)
+sources.add_command(sources_export)
+sources.add_command(sources_import)
 
 
 def main() -> None:

@@ -54,3 +54,7 @@ class ExportError(ParallaxError):
 
 class InputError(ParallaxError):
     """Input read from a file or standard input is malformed (bad JSON line, missing field)."""
+
+
+class DiscoveryError(ParallaxError):
+    """A site where no feed, sitemap or listing could be found; the message lists what was tried."""

@@ -4,7 +4,7 @@ Files are served as bytes, exactly as stored (a GBK page stays GBK); `headers.to
 root sets per-path response headers, so a page can be served with a charset, a wrong charset or a
 status code (with `location` for redirects), or after a `delay` in seconds, as real sites do.
 Sitemaps must hold absolute URLs, and the port is only known at start,
-so `{base}` in an .xml file is replaced by the server's own URL.
+so `{base}` in an .xml file (and in robots.txt, for its Sitemap: lines) is replaced by the server's own URL.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class _Handler(SimpleHTTPRequestHandler):
             self.path = "/" + path
         if file.is_dir():
             file = file / "index.html"
-        if file.is_file() and "xml" in self.guess_type(str(file.resolve())):
+        if file.is_file() and ("xml" in self.guess_type(str(file.resolve())) or file.name == "robots.txt"):
             return self._send_xml(file)
         return super().send_head()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from crawler.sources import load_sources
 from index.search import open_backend
 from index.store import Store
 from parallax.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def selected_sources(settings, only: list[str] | None = None, base: str | None = None):
@@ -19,6 +22,18 @@ def selected_sources(settings, only: list[str] | None = None, base: str | None =
             raise ConfigError(f"unknown source {missing[0]!r}; known: {', '.join(sorted(known))}")
         sources = [s for s in sources if s.id in only]
     return sources
+
+
+def record_collections(settings, store) -> None:
+    """Bring the store's record of collection membership in line with the sources file, so that
+    `collection:` searches, exports and alerts follow an edited file without a crawl. A sources
+    file that does not load leaves the record as it was (the crawl reports the file's error)."""
+    try:
+        configured = load_sources(settings.sources or None)
+    except ConfigError as exc:
+        log.warning("collections not refreshed: %s", exc)
+        return
+    store.record_collections(configured)
 
 
 def crawl(settings, only: list[str] | None = None, base: str | None = None,
@@ -37,6 +52,7 @@ def process(settings, progress=None, fill_translations: bool = False):
 
 def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:
     with Store.open(settings) as store:
+        record_collections(settings, store)
         backend = open_backend(settings, store)
         return backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
 

@@ -51,9 +51,10 @@ def fill(settings, n: int, batch: int = 20000, seed: int = 8) -> None:
     version = "langid=1;normalize=1;segment=1"
     with Store.open(settings) as store:
         conn = store.conn
-        conn.execute("INSERT OR IGNORE INTO sources VALUES ('sia', 'Semiconductor Industry Association', "
+        columns = "INSERT OR IGNORE INTO sources (id, name, name_en, language, kind, country, updated_at)"
+        conn.execute(f"{columns} VALUES ('sia', 'Semiconductor Industry Association', "
                      "'Semiconductor Industry Association', 'en', 'association', 'US', ?)", (utc_now(),))
-        conn.execute("INSERT OR IGNORE INTO sources VALUES ('csia', '中国半导体行业协会', "
+        conn.execute(f"{columns} VALUES ('csia', '中国半导体行业协会', "
                      "'China Semiconductor Industry Association', 'zh', 'association', 'CN', ?)", (utc_now(),))
         for start in range(0, n, batch):
             docs, analyses, state = _rows(min(batch, n - start), start, rng, version)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-FACET_FIELDS = {"source": "sources", "lang": "langs", "type": "kinds", "country": "countries",
-                "entity": "entities"}
+FACET_FIELDS = {"source": "sources", "collection": "collections", "lang": "langs", "type": "kinds",
+                "country": "countries", "entity": "entities"}
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Filters:
     kinds: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
     after: date | None = None
     before: date | None = None
 
@@ -61,7 +62,7 @@ def compose_query(text: str, filters: Filters) -> str:
     clauses = []
     if text.strip():
         clauses.append(f"({text.strip()})" if filters != Filters() else text.strip())
-    for name, values in (("source", filters.sources), ("lang", filters.langs),
+    for name, values in (("source", filters.sources), ("collection", filters.collections), ("lang", filters.langs),
                          ("type", filters.kinds), ("country", filters.countries)):
         clause = _any_of(name, values)
         if clause:
@@ -73,6 +74,15 @@ def compose_query(text: str, filters: Filters) -> str:
     if filters.before:
         clauses.append(f"before:{filters.before.isoformat()}")
     return " ".join(clauses)
+
+
+def collection_counts(source_counts: list[tuple[str, int]], collections: dict[str, tuple[str, ...]]
+                      ) -> list[tuple[str, int]]:
+    """Matches per collection, from the matches per source: a document is in its source's
+    collections, so no index holds collections and this needs no second search."""
+    per_source = dict(source_counts)
+    counts = [(name, sum(per_source.get(s, 0) for s in members)) for name, members in collections.items()]
+    return sorted(((n, c) for n, c in counts if c), key=lambda kv: (-kv[1], kv[0]))
 
 
 def facet_options(facet_counts: list[tuple[str, int]], chosen: tuple[str, ...]) -> list[str]:

@@ -14,12 +14,12 @@ from typing import Iterator
 from index.export.gazetteer import EntityName, load_entity_names
 from index.search import SearchRequest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: source_collections
 
 # Column order of every format. `entities` is a list of
 # {id, name_en, name_zh, type, text, mentions} (flattened in CSV and xlsx).
 COLUMNS = (
-    "id", "url", "source_id", "source_name", "source_name_en", "kind", "country", "language",
+    "id", "url", "source_id", "source_name", "source_name_en", "source_collections", "kind", "country", "language",
     "author", "published_at", "fetched_at", "title", "body", "title_tr", "body_tr",
     "translation_model", "entities", "cluster_id", "cluster_size", "processing_version",
     "content_hash",
@@ -119,6 +119,8 @@ def iter_rows(store, backend, request: SearchRequest, entity_names: dict[str, En
                 "source_id": doc.source_id,
                 "source_name": source.get("name"),
                 "source_name_en": source.get("name_en"),
+                # The source's collections as the sources file has them now, `|`-joined.
+                "source_collections": "|".join(source.get("collections", ())),
                 "kind": doc.kind,
                 "country": doc.country,
                 "language": doc.lang or doc.declared_lang,

@@ -13,7 +13,7 @@ from nlp import gazetteer
 from parallax.errors import ParallaxError
 from ui import state
 from ui.exporting import FORMATS, MIME, export_bytes
-from ui.filters import Filters, entity_names, facet_label, facet_options
+from ui.filters import Filters, collection_counts, entity_names, facet_label, facet_options
 from ui.markup import escape_markdown, snippet_markdown
 from ui.navigation import page
 from ui.resources import app_settings, handles
@@ -38,6 +38,7 @@ HELP = """
 | `chips NOT tariffs`, `-tariffs` | without |
 | `(a OR b) c` | grouping |
 | `source:sia` `lang:zh` `type:government` `country:CN` `entity:csia` | filters |
+| `collection:us-associations` | any source of a collection |
 | `after:2025-01-01` `before:2025-12-31` | dates |
 
 Chinese is segmented like the index, and Traditional characters also find Simplified ones.
@@ -45,6 +46,7 @@ Chinese is segmented like the index, and Traditional characters also find Simpli
 
 FACETS = [  # (facet, widget label, widget key)
     ("source", "Sources", "w_sources"),
+    ("collection", "Collections", "w_collections"),
     ("lang", "Language", "w_langs"),
     ("type", "Type", "w_kinds"),
     ("country", "Country", "w_countries"),
@@ -78,7 +80,8 @@ def _from_widgets() -> None:
     filters = Filters(
         sources=tuple(ss.get("w_sources", ())), langs=tuple(ss.get("w_langs", ())),
         kinds=tuple(ss.get("w_kinds", ())), countries=tuple(ss.get("w_countries", ())),
-        entities=tuple(ss.get("w_entities", ())), after=ss.get("w_after"), before=ss.get("w_before"),
+        entities=tuple(ss.get("w_entities", ())), collections=tuple(ss.get("w_collections", ())),
+        after=ss.get("w_after"), before=ss.get("w_before"),
     )
     state.update(text=ss.get("w_text", ""), expand=ss.get("w_expand", True),
                  sort=ss.get("w_sort", "relevance"), filters=filters)
@@ -249,7 +252,8 @@ def render() -> None:
         filters_sidebar({}, names, s, entities)
         st.error(f"Cannot search: {exc}", icon=":material/error:")
         return
-    filters_sidebar(base.facets, names, s, entities)
+    facets = {**base.facets, "collection": collection_counts(base.facets.get("source", []), h.store.collections())}
+    filters_sidebar(facets, names, s, entities)
     st.markdown(summary(result.total, documents, s.query, s.text))
     if result.expansions:
         st.caption("Also matched: " + "; ".join(escape_markdown(x) for x in result.expansions))
