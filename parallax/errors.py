@@ -54,3 +54,7 @@ class ExportError(ParallaxError):
 
 class InputError(ParallaxError):
     """Input read from a file or standard input is malformed (bad JSON line, missing field)."""
+
+
+class ModelError(ParallaxError):
+    """A model cannot be installed (hub unreachable, not found, disk full, failed check)."""
