@@ -1,14 +1,16 @@
 """Machine translation zh→en and en→zh with MarianMT models, sentence by sentence, cached.
 
-Models are looked up by name from the settings (`nlp.translate_zh_en`, `nlp.translate_en_zh`: a
-Hugging Face name or a local directory) and loaded once, on first use, from local files only: nothing
-is downloaded at run time. A model that is not on this machine fails at once; the stage says so once
-and the documents stay untranslated, to be filled in later by `parallax process --translate`.
+Models are named in the settings (`nlp.translate_zh_en`, `nlp.translate_en_zh`) and loaded once, on
+first use, from this machine only: nothing is downloaded at run time. A Hub name is used once
+`parallax models install` has installed it (a CTranslate2 int8 copy, checked and marked complete,
+see nlp/models.py); a local directory of transformers files is used as it is, with transformers.
+A model that is neither fails at once; the stage says so once, naming the install command, and the
+documents stay untranslated, to be filled in later by `parallax process --translate`.
 
 Text is split into sentences (Chinese 。！？ and English . ! ?), and each sentence's translation is
 cached in the store keyed by (model, sentence hash), so a re-crawled page with one changed paragraph
-costs one paragraph of model time. transformers 5 has no translation pipeline: the tokenizer and
-`model.generate` are called directly, in batches.
+costs one paragraph of model time. Sentences that do reach the model are batched by length and
+decoded greedily; the output is the same as calling the model on each sentence alone.
 """
 
 from __future__ import annotations
@@ -340,3 +342,48 @@ class Translator:
                 "INSERT OR REPLACE INTO translation_cache (model, sentence_hash, source, target, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(model, k, s, t, utc_now()) for k, (s, t) in new.items()])
+
+
+# -- one stored document, and what the store holds ----------------------------------------------------
+
+
+def stored_details(store, doc_id: str) -> dict:
+    """The analysis details of a stored document ({} when it has not been processed)."""
+    row = store.conn.execute("SELECT details FROM analyses WHERE doc_id = ?", (doc_id,)).fetchone()
+    try:
+        return json.loads(row[0] or "{}") if row else {}
+    except ValueError:
+        return {}
+
+
+def translate_stored(store, settings, doc_id: str, scope: str = "full", on_progress=None,
+                     translator: "Translator | None" = None) -> TranslationResult:
+    """Translate one stored, processed document now (the document page's "Translate this document")
+    and save the translation with its analysis; the index picks it up on its next sync.
+
+    Only the translation fields change: the other stages' results and the analysis version stay, so
+    `parallax process` does not see the document as behind afterwards.
+    """
+    from nlp.models import models_root
+
+    doc = store.get(doc_id)
+    if doc is None or not doc.analysis_version:
+        from parallax.errors import InputError
+
+        raise InputError(f"document {doc_id!r} is not in the store or not processed yet; run `parallax process`")
+    translator = translator or Translator(settings.nlp, store, models_root(settings))
+    result = translator.translate_document(doc.title, doc.paragraphs, doc.lang, scope, on_progress)
+    if result.model:
+        details = stored_details(store, doc_id)
+        details.update(translation=f"{result.note} ({scope})", translation_scope=scope,
+                       translation_engine=translator.engines[result.model].kind)
+        store.save_analysis(doc.id, doc.content_hash, doc.analysis_version, title_tr=result.title,
+                            body_tr=result.body, translation_model=result.model, details=details)
+    return result
+
+
+def coverage(store) -> dict[str, tuple[int, int]]:
+    """Per language of the processed documents: (translated, all) — for the status page."""
+    rows = store.conn.execute("SELECT lang, SUM(title_tr IS NOT NULL), COUNT(*) FROM analyses "
+                              "WHERE lang IN ('en', 'zh') GROUP BY lang").fetchall()
+    return {lang: (int(done or 0), int(total)) for lang, done, total in rows}
