@@ -221,7 +221,9 @@ def download(spec: ModelSpec, endpoint: str, cache_dir: str | None, progress=Non
     except EntryNotFoundError as exc:
         raise ModelError(f"model {spec.name!r} on {endpoint} is missing a file ({exc}); "
                          "it may not be a MarianMT model") from None
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
+    except Exception as exc:  # HTTP errors, dropped connections (httpx), OSError from the disk
+        if not isinstance(exc, (HfHubHTTPError, LocalEntryNotFoundError, OSError)) and not _network_error(exc):
+            raise
         if getattr(getattr(exc, "response", None), "status_code", None) == 404:
             raise ModelError(f"model {spec.name!r} (revision {spec.revision!r}) was not found on {endpoint}; "
                              f"check the setting {spec.setting} (a Hugging Face model name)") from None
@@ -232,6 +234,12 @@ def download(spec: ModelSpec, endpoint: str, cache_dir: str | None, progress=Non
         raise ModelError(f"downloading {spec.name!r} from {endpoint} failed ({_short(exc)}); run "
                          f"`{INSTALL_COMMAND}` again: the download resumes where it stopped") from None
     return Path(path)
+
+
+def _network_error(exc: BaseException) -> bool:
+    """An exception of the HTTP client huggingface_hub uses (httpx or its fork), by module name, so
+    this module does not import the client itself."""
+    return type(exc).__module__.split(".")[0].startswith(("httpx", "httpcore", "h11"))
 
 
 def _short(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ class ModelHub:
         self.repos = {name: Path(path) for name, path in repos.items()}
         self.commits = {name: hashlib.sha1(name.encode()).hexdigest() for name in self.repos}
         self.cut_once: set[str] = set()  # file names whose next GET stops half-way
+        self.cut_always: set[str] = set()  # file names whose every GET stops half-way
         self.not_found = False
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range header)
         hub = self
@@ -129,7 +130,7 @@ class ModelHub:
         handler.end_headers()
         if head:
             return
-        if file.name in self.cut_once and not start:
+        if file.name in self.cut_always or (file.name in self.cut_once and not start):
             self.cut_once.discard(file.name)
             handler.wfile.write(body[: len(body) // 2])
             handler.wfile.flush()
