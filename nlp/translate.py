@@ -81,6 +81,7 @@ class Engine:
         self.tokenizer = MarianTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
         self.max_tokens = max_tokens
         self.generate_calls = 0
+        self.output_tokens = 0  # generated token ids so far (benchmarks report tokens/s)
 
     def encode(self, sentences: list[str]) -> list[list[int]]:
         return self.tokenizer(sentences, truncation=True, max_length=self.max_tokens)["input_ids"]
@@ -97,6 +98,7 @@ class Engine:
             for i, tokens in zip(chunk, generated):
                 out[i] = tokens
         self.generate_calls += len(batches)
+        self.output_tokens += sum(len(t) for t in out)
         return self.tokenizer.batch_decode(out, skip_special_tokens=True)
 
     def generate_batches(self, batches: list[list[list[int]]], batch: int) -> list[list[list[int]]]:

@@ -121,6 +121,7 @@ def demo(obj: Context, no_ui, site_port):
         report = run_demo(obj.settings, server, obj.progress())
         _crawl_table(report.cycle.crawl)
         _process_table(report.cycle.process)
+        _missing_models(obj.settings)
         click.echo(f"Indexed {report.cycle.index.get('indexed', 0)} documents; "
                    f"{report.documents} in the store at {obj.settings.store_path}")
         if no_ui:

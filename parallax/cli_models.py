@@ -49,15 +49,28 @@ def models_command():
 @click.argument("what", type=click.Choice(TARGETS), default="all")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1, 120),
               help="Seconds to wait for the hub's first answer before giving up.")
+@click.option("--if-reachable", is_flag=True,
+              help="When the hub does not answer, say so in one line and exit 0 (the demo uses this).")
 @click.pass_obj
-def install_command(obj, what, timeout):
+def install_command(obj, what, timeout, if_reachable):
     """Download the models named in the settings, convert them to CTranslate2 int8, check each on
-    one sentence, then mark it installed. Honours HF_ENDPOINT, HF_HOME and proxy variables; an
-    interrupted download resumes on the next run."""
-    from nlp import entities_models
+    one sentence, then mark it installed. Honours HF_ENDPOINT, HF_HOME and proxy variables; a
+    connection cut mid-file resumes, and files already fetched are not fetched again."""
+    from nlp import entities_models, models
 
     progress = obj.progress()
     progress.interactive = False  # one line per step; huggingface_hub draws the byte bars
+    if if_reachable:
+        endpoint, _ = hub_location()
+        reason = models.probe_hub(endpoint, timeout)
+        if reason:
+            missing = models.missing_lines(obj.settings)
+            click.echo(f"Model hub {endpoint} did not answer within {timeout:g} s: " +
+                       ("translations need `parallax models install translation` on a connected machine; "
+                        "going on without them." if missing else "using the models already installed."))
+            return
+        click.echo(f"Model hub {endpoint} answered: installing the translation models (once; "
+                   "later runs find them installed).")
     if what in ("translation", "all"):
         for model in install_translation(obj.settings, progress, timeout):
             click.echo(f"Installed {model.name} (commit {model.commit[:12]}, {model.size_bytes / 1e6:.1f} MB, "

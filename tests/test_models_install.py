@@ -237,3 +237,33 @@ def test_a_half_installed_model_is_never_used(tiny_marian, tmp_path):
     (Path(model.path) / "model.bin").unlink()
     assert models.installed(root, models.ModelSpec("zh→en", "zh", str(tiny_marian), "main")) is None
     shutil.rmtree(root)
+
+
+def test_the_demo_install_step_offline_says_one_line_and_lets_the_demo_go_on(tmp_path):
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = run_cli("models", "install", "translation", "--if-reachable", "--timeout", "2",
+                     env=hub_env(tmp_path, f"http://127.0.0.1:{port}"))
+    assert result.returncode == 0
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and "translations need `parallax models install translation`" in lines[0]
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    demo = makefile.split("\ndemo:")[1].split("\n\n")[0]
+    assert "-$(VENV)/bin/parallax models install translation --if-reachable" in demo  # failure never stops the demo
+
+
+def test_the_image_bakes_the_models_in_behind_a_build_argument_on_by_default():
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    assert "ARG WITH_MODELS=1" in dockerfile
+    assert 'if [ "$WITH_MODELS" = "1" ]; then parallax models install translation' in dockerfile
+    assert "PARALLAX_NLP_MODELS_DIR=/opt/parallax/models" in dockerfile  # outside the /data volume
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    app = compose["services"]["worker"]
+    assert app["build"]["args"]["WITH_MODELS"] == "${WITH_MODELS:-1}"
+    assert "parallax-models:/opt/parallax/models" in app["volumes"]
