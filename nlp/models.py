@@ -210,7 +210,12 @@ def download(spec: ModelSpec, endpoint: str, cache_dir: str | None, progress=Non
     if progress:
         progress.event(f"downloading {spec.name} ({spec.revision}) from {endpoint}", model=spec.name)
     try:
-        path = snapshot_download(repo_id=spec.name, revision=spec.revision, allow_patterns=DOWNLOAD_PATTERNS,
+        from huggingface_hub import HfApi
+
+        files = set(HfApi(endpoint=endpoint).list_repo_files(spec.name, revision=spec.revision))
+        # One copy of the weights: safetensors when the repo has them, else the PyTorch file.
+        patterns = [p for p in DOWNLOAD_PATTERNS if not (p == "pytorch_model.bin" and "model.safetensors" in files)]
+        path = snapshot_download(repo_id=spec.name, revision=spec.revision, allow_patterns=patterns,
                                  cache_dir=cache_dir, endpoint=endpoint)
     except RevisionNotFoundError:
         raise ModelError(f"model {spec.name!r} has no revision {spec.revision!r} on {endpoint}; set "
