@@ -58,6 +58,7 @@ def page(name: str, doc_id: str | None = None) -> AppTest:
     return at.run()
 
 
+@pytest.mark.slow
 def test_without_a_model_the_document_page_names_it_and_the_command(monkeypatch, tmp_path):
     settings = env_settings(monkeypatch, tmp_path)
     stored(settings)
@@ -84,6 +85,7 @@ def test_without_a_model_the_status_page_says_which_and_how_to_install(monkeypat
     assert any(INSTALL in w.value and ZH_EN in w.value for w in at.warning)
 
 
+@pytest.mark.slow
 def test_process_and_sources_list_name_the_missing_models_and_the_command(tmp_path):
     env = {"PARALLAX_DATA_DIR": str(tmp_path / "data")}
     with Store.open(load_settings(env=env)) as store:
@@ -95,6 +97,7 @@ def test_process_and_sources_list_name_the_missing_models_and_the_command(tmp_pa
         assert len(lines) == 2 and ZH_EN in lines[0] and "opus-mt-en-zh" in lines[1], result.stdout
 
 
+@pytest.mark.slow
 def test_translate_this_document_translates_the_whole_text_and_indexes_it(monkeypatch, tmp_path, tiny_marian):
     settings = env_settings(monkeypatch, tmp_path, PARALLAX_NLP_TRANSLATE_ZH_EN=str(tiny_marian),
                             PARALLAX_NLP_TRANSLATE_EN_ZH=str(tiny_marian), PARALLAX_NLP_TRANSLATE="false")

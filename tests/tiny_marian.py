@@ -19,7 +19,7 @@ SENTENCES = [
 ]
 
 
-def build_tiny_marian(root: Path, d_model: int = 32, seed: int = 2) -> Path:
+def build_tiny_marian(root: Path, d_model: int = 32, seed: int = 0) -> Path:
     """Write a tiny MarianMT model (transformers files) under root/model and return that path."""
     import sentencepiece as spm
     import torch
@@ -43,13 +43,13 @@ def build_tiny_marian(root: Path, d_model: int = 32, seed: int = 2) -> Path:
     for name in ("source.spm", "target.spm"):
         (model_dir / name).write_bytes((root / "spm.model").read_bytes())
     tokenizer = MarianTokenizer(vocab=str(model_dir / "vocab.json"), source_spm=str(model_dir / "source.spm"),
-                                target_spm=str(model_dir / "target.spm"), model_max_length=62)
+                                target_spm=str(model_dir / "target.spm"), model_max_length=22)
     tokenizer.save_pretrained(str(model_dir))
     torch.manual_seed(seed)
     size = len(vocab)
     config = MarianConfig(vocab_size=size, decoder_vocab_size=size, d_model=d_model, encoder_layers=1,
                           decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
-                          encoder_ffn_dim=2 * d_model, decoder_ffn_dim=2 * d_model, max_position_embeddings=64,
+                          encoder_ffn_dim=2 * d_model, decoder_ffn_dim=2 * d_model, max_position_embeddings=24,
                           pad_token_id=pad_id, eos_token_id=0, decoder_start_token_id=pad_id,
                           forced_eos_token_id=0, init_std=0.4)
     model = MarianMTModel(config)
