@@ -148,11 +148,10 @@ class CTranslate2Engine(Engine):
     def __init__(self, path: str, name: str | None = None, threads: int = 0, cache_key: str | None = None):
         import ctranslate2
 
-        info = {}
         try:
             info = json.loads((Path(path) / ENGINE_INFO).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError):  # converted by hand rather than by `parallax models install`
+            info = {}
         self.threads = _threads(threads)
         self.model = ctranslate2.Translator(path, device="cpu", compute_type="int8",
                                             inter_threads=1, intra_threads=self.threads)

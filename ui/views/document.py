@@ -123,6 +123,8 @@ def render() -> None:
                                         if doc.translation_model else ""))
     if note := translation_coverage(doc):
         right.caption(note)
+    if not doc.title_tr and not doc.body_tr:  # the column says why, rather than standing empty
+        right.caption(why_not or NOT_TRANSLATED)
     if doc.title_tr:
         left.markdown(f"**{escape_markdown(doc.title)}**")
         right.markdown(translated_markdown(f"**{escape_markdown(doc.title_tr)}**"))
