@@ -13,6 +13,7 @@ from ui.resources import handles
 from ui.views.versions import render_versions
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
+NO_TRANSLATION_COLUMN = "No translation of this document (the note above says why and what to run)."
 
 
 def translation_state(settings, doc) -> tuple[bool, str | None]:
@@ -123,8 +124,8 @@ def render() -> None:
                                         if doc.translation_model else ""))
     if note := translation_coverage(doc):
         right.caption(note)
-    if not doc.title_tr and not doc.body_tr:  # the column says why, rather than standing empty
-        right.caption(why_not or NOT_TRANSLATED)
+    if not doc.title_tr and not doc.body_tr:  # the column points at the reason, rather than standing empty
+        right.caption(NO_TRANSLATION_COLUMN)
     if doc.title_tr:
         left.markdown(f"**{escape_markdown(doc.title)}**")
         right.markdown(translated_markdown(f"**{escape_markdown(doc.title_tr)}**"))
