@@ -7,7 +7,6 @@ import dataclasses
 import json
 import logging
 
-import pytest
 
 from index.document import Document
 from index.store import Store
