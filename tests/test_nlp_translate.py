@@ -7,13 +7,11 @@ import dataclasses
 import json
 import logging
 
-
 from index.document import Document
 from index.store import Store
 from nlp import translate
 from nlp.pipeline import process
 from tests.conftest import make_settings
-
 from tests.tiny_marian import SENTENCES
 
 
