@@ -25,7 +25,10 @@ system-deps:
 			chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
+# The translation models are fetched when the Hugging Face Hub answers within 3 s (once; offline,
+# one line says how to get them later and the demo goes on without translations).
 demo: install
+	-$(VENV)/bin/parallax models install translation --if-reachable --timeout 3
 	$(VENV)/bin/parallax demo $(ARGS)
 
 test: install system-deps

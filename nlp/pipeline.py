@@ -18,7 +18,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from nlp import dedup, entities, gazetteer, langid, normalize, segment, translate
+from nlp import dedup, entities, gazetteer, langid, models, normalize, segment, translate
 
 log = logging.getLogger(__name__)
 
@@ -79,23 +79,29 @@ class ProcessReport:
         self.counts[stage] = self.counts.get(stage, 0) + count
 
 
-def behind_condition(version: str, retranslate: bool = False) -> tuple[str, tuple]:
+def behind_condition(version: str, retranslate: bool = False, scope: str | None = None) -> tuple[str, tuple]:
     where = ("d.status != 'extract_failed' AND (a.doc_id IS NULL OR a.content_hash != d.content_hash "
              "OR a.version != ?")
     if retranslate:
         where += " OR (a.title_tr IS NULL AND a.lang IN ('en', 'zh'))"
+    if retranslate and scope == "full":
+        # Translated earlier with a smaller scope (titles and leads): the rest now, from the cache
+        # for the sentences already done.
+        where += (" OR (a.lang IN ('en', 'zh') AND "
+                  "COALESCE(json_extract(a.details, '$.translation_scope'), '') != 'full')")
     return where + ")", (version,)
 
 
 class Processor:
     """The loaded stages; build once, feed batches of stored documents."""
 
-    def __init__(self, store, settings, translate_now: bool | None = None):
+    def __init__(self, store, settings, translate_now: bool | None = None, scope: str | None = None):
         self.store = store
         self.settings = settings
         self.translate_now = settings.nlp.translate if translate_now is None else translate_now
+        self.scope = scope  # None: nlp.translate_scope
         self.tagger = entities.EntityTagger(settings.nlp)
-        self.translator = translate.Translator(settings.nlp, store)
+        self.translator = translate.Translator(settings.nlp, store, models.models_root(settings))
         self.clusterer = dedup.Clusterer(store, settings.nlp.duplicate_threshold)
 
     def run_batch(self, docs: list, report: ProcessReport, force_translate: bool = False) -> None:
@@ -108,7 +114,8 @@ class Processor:
             plans.append((doc, stages_to_run(doc.analysis_version, changed), self._current(doc, stored)))
         if force_translate:
             for doc, todo, fields in plans:
-                if fields.get("title_tr") is None:
+                if fields.get("title_tr") is None or (
+                        self.scope == "full" and fields["details"].get("translation_scope") != "full"):
                     todo.add("translate")
 
         started = time.perf_counter()
@@ -157,14 +164,22 @@ class Processor:
                 continue
             if not (self.translate_now or force_translate):
                 fields["details"]["translation"] = "untranslated: translation is off (nlp.translate)"
+                fields["details"].pop("translation_scope", None)
                 fields.update(title_tr=None, body_tr=None, translation_model=None)
                 report.untranslated += 1
                 continue
             ran += 1
-            result = self.translator.translate_document(doc.title, doc.paragraphs, fields["lang"])
+            # A document once translated in full stays so when its text changes.
+            scope = self.scope or ("full" if fields["details"].get("translation_scope") == "full"
+                                   else self.settings.nlp.translate_scope)
+            result = self.translator.translate_document(doc.title, doc.paragraphs, fields["lang"], scope)
             fields.update(title_tr=result.title, body_tr=result.body, translation_model=result.model)
-            fields["details"]["translation"] = (f"{result.note} ({self.settings.nlp.translate_scope})"
-                                                if result.model else result.note)
+            fields["details"]["translation"] = f"{result.note} ({scope})" if result.model else result.note
+            if result.model:
+                fields["details"]["translation_scope"] = scope
+                fields["details"]["translation_engine"] = self.translator.engines[result.model].kind
+            else:
+                fields["details"].pop("translation_scope", None)
             report.sentences_translated += result.sentences
             report.sentences_from_cache += result.from_cache
             if result.model:
@@ -214,12 +229,13 @@ class Processor:
 
 
 def process(store, settings, progress=None, batch: int = 64, translate_now: bool | None = None,
-            fill_translations: bool = False) -> ProcessReport:
+            fill_translations: bool = False, scope: str | None = None) -> ProcessReport:
     """Bring every document's analysis up to date; `fill_translations` also translates those left
-    untranslated earlier (`parallax process --translate`)."""
+    untranslated earlier (`parallax process --translate`), and with `scope="full"` the whole text
+    of those translated only in part (`--translate --scope full`)."""
     version = pipeline_version()
-    where, args = behind_condition(version, retranslate=fill_translations)
-    processor = Processor(store, settings, True if fill_translations else translate_now)
+    where, args = behind_condition(version, retranslate=fill_translations, scope=scope)
+    processor = Processor(store, settings, True if fill_translations else translate_now, scope)
     report = ProcessReport(pipelines={"langid": "lingua + Han-share rule", "normalize": "OpenCC t2s per character",
                                       "segment": "jieba + domain dictionary",
                                       "dedup": f"MinHash {dedup.PERMUTATIONS} / LSH {dedup.BANDS} bands"})

@@ -42,7 +42,9 @@ class StageRunner:
                         out[i]["entities"] = ents
             return out
         if self._translator is None:
-            self._translator = translate.Translator(self.settings.nlp)
+            from nlp.models import models_root
+
+            self._translator = translate.Translator(self.settings.nlp, models_dir=models_root(self.settings))
         out = []
         for item, text, lang in zip(items, texts, langs):
             engine = self._translator.engine(lang)

@@ -1,25 +1,30 @@
 """Machine translation zh→en and en→zh with MarianMT models, sentence by sentence, cached.
 
-Models are looked up by name from the settings (`nlp.translate_zh_en`, `nlp.translate_en_zh`: a
-Hugging Face name or a local directory) and loaded once, on first use, from local files only: nothing
-is downloaded at run time. A model that is not on this machine fails at once; the stage says so once
-and the documents stay untranslated, to be filled in later by `parallax process --translate`.
+Models are named in the settings (`nlp.translate_zh_en`, `nlp.translate_en_zh`) and loaded once, on
+first use, from this machine only: nothing is downloaded at run time. A Hub name is used once
+`parallax models install` has installed it (a CTranslate2 int8 copy, checked and marked complete,
+see nlp/models.py); a local directory of transformers files is used as it is, with transformers.
+A model that is neither fails at once; the stage says so once, naming the install command, and the
+documents stay untranslated, to be filled in later by `parallax process --translate`.
 
 Text is split into sentences (Chinese 。！？ and English . ! ?), and each sentence's translation is
 cached in the store keyed by (model, sentence hash), so a re-crawled page with one changed paragraph
-costs one paragraph of model time. transformers 5 has no translation pipeline: the tokenizer and
-`model.generate` are called directly, in batches.
+costs one paragraph of model time. Sentences that do reach the model are batched by length and
+decoded greedily; the output is the same as calling the model on each sentence alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION = "1"
+ENGINE_INFO = "parallax.json"  # beside a converted model: what the engine must know (max_tokens)
 log = logging.getLogger(__name__)
 
 _ZH_SENTENCE = re.compile(r"[^。！？!?；\n]+[。！？!?；]*[”」』）]*")
@@ -48,54 +53,124 @@ def sentence_hash(sentence: str) -> str:
 
 
 def model_available(name: str) -> bool:
-    """True when the model's files are on this machine (a local directory or the Hugging Face cache)."""
-    if not name:
-        return False
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return (path / "config.json").is_file()
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False
-    try:
-        found = try_to_load_from_cache(name, "config.json")
-    except Exception:  # an invalid repo name is simply not available
-        return False
-    return isinstance(found, str)
+    """True when the name is a directory of transformers files (used as it is, with transformers)."""
+    from nlp.models import is_local_dir
+
+    return is_local_dir(name)
+
+
+def _threads(threads: int) -> int:
+    return threads if threads > 0 else max(os.cpu_count() or 1, 1)
 
 
 class Engine:
-    """One loaded MarianMT model: tokenizer + model, generate in batches."""
+    """One loaded MarianMT model behind its tokenizer: sentences in, translations out.
 
-    def __init__(self, name: str):
-        from transformers import MarianMTModel, MarianTokenizer
+    Sentences are tokenized once, sorted by token count and cut into batches of similar length, so
+    a batch pads to its own longest sentence rather than to the longest of the document; results are
+    put back in the input order. Decoding is greedy. Subclasses run one batch of token ids.
+    """
+
+    kind = "MarianMT"
+
+    def __init__(self, name: str, tokenizer_path: str, max_tokens: int, cache_key: str):
+        from transformers import MarianTokenizer
 
         self.name = name
-        self.tokenizer = MarianTokenizer.from_pretrained(name, local_files_only=True)
-        self.model = MarianMTModel.from_pretrained(name, local_files_only=True)
-        self.model.eval()
-        import torch
-
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(self.device)
+        self.cache_key = cache_key
+        self.tokenizer = MarianTokenizer.from_pretrained(tokenizer_path, local_files_only=True)
+        self.max_tokens = max_tokens
         self.generate_calls = 0
-        # Never ask for more positions than the model has (opus-mt: 512).
-        self.max_tokens = min(256, int(getattr(self.model.config, "max_position_embeddings", 512)) - 2)
+        self.output_tokens = 0  # generated token ids so far (benchmarks report tokens/s)
+
+    def encode(self, sentences: list[str]) -> list[list[int]]:
+        return self.tokenizer(sentences, truncation=True, max_length=self.max_tokens)["input_ids"]
 
     def translate(self, sentences: list[str], batch: int) -> list[str]:
+        if not sentences:
+            return []
+        ids = self.encode(sentences)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out: list[list[int]] = [[] for _ in ids]
+        batches = [order[i:i + batch] for i in range(0, len(order), batch)]
+        results = self.generate_batches([[ids[i] for i in chunk] for chunk in batches], batch)
+        for chunk, generated in zip(batches, results):
+            for i, tokens in zip(chunk, generated):
+                out[i] = tokens
+        self.generate_calls += len(batches)
+        self.output_tokens += sum(len(t) for t in out)
+        return self.tokenizer.batch_decode(out, skip_special_tokens=True)
+
+    def generate_batches(self, batches: list[list[list[int]]], batch: int) -> list[list[list[int]]]:
+        raise NotImplementedError
+
+
+class TransformersEngine(Engine):
+    """transformers `model.generate` (PyTorch): used for a local directory of transformers files,
+    and when CTranslate2 cannot load a converted copy."""
+
+    def __init__(self, name: str, path: str | None = None, threads: int = 0):
+        from transformers import MarianMTModel
         import torch
 
-        out: list[str] = []
-        for i in range(0, len(sentences), batch):
-            chunk = sentences[i:i + batch]
-            inputs = self.tokenizer(chunk, return_tensors="pt", padding=True, truncation=True,
-                                    max_length=self.max_tokens).to(self.device)
+        path = path or name
+        self.model = MarianMTModel.from_pretrained(path, local_files_only=True)
+        self.model.eval()
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.model.to(self.device)
+        if self.device == "cpu":
+            torch.set_num_threads(_threads(threads))
+        # Never ask for more positions than the model has (opus-mt: 512).
+        max_tokens = min(256, int(getattr(self.model.config, "max_position_embeddings", 512)) - 2)
+        super().__init__(name, path, max_tokens, cache_key=name)
+        self.kind = f"MarianMT (transformers) on {self.device}"
+
+    def generate_batches(self, batches, batch):
+        import torch
+
+        pad = self.tokenizer.pad_token_id
+        out = []
+        for chunk in batches:
+            width = max(len(x) for x in chunk)
+            input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in chunk], device=self.device)
+            mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in chunk], device=self.device)
             with torch.inference_mode():
-                generated = self.model.generate(**inputs, max_new_tokens=self.max_tokens, num_beams=1)
-            self.generate_calls += 1
-            out.extend(self.tokenizer.batch_decode(generated, skip_special_tokens=True))
+                generated = self.model.generate(input_ids=input_ids, attention_mask=mask,
+                                                max_new_tokens=self.max_tokens, num_beams=1, do_sample=False)
+            out.append(generated.tolist())
         return out
+
+
+class CTranslate2Engine(Engine):
+    """A MarianMT model converted to CTranslate2 int8 by `parallax models install`: several times
+    faster than transformers on a CPU, threads set by `nlp.translate_threads` (0: every core)."""
+
+    def __init__(self, path: str, name: str | None = None, threads: int = 0, cache_key: str | None = None):
+        import ctranslate2
+
+        try:
+            info = json.loads((Path(path) / ENGINE_INFO).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # converted by hand rather than by `parallax models install`
+            info = {}
+        self.threads = _threads(threads)
+        self.model = ctranslate2.Translator(path, device="cpu", compute_type="int8",
+                                            inter_threads=1, intra_threads=self.threads)
+        super().__init__(name or path, path, int(info.get("max_tokens", 256)), cache_key or name or path)
+        self.kind = f"CTranslate2 int8 on cpu, {self.threads} threads"
+
+    def generate_batches(self, batches, batch):
+        flat = [self.tokenizer.convert_ids_to_tokens(x) for chunk in batches for x in chunk]
+        results = self.model.translate_batch(flat, max_batch_size=batch, beam_size=1,
+                                             max_decoding_length=self.max_tokens)
+        tokens = [self.tokenizer.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
+        out, pos = [], 0
+        for chunk in batches:
+            out.append(tokens[pos:pos + len(chunk)])
+            pos += len(chunk)
+        return out
+
+
+SCOPES = ("title", "lead", "full")
 
 
 @dataclass
@@ -106,14 +181,21 @@ class TranslationResult:
     note: str  # "translated", or why not
     sentences: int = 0
     from_cache: int = 0
+    scope: str | None = None
 
 
 @dataclass
 class Translator:
-    """Both directions, each model loaded at most once per process; missing ones reported once."""
+    """Both directions, each model loaded at most once per process; missing ones reported once.
+
+    A model is looked up in this order: installed by `parallax models install` (the CTranslate2
+    copy in `models_dir`, complete and checked), else a local directory of transformers files named
+    by the setting; anything else is missing and the stage says so once, with the install command.
+    """
 
     nlp_settings: object
     store: object = None  # a Store for the cache; None keeps the cache in memory
+    models_dir: Path | None = None  # where `parallax models install` put models (None: none looked up)
     engines: dict[str, Engine | None] = field(default_factory=dict)
     warned: set = field(default_factory=set)
     memory_cache: dict = field(default_factory=dict)
@@ -122,30 +204,47 @@ class Translator:
         return self.nlp_settings.translate_zh_en if source_lang == "zh" else self.nlp_settings.translate_en_zh
 
     def engine(self, source_lang: str) -> Engine | None:
-        name = self.model_name(source_lang)
+        from nlp import models
+
+        spec = models.spec_for(self.nlp_settings, source_lang)
+        name = spec.name
         if name in self.engines:
             return self.engines[name]
         engine = None
+        threads = getattr(self.nlp_settings, "translate_threads", 0)
+        found = models.installed(self.models_dir, spec) if self.models_dir and name else None
         if not name:
-            self._warn_once(name, f"no {source_lang}→{'en' if source_lang == 'zh' else 'zh'} model is set; "
-                                  "documents stay untranslated")
-        elif not model_available(name):
-            self._warn_once(name, f"translation model {name!r} is not on this machine (nothing is "
-                                  "downloaded at run time); documents stay untranslated until it is "
-                                  "installed and `parallax process --translate` runs")
-        else:
+            self._warn_once(name, f"no {spec.direction} model is set ({spec.setting}); documents stay untranslated")
+        elif found is not None:
             try:
-                engine = Engine(name)
-            except (OSError, ValueError) as exc:
-                self._warn_once(name, f"translation model {name!r} could not be loaded ({exc}); "
-                                      "documents stay untranslated")
+                engine = CTranslate2Engine(found.path, name=name, threads=threads,
+                                           cache_key=f"{name}@{found.commit[:12]}+ct2-{found.quantization}")
+            except (ImportError, RuntimeError, OSError, ValueError) as exc:
+                if models.is_local_dir(found.snapshot):
+                    log.warning("CTranslate2 could not load %s (%s); using transformers instead", found.path, exc)
+                    engine = self._load_transformers(name, found.snapshot, threads)
+                else:
+                    self._warn_once(name, f"translation model {name!r} could not be loaded ({exc}); run "
+                                          f"`{models.INSTALL_COMMAND}` again")
+        elif models.is_local_dir(name):
+            engine = self._load_transformers(name, name, threads)
+        else:
+            self._warn_once(name, models.missing_message(spec) + "; documents stay untranslated until then")
         self.engines[name] = engine
         return engine
+
+    def _load_transformers(self, name: str, path: str, threads: int) -> Engine | None:
+        try:
+            return TransformersEngine(name, path, threads=threads)
+        except (OSError, ValueError) as exc:
+            self._warn_once(name, f"translation model {name!r} could not be loaded ({exc}); "
+                                  "documents stay untranslated")
+            return None
 
     def describe(self) -> str:
         parts = []
         for name, engine in self.engines.items():
-            state = f"MarianMT on {engine.device}" if engine else "unavailable"
+            state = engine.kind if engine else "not installed"
             parts.append(f"{name or '(none)'} ({state})")
         return "; ".join(parts) or "not run"
 
@@ -156,23 +255,40 @@ class Translator:
 
     # -- documents ------------------------------------------------------------------------------
 
-    def scope_paragraphs(self, paragraphs: list[str]) -> list[str]:
-        scope = self.nlp_settings.translate_scope
+    def scope_paragraphs(self, paragraphs: list[str], scope: str | None = None) -> list[str]:
+        scope = scope or self.nlp_settings.translate_scope
         if scope == "title":
             return []
         if scope == "lead":
             return paragraphs[: self.nlp_settings.lead_paragraphs]
         return paragraphs
 
-    def translate_document(self, title: str, paragraphs: list[str], lang: str | None) -> TranslationResult:
+    def translate_document(self, title: str, paragraphs: list[str], lang: str | None, scope: str | None = None,
+                           on_progress=None) -> TranslationResult:
+        """The title and the paragraphs the scope covers (default `nlp.translate_scope`), one
+        translated paragraph per original joined by blank lines. `on_progress(done, total)` is called
+        as sentences are translated (the document page's progress bar)."""
         if lang not in ("zh", "en"):
             return TranslationResult(None, None, None, f"not translated: language {lang!r}")
         engine = self.engine(lang)
         if engine is None:
-            return TranslationResult(None, None, None, f"untranslated: model {self.model_name(lang)!r} unavailable")
-        units = [title] + self.scope_paragraphs(paragraphs)
+            from nlp import models
+
+            return TranslationResult(None, None, None,
+                                     "untranslated: " + models.missing_message(models.spec_for(self.nlp_settings, lang)))
+        scope = scope or self.nlp_settings.translate_scope
+        units = [title] + self.scope_paragraphs(paragraphs, scope)
         split = [split_sentences(u, lang) for u in units]
-        translated, total, cached = self.translate_sentences(engine, [s for ss in split for s in ss])
+        flat = [s for ss in split for s in ss]
+        step = max(self.nlp_settings.translate_batch * 4, 1) if on_progress else max(len(flat), 1)
+        translated, total, cached = [], 0, 0
+        for start in range(0, len(flat), step):
+            part, n, c = self.translate_sentences(engine, flat[start:start + step])
+            translated += part
+            total += n
+            cached += c
+            if on_progress:
+                on_progress(len(translated), len(flat))
         pos = 0
         joined = []
         for sentences in split:
@@ -180,17 +296,17 @@ class Translator:
             pos += len(sentences)
             joined.append(("" if lang == "en" else " ").join(part))  # Chinese output needs no spaces
         body = "\n\n".join(joined[1:]) if len(joined) > 1 else ""
-        return TranslationResult(joined[0], body, engine.name, "translated", total, cached)
+        return TranslationResult(joined[0], body, engine.name, "translated", total, cached, scope)
 
     def translate_sentences(self, engine: Engine, sentences: list[str]) -> tuple[list[str], int, int]:
         """Translations of the sentences, from the cache where possible; (translations, total, cached)."""
         keys = [sentence_hash(s) for s in sentences]
-        known = self._cached(engine.name, set(keys))
+        known = self._cached(engine.cache_key, set(keys))
         missing = list(dict.fromkeys(s for s, k in zip(sentences, keys) if k not in known))
         if missing:
             fresh = engine.translate(missing, self.nlp_settings.translate_batch)
             new = {sentence_hash(s): (s, t) for s, t in zip(missing, fresh)}
-            self._remember(engine.name, new)
+            self._remember(engine.cache_key, new)
             known.update({k: t for k, (_, t) in new.items()})
         cached = len(sentences) - len(missing)
         return [known[k] for k in keys], len(sentences), cached
@@ -227,3 +343,48 @@ class Translator:
                 "INSERT OR REPLACE INTO translation_cache (model, sentence_hash, source, target, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(model, k, s, t, utc_now()) for k, (s, t) in new.items()])
+
+
+# -- one stored document, and what the store holds ----------------------------------------------------
+
+
+def stored_details(store, doc_id: str) -> dict:
+    """The analysis details of a stored document ({} when it has not been processed)."""
+    row = store.conn.execute("SELECT details FROM analyses WHERE doc_id = ?", (doc_id,)).fetchone()
+    try:
+        return json.loads(row[0] or "{}") if row else {}
+    except ValueError:
+        return {}
+
+
+def translate_stored(store, settings, doc_id: str, scope: str = "full", on_progress=None,
+                     translator: "Translator | None" = None) -> TranslationResult:
+    """Translate one stored, processed document now (the document page's "Translate this document")
+    and save the translation with its analysis; the index picks it up on its next sync.
+
+    Only the translation fields change: the other stages' results and the analysis version stay, so
+    `parallax process` does not see the document as behind afterwards.
+    """
+    from nlp.models import models_root
+
+    doc = store.get(doc_id)
+    if doc is None or not doc.analysis_version:
+        from parallax.errors import InputError
+
+        raise InputError(f"document {doc_id!r} is not in the store or not processed yet; run `parallax process`")
+    translator = translator or Translator(settings.nlp, store, models_root(settings))
+    result = translator.translate_document(doc.title, doc.paragraphs, doc.lang, scope, on_progress)
+    if result.model:
+        details = stored_details(store, doc_id)
+        details.update(translation=f"{result.note} ({scope})", translation_scope=scope,
+                       translation_engine=translator.engines[result.model].kind)
+        store.save_analysis(doc.id, doc.content_hash, doc.analysis_version, title_tr=result.title,
+                            body_tr=result.body, translation_model=result.model, details=details)
+    return result
+
+
+def coverage(store) -> dict[str, tuple[int, int]]:
+    """Per language of the processed documents: (translated, all) — for the status page."""
+    rows = store.conn.execute("SELECT lang, SUM(title_tr IS NOT NULL), COUNT(*) FROM analyses "
+                              "WHERE lang IN ('en', 'zh') GROUP BY lang").fetchall()
+    return {lang: (int(done or 0), int(total)) for lang, done, total in rows}

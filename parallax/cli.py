@@ -101,6 +101,15 @@ def _process_table(report) -> None:
                    f"{report.sentences_from_cache} from the cache); {report.untranslated} left untranslated.")
 
 
+def _missing_models(settings) -> None:
+    """One line per translation model that is missing, with the command that installs it."""
+    from nlp.models import missing_lines
+
+    if settings.nlp.translate:
+        for line in missing_lines(settings):
+            click.echo(line[0].upper() + line[1:] + ".")
+
+
 @cli.command()
 @click.option("--no-ui", is_flag=True, help="Stop after indexing and print a summary.")
 @click.option("--site-port", default=8780, show_default=True, help="Port for the sample site on 127.0.0.1.")
@@ -114,6 +123,7 @@ def demo(obj: Context, no_ui, site_port):
         report = run_demo(obj.settings, server, obj.progress())
         _crawl_table(report.cycle.crawl)
         _process_table(report.cycle.process)
+        _missing_models(obj.settings)
         click.echo(f"Indexed {report.cycle.index.get('indexed', 0)} documents; "
                    f"{report.documents} in the store at {obj.settings.store_path}")
         if no_ui:
@@ -141,12 +151,17 @@ def crawl(obj: Context, sources, recheck):
 @cli.command()
 @click.option("--translate", "fill_translations", is_flag=True,
               help="Also translate documents left untranslated earlier (model missing or translation off).")
+@click.option("--scope", type=click.Choice(["title", "lead", "full"]),
+              help="How much of each document to translate (default: nlp.translate_scope); with "
+                   "--translate, `full` also completes documents translated only in part.")
 @click.pass_obj
-def process(obj: Context, fill_translations):
+def process(obj: Context, fill_translations, scope):
     """Run the language stages (langid, segment, entities, translate, dedup) on what is behind."""
     from parallax import stages
 
-    _process_table(stages.process(obj.settings, obj.progress(), fill_translations=fill_translations))
+    report = stages.process(obj.settings, obj.progress(), fill_translations=fill_translations, scope=scope)
+    _process_table(report)
+    _missing_models(obj.settings)
 
 
 @cli.group()
@@ -189,6 +204,7 @@ def sources_list(obj: Context, fmt):
     for h in health:
         if h.last_error:
             click.echo(f"{h.source_id}: last error: {h.last_error}")
+    _missing_models(obj.settings)
 
 
 def _print_rows(fmt: str, columns: list[str], rows: list[list], notes: list[tuple]) -> None:
@@ -283,6 +299,9 @@ from parallax.cli_nlp import nlp_command  # noqa: E402
 cli.add_command(nlp_command)
 
 from parallax.cli_extract import extract_command  # noqa: E402
+from parallax.cli_models import models_command  # noqa: E402
+
+cli.add_command(models_command)
 
 cli.add_command(extract_command)
 

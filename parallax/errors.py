@@ -58,3 +58,7 @@ class InputError(ParallaxError):
 
 class DiscoveryError(ParallaxError):
     """A site where no feed, sitemap or listing could be found; the message lists what was tried."""
+
+
+class ModelError(ParallaxError):
+    """A model cannot be installed (hub unreachable, not found, disk full, failed check)."""

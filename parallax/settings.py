@@ -70,6 +70,10 @@ class NlpSettings:
     entities_file: str
     translate_zh_en: str
     translate_en_zh: str
+    translate_zh_en_revision: str
+    translate_en_zh_revision: str
+    models_dir: str
+    translate_threads: int
     translate_scope: str
     translate: bool
     translate_batch: int

@@ -43,11 +43,11 @@ def crawl(settings, only: list[str] | None = None, base: str | None = None,
     return run_crawl(settings, selected_sources(settings, only, base), recheck_days=recheck_days)
 
 
-def process(settings, progress=None, fill_translations: bool = False):
+def process(settings, progress=None, fill_translations: bool = False, scope: str | None = None):
     from nlp.pipeline import process as run_process
 
     with Store.open(settings) as store:
-        return run_process(store, settings, progress, fill_translations=fill_translations)
+        return run_process(store, settings, progress, fill_translations=fill_translations, scope=scope)
 
 
 def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:

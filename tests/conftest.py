@@ -46,6 +46,14 @@ def demo_data(tmp_path_factory, sample_site):
     return settings, report
 
 
+@pytest.fixture(scope="session")
+def tiny_marian(tmp_path_factory):
+    """A tiny MarianMT model (random weights, its own sentencepiece vocabulary), built once."""
+    from tests.tiny_marian import build_tiny_marian
+
+    return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+
+
 def run_cli(*args, env=None, input=None, timeout=300):
     """Run the real `parallax` command line in a child process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}

@@ -73,7 +73,7 @@ def test_process_command_prints_stage_counts_times_and_engines(tmp_path):
     for word in ("langid", "segment", "entities", "translate", "dedup", "en_core_web_sm", "jieba"):
         assert word in result.stdout, word
     assert "left untranslated" in result.stdout
-    assert result.stderr.count("not on this machine") == 2  # once per direction, not per document
+    assert result.stderr.count("is not installed: run `parallax models install translation`") == 2  # once per direction
 
 
 def _store_at(data):

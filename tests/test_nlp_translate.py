@@ -7,60 +7,12 @@ import dataclasses
 import json
 import logging
 
-import pytest
-
 from index.document import Document
 from index.store import Store
 from nlp import translate
 from nlp.pipeline import process
 from tests.conftest import make_settings
-
-SENTENCES = [
-    "The association opposes new export controls.",
-    "Supply chain security matters to every member.",
-    "中国半导体行业协会反对新的出口管制。",
-    "供应链安全关系到每一个会员企业。",
-    "Officials met in Beijing and Washington.",
-    "双方在北京和华盛顿举行会谈。",
-]
-
-
-@pytest.fixture(scope="module")
-def tiny_marian(tmp_path_factory):
-    """A MarianMT model with random weights and a sentencepiece vocabulary trained on a few lines."""
-    import sentencepiece as spm
-    import torch
-    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
-
-    root = tmp_path_factory.mktemp("tiny-marian")
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(SENTENCES * 5), encoding="utf-8")
-    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(root / "spm"), vocab_size=120,
-                                   character_coverage=1.0, model_type="unigram",
-                                   hard_vocab_limit=False, bos_id=-1, eos_id=1, unk_id=2, pad_id=0)
-    processor = spm.SentencePieceProcessor(model_file=str(root / "spm.model"))
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2}
-    for piece in pieces:
-        vocab.setdefault(piece, len(vocab))
-    model_dir = root / "model"
-    model_dir.mkdir()
-    (model_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    for name in ("source.spm", "target.spm"):
-        (model_dir / name).write_bytes((root / "spm.model").read_bytes())
-    tokenizer = MarianTokenizer(vocab=str(model_dir / "vocab.json"), source_spm=str(model_dir / "source.spm"),
-                                target_spm=str(model_dir / "target.spm"))
-    tokenizer.save_pretrained(str(model_dir))
-    torch.manual_seed(0)
-    size = max(len(tokenizer), max(tokenizer.get_vocab().values()) + 1)
-    config = MarianConfig(vocab_size=size, decoder_vocab_size=size, d_model=16, encoder_layers=1, decoder_layers=1,
-                          encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-                          decoder_ffn_dim=32, max_position_embeddings=64, pad_token_id=0, eos_token_id=1,
-                          decoder_start_token_id=0, forced_eos_token_id=1)
-    model = MarianMTModel(config)
-    model.generation_config.max_length = 12
-    model.save_pretrained(str(model_dir))
-    return model_dir
+from tests.tiny_marian import SENTENCES
 
 
 def nlp_settings(data_dir, **changes):
@@ -82,7 +34,7 @@ def test_tiny_model_loads_and_generates_through_the_real_path(tiny_marian, tmp_p
     out, total, cached = translator.translate_sentences(engine, SENTENCES[2:4])
     assert len(out) == 2 and all(isinstance(t, str) for t in out)
     assert (total, cached) == (2, 0) and engine.generate_calls == 1
-    assert "MarianMT on cpu" in translator.describe()
+    assert "MarianMT (transformers) on cpu" in translator.describe()
 
 
 def test_second_run_is_served_from_the_cache_table(tiny_marian, tmp_path):
@@ -118,8 +70,9 @@ def test_missing_model_marks_documents_untranslated_says_so_once_and_fill_in_lat
                                            body=SENTENCES[2]))
         report = process(store, settings)
         assert report.processed == 3 and report.untranslated == 3 and report.translated == 0
-        warnings = [r for r in caplog.records if "not on this machine" in r.getMessage()]
+        warnings = [r for r in caplog.records if r.name == "nlp.translate" and "is not installed" in r.getMessage()]
         assert len(warnings) == 1 and str(missing) in warnings[0].getMessage()
+        assert "parallax models install translation" in warnings[0].getMessage()
         details = json.loads(store.conn.execute("SELECT details FROM analyses LIMIT 1").fetchone()[0])
         assert details["translation"].startswith("untranslated")
 

@@ -24,7 +24,7 @@ from nlp.pipeline import process
 from parallax.errors import BackendUnavailable
 from tests.alerts_fixtures import DOCS, add_documents, free_port
 from tests.conftest import make_settings, run_cli
-from tests.test_nlp_translate import _settings as translate_settings, tiny_marian  # noqa: F401
+from tests.test_nlp_translate import _settings as translate_settings
 from tests.test_run_loop import write_site, write_sources
 
 
@@ -102,7 +102,7 @@ def test_index_lag_bookkeeping_is_what_the_catch_up_sends(tmp_path):
         assert "correction" in store.get(en_id).body
 
 
-def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_marian, tmp_path):  # noqa: F811
+def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_marian, tmp_path):
     """Fault: garbage bytes, an integer and a float stored as cached translations."""
     settings = translate_settings(tmp_path, tiny_marian, translate_scope="full")
     with Store.open(settings) as store:

@@ -64,8 +64,31 @@ def near_duplicates(store, doc) -> list[Related]:
                     d.lang or d.declared_lang, d.published_at) for d in others]
 
 
-def metadata_rows(doc, source: dict | None) -> list[tuple[str, str]]:
+def shown_version(doc) -> str:
+    """The processing version as stages that ran: the translation stage only when it translated.
+
+    The stored version lists every stage (it decides what must re-run); a reader would take
+    `translate=1` to mean the document was translated, so it is left out when it was not.
+    """
+    if not doc.analysis_version:
+        return "not processed yet"
+    parts = doc.analysis_version.split(";")
+    if not doc.translation_model:
+        parts = [p for p in parts if not p.startswith("translate=")]
+    return ";".join(parts)
+
+
+def translation_row(doc, details: dict) -> str:
+    if not doc.translation_model:
+        return str(details.get("translation") or "")
+    extra = [details.get("translation_engine"), details.get("translation_scope") and
+             f"scope {details['translation_scope']}"]
+    return " · ".join([doc.translation_model, *[e for e in extra if e]])
+
+
+def metadata_rows(doc, source: dict | None, details: dict | None = None) -> list[tuple[str, str]]:
     """Label/value pairs for the metadata panel (values are shown as text, never as markup)."""
+    details = details or {}
     rows = [
         ("Source", (source or {}).get("name_en", doc.source_id)),
         ("Language", doc.lang or doc.declared_lang or "not identified yet"),
@@ -75,8 +98,8 @@ def metadata_rows(doc, source: dict | None) -> list[tuple[str, str]]:
         ("Published", doc.published_at or "no date on the page"),
         ("Fetched", doc.fetched_at),
         ("First seen", doc.first_seen_at),
-        ("Processing version", doc.analysis_version or "not processed yet"),
-        ("Translation model", doc.translation_model or ""),
+        ("Processing version", shown_version(doc)),
+        ("Translation", translation_row(doc, details)),
         ("Document id", doc.id),
     ]
     return [(k, v) for k, v in rows if v]

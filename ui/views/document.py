@@ -13,6 +13,41 @@ from ui.resources import handles
 from ui.views.versions import render_versions
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
+NO_TRANSLATION_COLUMN = "No translation of this document (the note above says why and what to run)."
+
+
+def translation_state(settings, doc) -> tuple[bool, str | None]:
+    """(a model for this document's language is on this machine, why not when it is not)."""
+    from nlp import models
+
+    if doc.lang not in ("zh", "en"):
+        return False, (f"Not translated: only Chinese and English documents are translated "
+                       f"(this one is {doc.lang or 'not identified yet'}).")
+    state = next(s for s in models.status(settings) if s.spec.source_lang == doc.lang)
+    if state.available:
+        return True, None
+    if not state.spec.name:
+        return False, f"Not translated yet: no {state.spec.direction} model is set ({state.spec.setting})."
+    return False, (f"Not translated yet: the {state.spec.direction} model {state.spec.name} is not installed. "
+                   f"Install it with `{models.INSTALL_COMMAND}`, then run `parallax process --translate` "
+                   "(or use the button here).")
+
+
+def translate_now(h, doc) -> None:
+    """Translate the whole document with a progress bar, save it, bring the index up to date."""
+    from nlp.translate import translate_stored
+
+    bar = st.progress(0.0, text="Translating…")
+
+    def advance(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Translating: {done} of {total} sentences")
+
+    result = translate_stored(h.store, h.settings, doc.id, scope="full", on_progress=advance)
+    h.backend.sync(h.store)
+    bar.empty()
+    st.session_state["translated_note"] = (
+        f"Translated {result.sentences} sentences ({result.from_cache} from the cache)." if result.model
+        else result.note)
 
 
 def translated_markdown(markdown: str) -> str:
@@ -72,14 +107,25 @@ def render() -> None:
     entity_buttons(doc.entities)
     render_versions(h.store, doc)
 
-    if not doc.body_tr:
-        st.info(NOT_TRANSLATED, icon=":material/translate:")
+    can_translate, why_not = translation_state(h.settings, doc)
+    if note := st.session_state.pop("translated_note", None):
+        st.success(note, icon=":material/translate:")
+    partial = bool(doc.title_tr) and translation_coverage(doc) is not None
+    if not doc.title_tr and not doc.body_tr:
+        st.info(why_not or NOT_TRANSLATED, icon=":material/translate:")
+    if can_translate and (partial or not doc.title_tr):
+        label = "Translate the rest of this document" if partial else "Translate this document"
+        if st.button(label, key="translate_document", icon=":material/translate:"):
+            translate_now(h, doc)
+            st.rerun()
     left, right = st.columns(2)
     left.markdown("**Original**" + (f" ({escape_markdown(doc.lang)})" if doc.lang else ""))
     right.markdown("**Translation**" + (f" ({escape_markdown(doc.translation_model)})"
                                         if doc.translation_model else ""))
     if note := translation_coverage(doc):
         right.caption(note)
+    if not doc.title_tr and not doc.body_tr:  # the column points at the reason, rather than standing empty
+        right.caption(NO_TRANSLATION_COLUMN)
     if doc.title_tr:
         left.markdown(f"**{escape_markdown(doc.title)}**")
         right.markdown(translated_markdown(f"**{escape_markdown(doc.title_tr)}**"))
@@ -99,7 +145,9 @@ def render() -> None:
                 f"{r.title} — {r.source_name} · {(r.lang or '?').upper()} · {(r.published_at or '')[:10]}"),
                 query_params={"id": r.id})
     with st.expander("Metadata"):
-        rows = metadata_rows(doc, sources.get(doc.source_id))
+        from nlp.translate import stored_details
+
+        rows = metadata_rows(doc, sources.get(doc.source_id), stored_details(h.store, doc.id))
         # A dataframe grid shows cell values as plain text (st.table would read them as markdown).
         st.dataframe({"field": [k for k, _ in rows], "value": [v for _, v in rows]},
                      hide_index=True, width="stretch")

@@ -1,5 +1,6 @@
 """The status page: per-source health (also by collection), how far the index is behind the store,
-and a form that adds a source by its address with the same discovery as `parallax sources add`."""
+whether the translation models are installed, and a form that adds a source by its address with
+the same discovery as `parallax sources add`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,34 @@ from ui.source_events import problem_columns
 
 # Plain words: the table is drawn on a canvas whose fonts may lack colour emoji.
 STATE_LABELS = {"ok": "ok", "degraded": "DEGRADED", "failing": "FAILING", "never crawled": "never crawled"}
+
+
+def render_translation(h) -> None:
+    """Each direction's model: installed (where, which engine) or missing (with the command), and
+    how many documents of that language carry a translation."""
+    from nlp import models
+    from nlp.translate import coverage
+
+    st.subheader("Translation")
+    counts = coverage(h.store)
+    states = models.status(h.settings)
+    rows = {"direction": [], "model": [], "state": [], "translated documents": []}
+    for state in states:
+        done, total = counts.get(state.spec.source_lang, (0, 0))
+        rows["direction"].append(state.spec.direction)
+        rows["model"].append(state.spec.name or "(none set)")
+        rows["state"].append("installed (CTranslate2 int8)" if state.installed else
+                             "local directory (transformers)" if state.local_dir else "NOT INSTALLED")
+        rows["translated documents"].append(f"{done} of {total}")
+    st.dataframe(rows, hide_index=True, width="stretch")
+    missing = [s for s in states if s.spec.name and not s.available]
+    if missing:
+        names = ", ".join(f"{s.spec.name} ({s.spec.direction})" for s in missing)
+        st.warning(f"Translation model missing: {names}. Install with `{models.INSTALL_COMMAND}`, then run "
+                   "`parallax process --translate`.", icon=":material/translate:")
+    elif not h.settings.nlp.translate:
+        st.info("Translation at processing time is off (nlp.translate = false); "
+                "`parallax process --translate` translates on demand.")
 
 
 def render() -> None:
@@ -51,6 +80,7 @@ def render() -> None:
                 st.dataframe(r.errors, width="stretch")
 
     by_collection(rows, collections)
+    render_translation(h)
     add_source_form(h.settings)
 
 
