@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.extract import extract, parse_date, strip_boilerplate
+from crawler.cleanup import strip_boilerplate
+from crawler.dates import parse_date
+from crawler.extract import extract
 
 SHANGHAI, NEW_YORK, LONDON = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"), ZoneInfo("Europe/London")
 
