@@ -76,3 +76,12 @@ def as_written(name: str | None, page_text: str) -> str | None:
         return None
     m = re.search(re.escape(name), page_text, re.IGNORECASE)
     return m.group() if m else name
+
+
+_LABELLED = re.compile(r"(?:作者|记者|記者|撰文|撰稿|文\s*[/／])\s*[：:]?\s*(?=[\u4e00-\u9fff])|(?:^|\s)(?:[Bb]y|[Aa]uthor[:：])\s+(?=[A-Z])")
+
+
+def byline_in(line: str) -> str | None:
+    """A byline written inside a date or source line: "2019-07-19 来源：某报 作者：李明"."""
+    m = _LABELLED.search(line)
+    return clean_byline(line[m.start():].strip()) if m else None

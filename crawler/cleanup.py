@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from crawler.bylines import clean_byline, is_byline_line
+from crawler.bylines import byline_in, clean_byline, is_byline_line
 from crawler.dates import DATE_PATTERNS, parse_date
 from crawler.release_end import cut_at_end
 
@@ -90,6 +90,15 @@ def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo | None) ->
             break
     if kept:
         kept[0] = _strip_leading_date(kept[0], tz)
+    if byline is None:
+        # The lines above the text that were dropped may name the author ("作者：李明").
+        first = kept[0] if kept else None
+        for p in paragraphs:
+            if p == first:
+                break
+            byline = byline_in(p)
+            if byline:
+                break
     return [p for p in kept if p], byline
 
 

@@ -56,8 +56,11 @@ def is_layout(table) -> bool:
     if table.xpath("./caption|./thead|./tr/th|./tbody/tr/th"):
         return False
     widths = {len(_cells(tr)) for tr in rows}
-    if max(widths) == 1:
-        return True  # one column: a stack of blocks, not a grid
+    if max(widths) == 1 or len(rows) == 1:
+        return True  # one column or one row: a stack or a strip of blocks, not a grid
+    total = len(_text(table))
+    if not total or _link_text(table) / total >= 0.5:
+        return True  # a menu or a list of links laid out in cells (or only images)
     texts = [_text(c) for c in cells]
     longest = max(len(t) for t in texts)
     if longest > 150:
