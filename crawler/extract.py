@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from crawler.bylines import as_written, clean_byline
+from crawler.bylines import as_written, byline_in, clean_byline
 from crawler.charset import decode
 from crawler.cleanup import clean, strip_boilerplate
 from crawler.dates import local_day, parse_date
@@ -135,7 +135,8 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     if selectors.get("author"):
         author = clean(_css_text(tree, selectors["author"]))
     else:
-        author = _author_on_page(tree) or byline or as_written(clean_byline(doc.get("author")), page_text)
+        author = (_author_on_page(tree) or byline or _byline_near(headline_node, body_start)
+                  or as_written(clean_byline(doc.get("author")), page_text))
     canonical = tree.xpath("//link[@rel='canonical']/@href")
     return Extracted(
         title=title, text="\n\n".join(paragraphs), published_at=published,
@@ -155,6 +156,20 @@ def _author_on_page(tree) -> str | None:
     for node in tree.xpath("//*[@rel='author' or @itemprop='author' or contains(@class,'byline') "
                            "or contains(@class,'author-name') or contains(@class,'article-author')]"):
         name = clean_byline(clean(node.text_content()))
+        if name:
+            return name
+    return None
+
+
+def _byline_near(headline, body_start) -> str | None:
+    """A labelled byline ("作者：李明", "By Jane Doe") in the lines between headline and body."""
+    if headline is None:
+        return None
+    for text in headline.xpath("following::text()")[:20]:
+        parent = text.getparent()
+        if body_start is not None and parent is not None and (parent is body_start or body_start in parent.iterancestors()):
+            break
+        name = byline_in(clean(str(text)))
         if name:
             return name
     return None

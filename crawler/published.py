@@ -104,28 +104,32 @@ def choose_published(tree, tz: ZoneInfo, date_format: str | None, *, headline=No
     in_url = url_date(url, tz)
     listed = sorted(_listed_dates(tree, tz))
 
-    def plausible(value: str, near_headline: bool) -> bool:
+    def plausible(value: str, check_age: bool = True) -> bool:
         when = datetime.fromisoformat(value)
         if when > latest:
             return False
         if in_url and abs(when - datetime.fromisoformat(in_url)) > timedelta(days=3):
             return False
-        if not near_headline and len(listed) >= 3 and \
+        if check_age and len(listed) >= 3 and \
                 when < datetime.fromisoformat(listed[len(listed) // 2]) - timedelta(days=5 * 365):
-            return False  # years before every other article the site lists: an old date on the page
+            return False  # years before the other articles the site lists: an old date on the page
         return True
 
     for value in meta_dates(tree, tz, date_format):
-        if plausible(value, True):
+        if plausible(value, check_age=False):
             return value
+    old_near_headline = None
     for text in _texts_near(headline, body_start, tree):
         found = find_date(text, tz, date_format)
-        if found and plausible(found.utc, True):
+        if found and plausible(found.utc):
             return found.utc
+        if found and old_near_headline is None and plausible(found.utc, check_age=False):
+            old_near_headline = found.utc
     for text in tree.xpath("//body//text()")[:300]:
         if _in_link_list(text):
             continue
         found = find_date(str(text), tz, date_format)
-        if found and plausible(found.utc, False):
+        if found and plausible(found.utc):
             return found.utc
-    return in_url
+    # An old article whose only date is beside its headline keeps that date.
+    return in_url or old_near_headline
