@@ -39,7 +39,10 @@ def clean_byline(raw: str | None) -> str | None:
     text = re.sub(r"\s+", " ", raw).strip()
     zh = _ZH_LEAD.match(text)
     if zh or re.match(r"^[\u4e00-\u9fff]", text):
-        names = _ZH_NAMES.match(text[zh.end():] if zh else text)
+        while zh:  # "文/记者 赵磊": one label after another
+            text = text[zh.end():]
+            zh = _ZH_LEAD.match(text)
+        names = _ZH_NAMES.match(text)
         if not names:
             return None
         found = re.sub(r"\s+", " ", names.group()).strip()

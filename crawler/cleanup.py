@@ -42,7 +42,7 @@ _FURNITURE_LINE = re.compile(
 )
 _DATE_LINE_LABELS = re.compile(
     r"published|updated|posted|release date|date|source|发布时间|发布日期|發佈時間|發布時間|发表时间|时间|時間|"
-    r"日期|来源|來源|浏览次数|阅读次数|点击数|阅读|作者|编辑|字号|字体|大|中|小|打印|关闭|分享到?|"
+    r"日期|来源|來源|浏览次数|阅读次数|点击数|阅读|作者|编辑|字号|字体|大|中|小|打印|关闭|分享到?|我要评论|"
     r"星期[一二三四五六日天]|周[一二三四五六日]|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\b[ap]\.?m\.?|"
     r"\b(?:et|edt|est|hkt|bst|gmt|utc)\b|北京时间",
@@ -76,7 +76,8 @@ def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo | None) ->
     """
     tz = tz or ZoneInfo("UTC")
     byline = None
-    kept = [p for p in cut_at_end([p for p in paragraphs if p.strip()]) if not is_furniture(p)]
+    kept = [p for p in cut_at_end([p for p in paragraphs if p.strip()])
+            if not is_furniture(p) and not _is_meta_line(p.strip(), tz)]
     while kept:
         first = kept[0].strip()
         if first == title.strip() or _is_date_line(first, tz):
@@ -102,6 +103,16 @@ def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo | None) ->
     return [p for p in kept if p], byline
 
 
+_META_LABEL = re.compile(r"来源|來源|作者|发布时间|发布日期|發佈時間|發布時間|浏览|阅读次数|点击|编辑|字号|我要评论|"
+                         r"\bsource\s*:|\bposted\b|\bupdated\b", re.IGNORECASE)
+
+
+def _is_meta_line(line: str, tz: ZoneInfo) -> bool:
+    """A date with labels ("2021年06月08日 07:45 来源：某报 我要评论(0)") wherever the extractor put
+    it; a date alone below the text (a notice's signature date) stays."""
+    return bool(_META_LABEL.search(line)) and _is_date_line(line, tz)
+
+
 def _is_date_line(line: str, tz: ZoneInfo) -> bool:
     if len(line) > 100 or re.search(r"[。！？!?]$", line) or not parse_date(line, tz):
         return False
@@ -112,7 +123,8 @@ def _is_date_line(line: str, tz: ZoneInfo) -> bool:
     # Labelled values ("来源：商务部", "作者：张伟") are part of the line, whatever their value.
     rest = re.sub(r"(?:来源|來源|作者|编辑|source|by)\s*[：:]\s*\S{1,20}", " ", rest, flags=re.I)
     # What is left once dates, times and labels are gone may be a source's name, not a sentence.
-    rest = re.sub(r"[\s|·•/:：,，\-–—()（）【】\[\]]+", " ", _DATE_LINE_LABELS.sub(" ", rest)).strip()
+    rest = re.sub(r"[(（]\d*[)）]", " ", _DATE_LINE_LABELS.sub(" ", rest))
+    rest = re.sub(r"[\s|·•/:：,，\-–—()（）【】\[\]]+", " ", rest).strip()
     return len(rest) <= 16 and len(rest.split()) <= 2
 
 

@@ -38,8 +38,8 @@ _CLOCK = (r"(?P<half_zh>上午|下午|晚上|凌晨|中午)?\s*(?P<h>\d{1,2})\s*
           r"\s*(?P<half>[AaPp]\.?\s?[Mm]\.?(?![a-z]))?")
 _ZONE = (r"(?:\s*\(?(?P<zone>Z\b|[+-]\d{2}:?\d{2}\b|(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?"
          r"|\b(?:UTC|GMT|ET|EDT|EST|CT|CDT|PT|PDT|PST|BST|HKT|CET|CEST|JST|KST)\b|北京时间|北京時間)\)?)?")
-_TIME_AFTER = re.compile(r"^(?:\s*(?:,|\bat\b|@|T|-|–|—|\|)?\s*)" + _CLOCK + _ZONE, re.IGNORECASE)
-_TIME_BEFORE = re.compile(_CLOCK + _ZONE + r"\s*(?:,|\bon\b|-|–|—|\|)?\s*$", re.IGNORECASE)
+_TIME_AFTER = re.compile(r"^(?:\s*(?:,|\bat\b|@|T|-|–|—|\||·|•)?\s*)" + _CLOCK + _ZONE, re.IGNORECASE)
+_TIME_BEFORE = re.compile(_CLOCK + _ZONE + r"\s*(?:,|\bon\b|-|–|—|\||·|•)?\s*$", re.IGNORECASE)
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?\s?(Z|[+-]\d{2}:?\d{2})")
 _RFC822 = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
 _ZONES = {"ET": "America/New_York", "EDT": "America/New_York", "EST": "America/New_York",
