@@ -132,6 +132,8 @@ def _is_kicker(line: str) -> bool:
     """A short label above the text: a few words, no sentence punctuation, no trailing colon."""
     if re.search(r"[.!?。！？:：;；,，\"“”]$", line):
         return False
+    if re.match(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十\d]+[章条节部分]|\d+[.、])", line):
+        return False  # a numbered heading of the text itself
     if re.search(r"[\u4e00-\u9fff]", line):
         return len(line) <= 8
     return len(line.split()) <= 6

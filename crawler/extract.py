@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,9 @@ from crawler.layout_tables import unwrap_layout_tables
 from crawler.published import choose_published, meta_dates
 from crawler.titles import choose_headline
 
+log = logging.getLogger(__name__)
 _NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
 _AUTHOR_META = ("author", "article:author", "byl", "dc.creator", "sailthru.author", "parsely-author")
 
@@ -65,6 +68,9 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     # Control characters and U+FFFE/U+FFFF are not allowed in XML text: lxml refuses to move such
     # text when a <script> before it is dropped. Browsers show nothing for them either.
     text = _NOT_XML_TEXT.sub("", text)
+    # XHTML pages (common on Chinese government sites) open with <?xml … encoding="gb2312"?>,
+    # which lxml refuses on text it did not decode itself: the bytes are already decoded here.
+    text = _XML_DECLARATION.sub("", text, count=1)
     parser = lxml.html.HTMLParser()
     try:
         tree = lxml.html.fromstring(text, parser=parser)
@@ -83,10 +89,15 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     # nested tables reads as paragraphs rather than rows. Selectors still see the page as served.
     laid_out = copy.deepcopy(tree)
     unwrap_layout_tables(laid_out)
-    result = trafilatura.bare_extraction(
-        copy.deepcopy(laid_out), url=url, include_comments=False, include_tables=True, with_metadata=True,
-        favor_precision=False, deduplicate=False,
-    )
+    try:
+        result = trafilatura.bare_extraction(
+            copy.deepcopy(laid_out), url=url, include_comments=False, include_tables=True, with_metadata=True,
+            favor_precision=False, deduplicate=False,
+        )
+    except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError) as exc:
+        # A tree the extractor trips over still has its text: the fallbacks below read it.
+        log.warning("trafilatura failed on %s (%s: %s); using the densest block of text", url, type(exc).__name__, exc)
+        result = None
     doc = result.as_dict() if result is not None and hasattr(result, "as_dict") else (result or {})
 
     paragraphs = _css_paragraphs(tree, selectors["body"]) if selectors.get("body") else []
