@@ -85,7 +85,7 @@ def _in_link_list(text) -> bool:
 def _listed_dates(tree, tz: ZoneInfo) -> list[str]:
     """Dates of other articles: written in list items or next to links."""
     found = []
-    for node in tree.xpath("//li|//a"):
+    for node in tree.xpath("//li|//a")[:400]:
         text = node.text_content()
         if len(text) <= 200:
             value = parse_date(text, tz)

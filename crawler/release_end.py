@@ -21,7 +21,8 @@ _TRAILING = re.compile(rf"(?<=\S)\s*{_MARK}\s*$", re.IGNORECASE)
 # Headings of what comes after the text.
 _AFTER_HEADING = re.compile(
     r"^(?:相关稿件|相关新闻|相关阅读|相关推荐|相关文章|相关链接|相關新聞|相關閱讀|延伸阅读|推荐阅读|热点推荐|"
-    r"热门文章|更多新闻|往期回顾|网友评论|发表评论|"
+    r"热门文章|更多新闻|往期回顾|网友评论|发表评论|免责声明|版权声明|热门评论|最新评论|猜你喜欢|为你推荐|"
+    r"精彩推荐|图片新闻|热点新闻|点击排行|阅读排行|"
     r"[Rr]elated (?:[Aa]rticles|[Pp]osts|[Nn]ews|[Ss]tories|[Cc]ontent|[Rr]eading)|[Mm]ore on this(?: story)?|"
     r"[Mm]ost (?:read|popular)|[Rr]ead [Nn]ext|[Yy]ou [Mm]ay [Aa]lso [Ll]ike|"
     r"(?:[Mm]edia|[Pp]ress) [Cc]ontacts?|[Cc]ontacts?(?=[：:])|[Mm]edia [Ii]nquiries|媒体联系人?|新闻联系人?|"
