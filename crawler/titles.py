@@ -117,7 +117,14 @@ def choose_headline(tree, body_start=None, order: dict | None = None, fallback: 
     segments = title_segments(page_title, sites) if page_title else []
     metas = [m for m in _meta(tree, _META_TITLES) if not any(_agrees(m, s) for s in sites)]
     metas = [title_segments(m, sites)[0] if title_segments(m, sites) else m for m in metas]
-    references = metas + segments[:1]
+    # A section name is also a link in the menu or the breadcrumb; a headline rarely is.
+    links = {_norm(clean(a.text_content())) for a in tree.iter("a")}
+
+    def section_like(text: str) -> bool:
+        return _norm(text) in links and _short(text)
+
+    metas = [m for m in metas if not section_like(m)]
+    references = metas + [seg for seg in segments[:1] if not section_like(seg)]
     headings = _headings(tree)
     if body_start is not None and order:
         limit = order.get(body_start, len(order))
@@ -133,10 +140,7 @@ def choose_headline(tree, body_start=None, order: dict | None = None, fallback: 
                 return Headline(text, node)
     if metas:
         return Headline(metas[0], None)
-    # A section name is also a link in the menu or the breadcrumb; a headline rarely is.
-    links = {_norm(clean(a.text_content())) for a in tree.iter("a")}
-    own = [(n, t) for n, t in ranked
-           if not any(_agrees(t, s) for s in sites) and not (_norm(t) in links and _short(t))]
+    own = [(n, t) for n, t in ranked if not any(_agrees(t, s) for s in sites) and not section_like(t)]
     for wanted in (("h1",), ("h2", "h3", "div", "p", "td", "span", "strong", "font")):
         for node, text in own:
             if node.tag in wanted and (node.tag in ("h1", "h2") or _HEADING_CLASS.search(

@@ -42,3 +42,9 @@ def test_chinese_title_segments_drop_the_section_and_site():
 def test_a_plain_article_keeps_its_h1():
     assert _title("<title>Alliance Publishes Licence Survey - RSA</title></head><body>"
                   f"<h1>Alliance Publishes Licence Survey</h1>{EN_BODY}</body></html>") == "Alliance Publishes Licence Survey"
+
+
+def test_a_title_tag_that_names_only_the_section_does_not_pick_the_section_heading():
+    assert _title("<title>新闻中心_某市新闻网</title></head><body><div class='menu'><a href='/news/'>新闻中心</a>"
+                  "<a href='/biz/'>财经</a></div><h1>新闻中心</h1>"
+                  f"<h2>协会听取会员企业意见</h2><p>2019-07-19</p>{ZH_BODY}</body></html>") == "协会听取会员企业意见"
