@@ -46,7 +46,12 @@ def _agrees(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
-    return short in long_ and len(short) >= 0.6 * len(long_) and len(short) >= 4
+    if short in long_ and len(short) >= 0.6 * len(long_) and len(short) >= 4:
+        return True
+    # The same headline reworded a little (social titles): most character pairs in common.
+    pairs_a, pairs_b = {a[i:i + 2] for i in range(len(a) - 1)}, {b[i:i + 2] for i in range(len(b) - 1)}
+    return len(short) >= 8 and len(pairs_a & pairs_b) >= 0.7 * min(len(pairs_a), len(pairs_b)) \
+        and len(short) >= 0.6 * len(long_)
 
 
 def _short(text: str) -> bool:
@@ -138,9 +143,13 @@ def choose_headline(tree, body_start=None, order: dict | None = None, fallback: 
         for node, text in ranked:
             if _agrees(text, ref):
                 return Headline(text, node)
+    own = [(n, t) for n, t in ranked if not any(_agrees(t, s) for s in sites) and not section_like(t)]
+    # A full-length <h1> above the text is the headline as shown, even if og:title words it otherwise.
+    for node, text in own:
+        if node.tag == "h1" and (len(text) >= 8 if re.search(r"[\u4e00-\u9fff]", text) else len(text.split()) >= 4):
+            return Headline(text, node)
     if metas:
         return Headline(metas[0], None)
-    own = [(n, t) for n, t in ranked if not any(_agrees(t, s) for s in sites) and not section_like(t)]
     for wanted in (("h1",), ("h2", "h3", "div", "p", "td", "span", "strong", "font")):
         for node, text in own:
             if node.tag in wanted and (node.tag in ("h1", "h2") or _HEADING_CLASS.search(
