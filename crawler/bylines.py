@@ -46,6 +46,9 @@ def clean_byline(raw: str | None) -> str | None:
         if not names:
             return None
         found = re.sub(r"\s+", " ", names.group()).strip()
+        found = re.split(r"\s*(?:来源|來源|编辑|編輯|责编|发布|發布|时间|時間|日期|通讯员|摄影|摄|审核|校对)", found)[0].strip()
+        if len(found) < 2:
+            return None
         return None if found in _NOT_NAMES else found
     text = _LEAD.sub("", text)
     stop = _STOP.search(text)

@@ -66,9 +66,24 @@ def is_furniture(line: str) -> bool:
         return True
     if len(line) > 80:
         return False
+    if _is_menu_line(line):
+        return True
     chunks = [c.strip() for c in _FURNITURE_SPLIT.split(line) if c.strip()]
     return bool(chunks) and all(_FURNITURE_WORD.fullmatch(c) or all(_FURNITURE_WORD.fullmatch(w) for w in c.split())
                                 for c in chunks)
+
+
+_MENU_SEPARATORS = re.compile(r"\s*[|｜·•/]\s*|\s{2,}|\u3000+")
+
+
+def _is_menu_line(line: str) -> bool:
+    """A run of three or more short items between separators: "首页 | 新闻 | 财经 | 科技"."""
+    if re.search(r"[。！？!?，,；;]", line) or line.startswith("|") or re.search(r"\d", line):
+        return False  # a sentence, a table row, figures
+    items = [i for i in _MENU_SEPARATORS.split(line) if i.strip()]
+    if len(items) < 3:
+        return False
+    return all((len(i) <= 6) if re.search(r"[\u4e00-\u9fff]", i) else len(i.split()) <= 3 for i in items)
 
 
 def strip_boilerplate(paragraphs: list[str], title: str, tz: ZoneInfo | None) -> tuple[list[str], str | None]:

@@ -221,6 +221,18 @@ def _to_utc(value: datetime, tz) -> str:
     return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def page_time_zone(html: str) -> tuple[ZoneInfo, str]:
+    """The zone a page's zone-less times are in when neither the caller nor a source says, and
+    why: UTC+8 for a page in Chinese (mainland China, Hong Kong and Taiwan all keep it), else UTC."""
+    visible = _TAGS.sub(" ", html[:200_000])
+    if len(re.findall(r"[\u4e00-\u9fff]", visible)) >= 20:
+        return ZoneInfo("Asia/Shanghai"), "the page is in Chinese"
+    return ZoneInfo("UTC"), "nothing says where the page is from"
+
+
 def local_day(iso: str, tz: ZoneInfo) -> str:
     """The calendar date of a UTC instant in the source's time zone."""
     return datetime.fromisoformat(iso).astimezone(tz).date().isoformat()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from crawler.bylines import as_written, byline_in, clean_byline
 from crawler.charset import decode
 from crawler.cleanup import clean, strip_boilerplate
-from crawler.dates import local_day, parse_date
+from crawler.dates import local_day, page_time_zone, parse_date
 from crawler.layout_tables import unwrap_layout_tables
 from crawler.published import choose_published, meta_dates
 from crawler.titles import choose_headline
@@ -51,12 +51,14 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
             fetched_at: datetime | None = None) -> Extracted:
     """Extract one article. Raises `ExtractionError` with the reason when there is none.
 
+    `tz` is the source's time zone; without one, times are read as `page_time_zone` says (UTC+8
+    for a Chinese page, else UTC).
+
     `fetched_at` (default: now) bounds the publication date: a page cannot be published after it
     was fetched."""
     import lxml.html
     import trafilatura
 
-    tz = tz or ZoneInfo("UTC")
     selectors = selectors or {}
     if len(body) > max_bytes:
         raise ExtractionError(f"page is {len(body):,} bytes, over the limit of {max_bytes:,}")
@@ -71,6 +73,8 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     # XHTML pages (common on Chinese government sites) open with <?xml … encoding="gb2312"?>,
     # which lxml refuses on text it did not decode itself: the bytes are already decoded here.
     text = _XML_DECLARATION.sub("", text, count=1)
+    if tz is None:
+        tz = page_time_zone(text)[0]
     parser = lxml.html.HTMLParser()
     try:
         tree = lxml.html.fromstring(text, parser=parser)
@@ -116,8 +120,11 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
 
     order = {node: i for i, node in enumerate(tree.iter())}
     body_start = _locate(tree, paragraphs)
-    title = clean(_css_text(tree, selectors.get("title"))) if selectors.get("title") else ""
-    headline_node = None
+    title, headline_node = "", None
+    if selectors.get("title"):
+        nodes = _css_nodes(tree, selectors["title"])
+        if nodes:
+            title, headline_node = clean(nodes[0].text_content()), nodes[0]
     if not title:
         headline = choose_headline(tree, body_start, order, fallback=doc.get("title") or "")
         title, headline_node = headline.text, headline.element
@@ -142,12 +149,11 @@ def extract(body: bytes, url: str, *, content_type: str | None = None, tz: ZoneI
     published = published or choose_published(tree, tz, date_format, headline=headline_node,
                                                body_start=body_start, url=url, fetched_at=fetched_at)
 
-    page_text = tree.text_content()
     if selectors.get("author"):
         author = clean(_css_text(tree, selectors["author"]))
     else:
         author = (_author_on_page(tree) or byline or _byline_near(headline_node, body_start)
-                  or as_written(clean_byline(doc.get("author")), page_text))
+                  or as_written(clean_byline(doc.get("author")), tree.text_content()))
     canonical = tree.xpath("//link[@rel='canonical']/@href")
     return Extracted(
         title=title, text="\n\n".join(paragraphs), published_at=published,

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.charset import decode
+from crawler.dates import page_time_zone
 from crawler.extract import ExtractionError, extract
 from parallax.errors import ConfigError
 
 _CANONICAL = re.compile(rb"""<(?:link[^>]+rel=["']?canonical["']?[^>]*href|meta[^>]+property=["']og:url["'][^>]*content)"""
                         rb"""\s*=\s*["']([^"']+)""", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,7 @@ def assumed_time_zone(body: bytes, url: str | None, *, tz: ZoneInfo | None = Non
         for candidate in sources:
             if any(_same_site(host, urlsplit(u).hostname) for e in candidate.entries for u in e.urls):
                 return AssumedZone(candidate.tz, f"the time zone of source {candidate.id}, whose site the page is from")
-    text, _ = decode(body[:200_000])
-    visible = _TAGS.sub(" ", text)
-    if len(re.findall(r"[\u4e00-\u9fff]", visible)) >= 20:
-        return AssumedZone(ZoneInfo("Asia/Shanghai"), "the page is in Chinese")
-    return AssumedZone(ZoneInfo("UTC"), "nothing says where the page is from")
+    return AssumedZone(*page_time_zone(decode(body[:200_000])[0]))
 
 
 def _same_site(a: str, b: str | None) -> bool:

@@ -18,6 +18,7 @@ BYLINES = [
     ('<p>By JANE DOE-SMITH, Monday, Apr 27, 2020</p>', "JANE DOE-SMITH"),
     ('<div class="info">2019-07-19 09:05 来源：某市日报 作者：李明</div>', "李明"),
     ('<p>记者 王芳 张伟</p>', "王芳 张伟"),
+    ('<p>作者：赵磊 来源：某市日报</p>', "赵磊"),
 ]
 
 
