@@ -149,12 +149,28 @@ def choose_headline(tree, body_start=None, order: dict | None = None, fallback: 
         if node.tag == "h1" and (len(text) >= 8 if re.search(r"[\u4e00-\u9fff]", text) else len(text.split()) >= 4):
             return Headline(text, node)
     if metas:
-        return Headline(metas[0], None)
+        return Headline(metas[0], _element_with(tree, metas[0]))
     for wanted in (("h1",), ("h2", "h3", "div", "p", "td", "span", "strong", "font")):
         for node, text in own:
             if node.tag in wanted and (node.tag in ("h1", "h2") or _HEADING_CLASS.search(
                     f"{node.get('class', '')} {node.get('id', '')}")):
                 return Headline(text, node)
     if segments:
-        return Headline(segments[0], None)
+        return Headline(segments[0], _element_with(tree, segments[0]))
     return Headline(clean(fallback), None)
+
+
+def _element_with(tree, text: str):
+    """The element in the body that shows `text` (a headline read from metadata), so the dates
+    beside it can be read; None when the page does not show it."""
+    probe = text[:12]
+    if len(probe) < 4 or ("'" in probe and '"' in probe):
+        return None
+    quote = '"' if "'" in probe else "'"
+    for node in tree.xpath(f"//body//text()[contains(., {quote}{probe}{quote})]"):
+        parent = node.getparent()
+        if parent is None or parent.xpath("ancestor-or-self::a|ancestor-or-self::li|ancestor-or-self::title"):
+            continue
+        if _agrees(clean(parent.text_content()), text):
+            return parent
+    return None

@@ -88,3 +88,12 @@ def test_an_old_article_keeps_its_only_date():
     page = _page("", f"<h1>标题</h1><p>发布时间：2012-05-04 09:00</p>{ARTICLE}<ul>{listed}</ul>")
     found = extract(page, "http://x/a.html", tz=SHANGHAI, fetched_at=FETCHED)
     assert found.published_at == "2012-05-04T01:00:00+00:00"
+
+
+def test_todays_date_in_a_portals_top_bar_is_not_the_publication_date():
+    """The headline is known from og:title only (shown in a <div>): the date beside it wins over the
+    date of the day that the page's top bar shows."""
+    page = _page("<meta property='og:title' content='协会听取会员企业意见'>",
+                 "<div class='topbar'>2026年1月30日 星期五</div><div class='tit'>协会听取会员企业意见</div>"
+                 f"<div class='info'>2019-07-19 10:30</div>{ARTICLE}")
+    assert extract(page, "http://x/a.html", tz=SHANGHAI, fetched_at=FETCHED).published_at == "2019-07-19T02:30:00+00:00"
