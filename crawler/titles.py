@@ -24,7 +24,7 @@ _NOT_HEADING_CLASS = re.compile(r"sub|small|side|list|nav|menu|foot|crumb|relate
 _TITLE_SEPARATORS = re.compile(
     r"\s+[|\-–—:·•»]{1,2}\s+|\s*[_｜|]\s*|(?<=[\u4e00-\u9fff）」”》])\s*[-–—]{1,2}\s*(?=[\u4e00-\u9fff（「“《])"
     r"|\s*::\s*")
-_CHROME = ("ancestor-or-self::*[self::nav or self::footer or self::aside or self::menu or "
+_CHROME = ("ancestor-or-self::*[self::nav or self::footer or self::aside or self::menu or self::li or self::a or "
            "(self::header and not(ancestor::article or ancestor::main))]")
 
 
@@ -38,8 +38,9 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).lower()
 
 
-def _agrees(a: str, b: str) -> bool:
-    """One is the other, or contains it and is not much longer (a kicker or a site suffix)."""
+def _agrees(a: str, b: str, reworded: bool = True) -> bool:
+    """One is the other, or contains it and is not much longer (a kicker or a site suffix), or
+    (`reworded`) shares most of its character pairs with it."""
     a, b = _norm(a), _norm(b)
     if not a or not b:
         return False
@@ -48,6 +49,8 @@ def _agrees(a: str, b: str) -> bool:
     short, long_ = sorted((a, b), key=len)
     if short in long_ and len(short) >= 0.6 * len(long_) and len(short) >= 4:
         return True
+    if not reworded:
+        return False
     # The same headline reworded a little (social titles): most character pairs in common.
     pairs_a, pairs_b = {a[i:i + 2] for i in range(len(a) - 1)}, {b[i:i + 2] for i in range(len(b) - 1)}
     return len(short) >= 8 and len(pairs_a & pairs_b) >= 0.7 * min(len(pairs_a), len(pairs_b)) \
@@ -139,10 +142,11 @@ def choose_headline(tree, body_start=None, order: dict | None = None, fallback: 
             [h for h in headings if h not in above]
     else:
         ranked = headings
-    for ref in references:
-        for node, text in ranked:
-            if _agrees(text, ref):
-                return Headline(text, node)
+    for reworded in (False, True):
+        for ref in references:
+            for node, text in ranked:
+                if _agrees(text, ref, reworded):
+                    return Headline(text, node)
     own = [(n, t) for n, t in ranked if not any(_agrees(t, s) for s in sites) and not section_like(t)]
     # A full-length <h1> above the text is the headline as shown, even if og:title words it otherwise.
     for node, text in own:

@@ -48,3 +48,10 @@ def test_a_title_tag_that_names_only_the_section_does_not_pick_the_section_headi
     assert _title("<title>新闻中心_某市新闻网</title></head><body><div class='menu'><a href='/news/'>新闻中心</a>"
                   "<a href='/biz/'>财经</a></div><h1>新闻中心</h1>"
                   f"<h2>协会听取会员企业意见</h2><p>2019-07-19</p>{ZH_BODY}</body></html>") == "协会听取会员企业意见"
+
+
+def test_a_similar_headline_in_a_list_of_other_articles_is_not_taken():
+    related = "<ul><li><a href='/1.html'><h3>上半年集成电路进口保持增长</h3></a></li></ul>"
+    assert _title("<title>上半年集成电路出口保持增长_新闻_某网</title></head><body>"
+                  f"<div class='side'>{related}</div><h2>上半年集成电路出口保持增长</h2>{ZH_BODY}</body></html>") \
+        == "上半年集成电路出口保持增长"
