@@ -74,7 +74,8 @@ def is_furniture(line: str) -> bool:
                                 for c in chunks)
 
 
-_MENU_SEPARATORS = re.compile(r"\s*[|｜·•/]\s*|\s{2,}|\u3000+")
+# Only the marks menus put between items: spaces also separate the names of a list in a text.
+_MENU_SEPARATORS = re.compile(r"\s*[|｜·•/]\s*")
 
 
 def _is_menu_line(line: str) -> bool:

@@ -76,3 +76,8 @@ def test_body_selector_that_matches_nothing_falls_back_to_automatic_extraction()
                       for i in range(6)) + "</article></body></html>").encode()
     found = extract(page, "http://x/a", selectors={"body": "div.old-layout"})
     assert found.text.count("\n\n") == 5
+
+
+def test_a_list_of_names_separated_by_spaces_is_text_not_a_menu():
+    names = "张三　李四　王五　赵六"
+    assert strip_boilerplate(["获奖个人名单如下。", names], "Title", SHANGHAI)[0] == ["获奖个人名单如下。", names]
