@@ -31,7 +31,8 @@ class AssumedZone:
     reason: str
 
     def describe(self) -> str:
-        return f"times without a zone read as {self.tz.key} ({self.reason}); use --tz to choose another"
+        said = f"times without a zone read as {self.tz.key} ({self.reason})"
+        return said if self.reason.startswith("given") else said + "; use --tz to choose another"
 
 
 def parse_time_zone(name: str) -> ZoneInfo:
