@@ -11,7 +11,8 @@ import io
 import re
 from dataclasses import dataclass
 
-from crawler.extract import ExtractionError, parse_date
+from crawler.dates import parse_date
+from crawler.extract import ExtractionError
 
 PAGE_BREAK = "\f"  # stored as its own paragraph between pages; readers skip it, the body keeps it
 _SENTENCE_END = re.compile(r"[。！？!?.:：;；]$")

@@ -7,10 +7,11 @@ the reason, so nothing fetched is silently dropped and it can be re-extracted af
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from crawler.accounting import save_aliases
-from crawler.extract import ExtractionError, extract, parse_date
+from crawler.dates import parse_date
+from crawler.extract import ExtractionError, extract
 from crawler.pdf import extract_pdf, is_pdf
 from crawler.urls import canonical_url, resolve_canonical
 from index.document import Document
@@ -70,7 +71,7 @@ def build_document(item, source, max_page_bytes: int = 20_000_000) -> Document:
         )
     published = found.published_at
     if published is None and item.feed_date:
-        published = parse_date(item.feed_date, source.tz) or _rfc822(item.feed_date)
+        published = parse_date(item.feed_date, source.tz)
     return Document(
         url=resolve_canonical(item.url, found.canonical), source_id=source.id,
         title=found.title or item.feed_title or "", body=found.text, author=found.author,
@@ -88,24 +89,12 @@ def _pdf_document(item, source, url: str, max_page_bytes: int) -> Document:
         return Document(title=item.feed_title or "", status="extract_failed", error=str(exc), **common)
     published = found.published_at
     if published is None and item.feed_date:
-        published = parse_date(item.feed_date, source.tz) or _rfc822(item.feed_date)
+        published = parse_date(item.feed_date, source.tz)
     title = found.title or item.feed_title or url.rsplit("/", 1)[-1]
     if not found.has_text:
         return Document(title=title, body="", published_at=published, status="no_text",
                         error=f"scanned PDF without a text layer ({found.pages} pages)", **common)
     return Document(title=title, body=found.text, published_at=published, **common)
-
-
-def _rfc822(value: str) -> str | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 __all__ = ["StorePipeline", "build_document", "datetime"]

@@ -91,7 +91,7 @@ def test_extract_handles_hundreds_of_saved_pages_in_one_call(tmp_path):
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "extract", *[f for f, _ in files]],
                                 env={"PARALLAX_SOURCES": ""})
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(files)
     for line, (file, page) in zip(lines, files):
         assert set(line) == {"file", "url", "title", "published_at", "author", "lang", "text"}
@@ -107,7 +107,7 @@ def test_extract_uses_a_sources_selectors_url_and_forced_encoding(tmp_path):
                                       "big5", "--url", "https://example.org/a7.html", str(page)],
                                 env={"PARALLAX_SOURCES": ""})
     assert result.exit_code == 0, result.output
-    line = json.loads(result.output)
+    line = json.loads(result.stdout)
     assert line["url"] == "https://example.org/a7.html"
     assert line["title"] == "香港電子元件商增加庫存應對出口許可變化"
     assert line["published_at"] == "2025-11-05T04:00:00+00:00"  # noon in the mfa source's Asia/Shanghai
@@ -119,5 +119,5 @@ def test_extract_reports_an_unknown_encoding_and_pages_without_article(tmp_path)
     assert bad.exit_code == 1 and "klingon" in bad.output and "gb18030" in bad.output
     empty = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "extract", str(page)])
     assert empty.exit_code == 1
-    line = json.loads(empty.output.splitlines()[0])
+    line = json.loads(empty.stdout.splitlines()[0])
     assert line["text"] is None and "no article text" in line["error"]

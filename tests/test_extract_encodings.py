@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import decode, extract
+from crawler.charset import decode
+from crawler.extract import extract
 
 SIMPLIFIED = "中国半导体行业协会与美国半导体行业协会共同宣布成立出口管制与供应链安全工作组，双方代表在北京出席会议。"
 TRADITIONAL = "中國半導體行業協會與美國半導體行業協會共同宣佈成立出口管制與供應鏈安全工作組，雙方代表在香港出席會議。"

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.extract import extract, parse_date, strip_boilerplate
+from crawler.cleanup import strip_boilerplate
+from crawler.dates import parse_date
+from crawler.extract import extract
 
 SHANGHAI, NEW_YORK, LONDON = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"), ZoneInfo("Europe/London")
 
@@ -47,6 +49,10 @@ BOILERPLATE = [
     (["正文。", "【打印】", "上一篇：旧闻", "（责任编辑：张伟）"], ["正文。"], None),
     (["Body.", "###", "About SIA", "SIA represents..."], ["Body."], None),
     (["各会员单位：", "现将有关事项通知如下。"], ["各会员单位：", "现将有关事项通知如下。"], None),
+    (["首页 | 新闻 | 财经 | 科技", "正文第一段。", "Privacy Policy | Terms of Use | Contact Us"], ["正文第一段。"], None),
+    (["Body.", "| 2月 | 98 | -3% |"], ["Body.", "| 2月 | 98 | -3% |"], None),
+    (["正文第一段。", "相关阅读：另一篇文章", "正文第二段。", "READ MORE: Another story", "Last."],
+     ["正文第一段。", "正文第二段。", "Last."], None),
 ]
 
 
@@ -70,3 +76,8 @@ def test_body_selector_that_matches_nothing_falls_back_to_automatic_extraction()
                       for i in range(6)) + "</article></body></html>").encode()
     found = extract(page, "http://x/a", selectors={"body": "div.old-layout"})
     assert found.text.count("\n\n") == 5
+
+
+def test_a_list_of_names_separated_by_spaces_is_text_not_a_menu():
+    names = "张三　李四　王五　赵六"
+    assert strip_boilerplate(["获奖个人名单如下。", names], "Title", SHANGHAI)[0] == ["获奖个人名单如下。", names]
