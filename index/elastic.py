@@ -28,19 +28,27 @@ from index.expand import Expanded
 from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, check_request,
                           highlight_words, prepare, sort_facet)
 from nlp.normalize import has_cjk
-from parallax.errors import BackendUnavailable, QueryError
+from parallax.errors import BackendUnavailable, ConfigError, IndexNotBuilt, ParallaxError, QueryError
 
 # Field weights, the same as the SQLite backend's bm25 column weights.
 BOOSTS = {"title": 5.0, "body": 1.0, "title_tr": 2.5, "body_tr": 0.6}
 ORIGINAL_FIELDS = ("title", "body")
 TRANSLATED_FIELDS = ("title_tr", "body_tr")
 BULK_CHUNK = 500
+BULK_BYTES = 50 * 1024 * 1024  # under Elasticsearch's default http.max_content_length (100 MB)
 PAGE = 500
+PIT_KEEP_ALIVE = "2m"  # how long a point in time lives between two pages of an export
+HIGHLIGHT_INDEX_LIMIT = 1_000_000  # index.highlight.max_analyzed_offset (Elasticsearch's default)
+HIGHLIGHT_QUERY_LIMIT = HIGHLIGHT_INDEX_LIMIT - 1
+# Stories (clusters) are counted with a cardinality aggregation at Elasticsearch's highest precision:
+# documented as close to exact below this many distinct clusters, an estimate above it.
+CARDINALITY_PRECISION = 40_000
 _EM = re.compile(r"<em>(.*?)</em>")
 
 INDEX_SETTINGS = {
     "number_of_shards": 1,
     "number_of_replicas": 0,
+    "highlight": {"max_analyzed_offset": HIGHLIGHT_INDEX_LIMIT},
     "analysis": {
         "analyzer": {
             # Chinese arrives segmented by jieba (spaces between words); only split and fold case.
@@ -82,13 +90,24 @@ MAPPINGS = {
 }
 
 
+TEMPLATE_PRIORITY = 200
+
+
 def index_template(alias: str) -> dict:
-    """The index template every `<alias>-*` index is created from (settings and explicit mappings)."""
+    """The index template every `<alias>-*` index is created from (settings and explicit mappings).
+
+    Two aliases where one is a prefix of the other ("parallax" and "parallax-staging") have
+    overlapping patterns, and Elasticsearch refuses a second template whose patterns overlap an
+    existing one's at the same priority. Overlapping `<alias>-*` patterns always come from aliases
+    of different lengths (two different prefixes of one length never match the same name), so the
+    priority grows with the alias's length: overlapping templates never share a priority, and the
+    longer, more specific alias's template is the one its own indices get.
+    """
     return {
         "name": f"{alias}-template",
         "index_patterns": [f"{alias}-*"],
         "template": {"settings": INDEX_SETTINGS, "mappings": MAPPINGS},
-        "priority": 200,
+        "priority": TEMPLATE_PRIORITY + len(alias),
         "_meta": {"description": "Parallax documents; derived from the store, rebuildable"},
     }
 
@@ -201,16 +220,45 @@ def sort_clause(sort: str, has_text: bool) -> list:
     return [{"_score": "desc"}, {"id": "asc"}]
 
 
-def aggregations() -> dict:
-    fields = {"source": "source_id", "lang": "lang", "type": "kind", "country": "country",
-              "entity": "entities", "month": "month"}
-    aggs = {name: {"terms": {"field": fields[name], "size": 100}} for name in FACETS}
-    aggs["clusters"] = {"cardinality": {"field": "cluster_key", "precision_threshold": 40000}}
+FACET_FIELDS = {"source": "source_id", "lang": "lang", "type": "kind", "country": "country",
+                "entity": "entities", "month": "month"}
+FACET_PAGE = 1000  # composite buckets per request; facets page on until every value is counted
+
+
+def facet_aggregations(after: dict[str, dict] | None = None, names=FACETS) -> dict:
+    """One `composite` aggregation per facet: exact counts for every value, paged with `after`.
+
+    A `terms` aggregation returns its top `size` buckets and drops the rest (and its counts can be
+    approximate across shards); a composite aggregation walks every value in order, so a facet
+    with 5,000 entities or 30 years of months is complete.
+    """
+    aggs = {}
+    for name in names:
+        composite: dict = {"size": FACET_PAGE, "sources": [{"value": {"terms": {"field": FACET_FIELDS[name]}}}]}
+        if after and after.get(name):
+            composite["after"] = after[name]
+        aggs[name] = {"composite": composite}
     return aggs
 
 
+def highlight_spec(translated: bool) -> dict:
+    """Elasticsearch's highlighter on every text field, bounded so a long body cannot fail a search.
+
+    Without `max_analyzed_offset` a field longer than `index.highlight.max_analyzed_offset`
+    (1,000,000 characters; a long PDF) makes the whole search fail with 400. With it, the highlighter
+    stops at that many characters; the snippet itself is computed from the store, so nothing a
+    reader sees is lost.
+    """
+    return {"fields": {f.split("^")[0]: {} for f in _fields(translated)}, "pre_tags": ["<em>"],
+            "post_tags": ["</em>"], "number_of_fragments": 3, "max_analyzed_offset": HIGHLIGHT_QUERY_LIMIT}
+
+
 def search_body(expanded: Expanded, request: SearchRequest) -> dict:
-    """The whole `_search` request body for one page of results."""
+    """The whole `_search` request body for one page of results.
+
+    Cluster sizes, the other sources and each cluster's earliest member come from a second request
+    over the page's clusters (`cluster_body`), not from inner hits, which stop at their `size`.
+    """
     has_text = q.is_ranked(expanded.node)
     body: dict = {
         "query": compile_query(expanded, request.since_seq),
@@ -218,31 +266,61 @@ def search_body(expanded: Expanded, request: SearchRequest) -> dict:
         "from": request.offset,
         "size": request.limit,
         "track_total_hits": True,
-        "_source": ["id", "source_id"],
-        "highlight": {"fields": {f.split("^")[0]: {} for f in _fields(expanded.translated)},
-                      "pre_tags": ["<em>"], "post_tags": ["</em>"], "number_of_fragments": 3},
-        "aggs": {"clusters": aggregations()["clusters"]},
+        "_source": ["id", "source_id", "cluster_key"],
+        "highlight": highlight_spec(expanded.translated),
     }
-    if request.facets:
-        body["aggs"] = aggregations()
     if request.collapse:
-        body["collapse"] = {"field": "cluster_key", "inner_hits": {
-            "name": "cluster", "size": 20, "_source": ["id", "source_id"], "sort": [{"id": "asc"}]}}
+        body["collapse"] = {"field": "cluster_key"}
+        body["aggs"] = {"clusters": {"cardinality": {"field": "cluster_key",
+                                                     "precision_threshold": CARDINALITY_PRECISION}}}
+    if request.facets:
+        body.setdefault("aggs", {}).update(facet_aggregations())
     return body
+
+
+def cluster_body(expanded: Expanded, request: SearchRequest, keys: list[str], sources: int) -> dict:
+    """Per cluster on the page: how many documents match, from which sources, and the earliest one.
+
+    Filtered to the page's cluster keys, a `terms` aggregation with one bucket per key counts every
+    matching member exactly (no cap at 20 as inner hits have); `sources` is the store's number of
+    sources, so no source of a cluster is left out.
+    """
+    query = compile_query(expanded, request.since_seq)
+    query["bool"].setdefault("filter", []).append({"terms": {"cluster_key": keys}})
+    return {
+        "size": 0,
+        "query": query,
+        "aggs": {"clusters": {
+            "terms": {"field": "cluster_key", "size": len(keys)},
+            "aggs": {
+                "sources": {"terms": {"field": "source_id", "size": max(1, sources)}},
+                "first": {"top_hits": {
+                    "size": 1, "_source": ["id", "source_id"],
+                    "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+                    "highlight": highlight_spec(expanded.translated)}},
+            },
+        }},
+    }
 
 
 # -- connection -------------------------------------------------------------------------------------
 
 
 def client_options(settings) -> dict:
-    """Keyword arguments for `Elasticsearch(...)`: URL, API key or user/password, CA file."""
+    """Keyword arguments for `Elasticsearch(...)`: URL, API key or user/password, CA file.
+
+    The API key is the `encoded` value of the create-API-key response (base64 of "id:key", sent as
+    `Authorization: ApiKey <encoded>`). An "id:key" pair pasted instead is accepted too: base64
+    never contains a colon, so it is unambiguous, and the client encodes the pair itself.
+    """
     es = settings.elasticsearch
     if not es.url:
         raise BackendUnavailable("no Elasticsearch URL is set; set PARALLAX_ES_URL "
                                  "(e.g. https://localhost:9200) or [elasticsearch] url")
     options: dict = {"hosts": [es.url], "request_timeout": 30, "retry_on_timeout": True, "max_retries": 2}
     if es.api_key:
-        options["api_key"] = es.api_key
+        key_id, colon, key = es.api_key.partition(":")
+        options["api_key"] = (key_id, key) if colon else es.api_key
     elif es.username:
         options["basic_auth"] = (es.username, es.password)
     if es.ca_file:
@@ -250,23 +328,66 @@ def client_options(settings) -> dict:
     return options
 
 
-def _unavailable(url: str, exc: Exception) -> BackendUnavailable:
-    from elasticsearch import ApiError, AuthenticationException, AuthorizationException
+def _reason(exc) -> str:
+    """Elasticsearch's own explanation from an error body (root cause first), else the message."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        causes = error.get("root_cause") or []
+        first = causes[0] if causes and isinstance(causes[0], dict) else error
+        return f"{first.get('type', error.get('type'))}: {first.get('reason', error.get('reason'))}"
+    return str(getattr(exc, "message", exc))
 
-    if isinstance(exc, AuthenticationException):
+
+def translate_error(url: str, exc: Exception, action: str = "request") -> ParallaxError:
+    """The Parallax error for a failed call: only no answer or a 5xx means "unavailable".
+
+    `action` says what was being done ("search", "template", "bulk", ...), so a 400 or 404 becomes
+    the error of that action: a missing index before the first sync, a query Elasticsearch refused,
+    a result window too large, a template that collides with another, a request too large.
+    """
+    from elasticsearch import ApiError
+
+    if not isinstance(exc, ApiError):
         return BackendUnavailable(
-            f"Elasticsearch at {url} refused the credentials (401); set PARALLAX_ES_API_KEY or "
-            "PARALLAX_ES_USERNAME and PARALLAX_ES_PASSWORD")
-    if isinstance(exc, AuthorizationException):
-        return BackendUnavailable(
-            f"Elasticsearch at {url} denied the request (403); the user or API key needs the "
-            "manage_index_templates cluster privilege and all privileges on the index pattern")
-    if isinstance(exc, ApiError):
-        return BackendUnavailable(f"Elasticsearch at {url} answered with an error: {exc}")
-    return BackendUnavailable(
-        f"cannot reach Elasticsearch at {url} ({type(exc).__name__}: {exc}); start it "
-        "(`docker compose up -d elasticsearch`), check PARALLAX_ES_URL and PARALLAX_ES_CA_FILE, "
-        "or set PARALLAX_INDEX_BACKEND=sqlite")
+            f"cannot reach Elasticsearch at {url} ({type(exc).__name__}: {exc}); start it "
+            "(`docker compose up -d elasticsearch`), check PARALLAX_ES_URL and PARALLAX_ES_CA_FILE, "
+            "or set PARALLAX_INDEX_BACKEND=sqlite")
+    status, reason = exc.status_code, _reason(exc)
+    if status >= 500:
+        return BackendUnavailable(f"Elasticsearch at {url} failed with {status} ({reason}); check the "
+                                  "cluster's health (`parallax index --check`) and try again")
+    if status == 401:
+        return ConfigError(f"Elasticsearch at {url} refused the credentials (401: {reason}); set "
+                           "PARALLAX_ES_API_KEY (the `encoded` value of the create-API-key response) or "
+                           "PARALLAX_ES_USERNAME and PARALLAX_ES_PASSWORD")
+    if status == 403:
+        return ConfigError(f"Elasticsearch at {url} denied the {action} (403: {reason}); the user or API "
+                           "key needs the manage_index_templates and monitor cluster privileges and all "
+                           "privileges on the indices named after PARALLAX_ES_INDEX")
+    if status == 404 and "index_not_found" in reason:
+        return IndexNotBuilt(f"nothing is indexed in Elasticsearch at {url} yet ({reason}); run "
+                             "`parallax index` to build the index from the store")
+    if status == 413:
+        return ConfigError(f"Elasticsearch at {url} refused a {action} request as too large (413); raise "
+                           "http.max_content_length on the cluster (or the limit of a proxy in front of it)")
+    if "result window is too large" in reason.lower():
+        return QueryError(f"that page is too deep for Elasticsearch ({reason})", None,
+                          "narrow the search or sort by date; `parallax export` returns every match")
+    if action == "template":
+        return ConfigError(f"Elasticsearch at {url} refused the index template ({status}: {reason}); "
+                           "another template matches the same index names: choose another "
+                           "PARALLAX_ES_INDEX or remove the other template")
+    if action == "search":
+        return QueryError(f"Elasticsearch refused the query ({status}: {reason})", None, "simplify the query")
+    return ConfigError(f"Elasticsearch at {url} refused the {action} ({status}: {reason})")
+
+
+def _noted(exc: ParallaxError, note: str, lag: int | None = None) -> ParallaxError:
+    """The same kind of error with `note` added to its message (every kind takes one message)."""
+    if isinstance(exc, BackendUnavailable):
+        return BackendUnavailable(f"{exc}{note}", lag=exc.lag if lag is None else lag)
+    return type(exc)(f"{exc}{note}")
 
 
 class ElasticBackend:
@@ -288,22 +409,22 @@ class ElasticBackend:
         self.client = client
         self.errors: list[dict] = []  # per-document failures of the last sync or rebuild
 
-    def _call(self, fn, *args, **kwargs):
-        """Run one client call, turning transport and API failures into `BackendUnavailable`."""
+    def _call(self, fn, *args, action: str = "request", **kwargs):
+        """Run one client call, turning transport and API failures into the matching Parallax error."""
         from elastic_transport import TransportError
         from elasticsearch import ApiError
 
         try:
             return fn(*args, **kwargs)
         except (TransportError, ApiError) as exc:
-            raise _unavailable(self.url, exc) from None
+            raise translate_error(self.url, exc, action) from None
 
     # -- indexing -------------------------------------------------------------------------------
 
     def ensure_template(self) -> None:
         template = index_template(self.alias)
         name = template.pop("name")
-        self._call(self.client.indices.put_index_template, name=name, **template)
+        self._call(self.client.indices.put_index_template, name=name, action="template", **template)
 
     def _live_indices(self) -> list[str]:
         from elastic_transport import TransportError
@@ -314,17 +435,21 @@ class ElasticBackend:
         except NotFoundError:
             return []
         except (TransportError, ApiError) as exc:
-            raise _unavailable(self.url, exc) from None
+            raise translate_error(self.url, exc, "alias lookup") from None
 
-    def _new_index(self) -> str:
-        name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 1000000:06d}"
-        self._call(self.client.indices.create, index=name)
+    def _new_index(self, kind: str = "") -> str:
+        name = f"{self.alias}-{kind}{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 1000000:06d}"
+        self._call(self.client.indices.create, index=name, action="index creation")
         return name
 
-    def _index_docs(self, index: str, doc_ids: list[str], progress=None) -> dict[str, int]:
-        """Bulk-index documents with retries; failures are reported per document, not raised."""
-        from elastic_transport import TransportError
-        from elasticsearch import ApiError
+    def _index_docs(self, index: str, doc_ids: list[str], done: list[str], progress=None) -> dict[str, int]:
+        """Bulk-index documents; a refused document is reported, a refused request raises.
+
+        One document Elasticsearch rejects (a mapping error) is counted and listed in `errors` and
+        the others go on. A bulk request refused as a whole (401, 403, 413, no answer) raises: every
+        document in it would fail the same way. `done` collects the ids written so far, so the
+        caller can record them even when a later request fails.
+        """
         from elasticsearch.helpers import streaming_bulk
 
         def actions():
@@ -338,30 +463,40 @@ class ElasticBackend:
                         yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": es_document(doc)}
 
         counts = {"indexed": 0, "removed": 0, "failed": 0}
-        done: list[str] = []
-        try:
-            for ok, item in streaming_bulk(self.client, actions(), chunk_size=BULK_CHUNK, max_retries=3,
-                                           initial_backoff=1, raise_on_error=False,
-                                           raise_on_exception=False):
-                op, info = next(iter(item.items()))
-                if ok or (op == "delete" and info.get("status") == 404):
-                    counts["removed" if op == "delete" else "indexed"] += 1
-                    done.append(info.get("_id"))
-                else:
-                    counts["failed"] += 1
-                    self.errors.append({"id": info.get("_id"), "status": info.get("status"),
-                                        "error": info.get("error")})
-                if progress:
-                    progress.advance(1)
-        except (TransportError, ApiError) as exc:
-            raise _unavailable(self.url, exc) from None
-        self._mark_indexed([d for d in done if d])
+        results = streaming_bulk(self.client, actions(), chunk_size=BULK_CHUNK, max_chunk_bytes=BULK_BYTES,
+                                 max_retries=3, initial_backoff=1, raise_on_error=False,
+                                 raise_on_exception=True)
+        for ok, item in self._guarded(results, "bulk"):
+            op, info = next(iter(item.items()))
+            if ok or (op == "delete" and info.get("status") == 404):
+                counts["removed" if op == "delete" else "indexed"] += 1
+                if info.get("_id"):
+                    done.append(info["_id"])
+            else:
+                counts["failed"] += 1
+                self.errors.append({"id": info.get("_id"), "status": info.get("status"),
+                                    "error": info.get("error")})
+            if progress:
+                progress.advance(1)
         return counts
 
-    def _mark_indexed(self, doc_ids: list[str]) -> None:
+    def _guarded(self, iterator, action: str):
+        """Iterate, translating a client failure raised mid-way into a Parallax error."""
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError
+
+        try:
+            yield from iterator
+        except (TransportError, ApiError) as exc:
+            raise translate_error(self.url, exc, action) from None
+
+    def _mark_indexed(self, doc_ids: list[str], replace: bool = False) -> None:
+        """Record what the live index holds; `replace` (after a rebuild) forgets everything else."""
         from index.document import utc_now
 
         with self.store.transaction():
+            if replace:
+                self.store.conn.execute("DELETE FROM es_index_state")
             for doc_id in doc_ids:
                 self.store.conn.execute(
                     "INSERT INTO es_index_state (doc_id, content_hash, processed_at, indexed_at) "
@@ -388,19 +523,23 @@ class ElasticBackend:
         the next successful sync does, read from `es_index_state` without asking Elasticsearch."""
         return len(self._behind())
 
-    def _behind_by(self, exc: BackendUnavailable) -> BackendUnavailable:
+    def pending(self) -> int:
+        """Documents waiting for the next sync (the same figure as `lag`, the interface's name)."""
+        return self.lag()
+
+    def _behind_by(self, exc: ParallaxError) -> ParallaxError:
         lag = self.lag()
-        return BackendUnavailable(
-            f"{exc}. The index is {lag} document(s) behind the store; they are kept in the store "
-            "and the next `parallax index` (or `parallax run` cycle) sends them", lag=lag)
+        return _noted(exc, f". The index is {lag} document(s) behind the store; they are kept in the "
+                           "store and the next `parallax index` (or `parallax run` cycle) sends them", lag)
 
     def sync(self, store=None, progress=None) -> dict[str, int]:
         """Index what changed since the last sync into the live index (created on first use).
 
-        With Elasticsearch unreachable the error says how far behind the index is."""
+        When Elasticsearch is unreachable or refuses the work, the error says how far behind the
+        index is."""
         try:
             return self._sync(progress)
-        except BackendUnavailable as exc:
+        except ParallaxError as exc:
             raise self._behind_by(exc) from None
 
     def _sync(self, progress=None) -> dict[str, int]:
@@ -412,8 +551,12 @@ class ElasticBackend:
         ids = self._behind()
         if progress:
             progress.start("index", len(ids))
-        counts = self._index_docs(live[0], ids, progress)
-        self._call(self.client.indices.refresh, index=live[0])
+        done: list[str] = []
+        try:
+            counts = self._index_docs(live[0], ids, done, progress)
+        finally:
+            self._mark_indexed(done)  # what reached the index stays recorded, even if a later request failed
+        self._call(self.client.indices.refresh, index=live[0], action="refresh")
         if progress:
             progress.finish()
         return counts
@@ -421,35 +564,59 @@ class ElasticBackend:
     def rebuild(self, store=None, progress=None) -> dict[str, int]:
         """Fill a new index from the store, then move the alias to it in one atomic step.
 
-        Searches keep hitting the old index until the swap; the old one is deleted after it.
+        Searches keep hitting the old index until the swap; the old one is deleted after it. A
+        rebuild that cannot fill the new index (a bulk request refused as a whole, or every
+        document refused) raises before the swap: the alias and the old index stay as they were and
+        the half-filled new index is deleted.
         """
         try:
             return self._rebuild(progress)
-        except BackendUnavailable as exc:
+        except ParallaxError as exc:
             raise self._behind_by(exc) from None
 
     def _rebuild(self, progress=None) -> dict[str, int]:
         self.errors = []
         self.ensure_template()
         old = self._live_indices()
-        new = self._new_index()
         ids = [r[0] for r in self.store.conn.execute(
             "SELECT d.id FROM documents d JOIN analyses a ON a.doc_id = d.id "
             "WHERE a.content_hash = d.content_hash AND d.status != 'extract_failed' ORDER BY d.seq")]
-        with self.store.transaction():
-            self.store.conn.execute("DELETE FROM es_index_state")
+        new = self._new_index()
         if progress:
             progress.start("index", len(ids))
-        counts = self._index_docs(new, ids, progress)
-        self._call(self.client.indices.refresh, index=new)
-        actions = [{"add": {"index": new, "alias": self.alias}}]
-        actions += [{"remove": {"index": name, "alias": self.alias}} for name in old]
-        self._call(self.client.indices.update_aliases, actions=actions)
+        done: list[str] = []
+        try:
+            counts = self._index_docs(new, ids, done, progress)
+            if ids and not counts["indexed"]:
+                raise ConfigError(f"Elasticsearch refused every one of the {len(ids)} documents "
+                                  f"(first: {self.errors[0]['status']} {self.errors[0]['error']})")
+            self._call(self.client.indices.refresh, index=new, action="refresh")
+            actions = [{"add": {"index": new, "alias": self.alias}}]
+            actions += [{"remove": {"index": name, "alias": self.alias}} for name in old]
+            self._call(self.client.indices.update_aliases, actions=actions, action="alias swap")
+        except ParallaxError as exc:
+            self._drop(new)
+            kept = (f"the alias {self.alias} still points to {', '.join(old)}" if old
+                    else f"the alias {self.alias} was not created")
+            raise _noted(exc, f"; the rebuild stopped before the swap: {kept}, and the half-filled "
+                              f"index {new} was deleted") from None
+        self._mark_indexed(done, replace=True)
         for name in old:
-            self._call(self.client.indices.delete, index=name)
+            self._drop(name)
         if progress:
             progress.finish()
         return counts
+
+    def _drop(self, index: str) -> None:
+        """Delete an index we made; a failure here leaves litter, never wrong results, so it is quiet."""
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError
+
+        try:
+            self.client.indices.delete(index=index)
+        except (TransportError, ApiError) as exc:
+            self.errors.append({"id": None, "status": getattr(exc, "status_code", None),
+                                "error": f"could not delete index {index}: {exc}"})
 
     # -- searching ------------------------------------------------------------------------------
 
@@ -457,40 +624,101 @@ class ElasticBackend:
         check_request(request)
         expanded = prepare(request)
         body = search_body(expanded, request)
-        response = self._call(self.client.search, index=self.alias, **body).body
+        response = self._call(self.client.search, index=self.alias, action="search", **body).body
+        hits = response["hits"]["hits"]
+        clusters = self._clusters(expanded, request, hits) if request.collapse else {}
         found = []
-        for hit in response["hits"]["hits"]:
-            members = [h["_source"] for h in
-                       hit.get("inner_hits", {}).get("cluster", {}).get("hits", {}).get("hits", [])]
-            others = tuple(sorted({m["source_id"] for m in members if m["id"] != hit["_id"]}))
-            marked = {w for fragments in hit.get("highlight", {}).values()
-                      for fragment in fragments for w in _EM.findall(fragment)}
-            found.append(Found(hit["_id"], float(hit.get("_score") or 0.0), max(1, len(members)),
-                               others, tuple(sorted(marked))))
+        for hit in hits:
+            key = (hit.get("_source") or {}).get("cluster_key") or hit["_id"]
+            info = clusters.get(key)
+            shown_id, highlight = hit["_id"], hit.get("highlight", {})
+            size, others = 1, ()
+            if info is not None:
+                shown_id, size, others = info["id"], info["size"], info["others"]
+                highlight = info["highlight"] or highlight
+            marked = {w for fragments in highlight.values() for fragment in fragments for w in _EM.findall(fragment)}
+            found.append(Found(shown_id, float(hit.get("_score") or 0.0), size, others, tuple(sorted(marked))))
         aggs = response.get("aggregations", {})
         total = aggs["clusters"]["value"] if request.collapse else response["hits"]["total"]["value"]
-        facets = {}
-        if request.facets:
-            for name in FACETS:
-                values = [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"] if b["key"]]
-                facets[name] = sort_facet(name, values)
-        hits = build_hits(self.store, found, highlight_words(expanded))
-        return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions))
+        facets = self._facets(expanded, request, aggs) if request.facets else {}
+        built = build_hits(self.store, found, highlight_words(expanded))
+        return SearchResult(hits=built, total=total, facets=facets, expansions=list(expanded.expansions))
+
+    def _clusters(self, expanded: Expanded, request: SearchRequest, hits: list[dict]) -> dict[str, dict]:
+        """Exact size, other sources and earliest published member of each cluster on the page."""
+        keys = sorted({(h.get("_source") or {}).get("cluster_key") or h["_id"] for h in hits})
+        if not keys:
+            return {}
+        body = cluster_body(expanded, request, keys, len(self.store.sources()))
+        response = self._call(self.client.search, index=self.alias, action="search", **body).body
+        out = {}
+        for bucket in response["aggregations"]["clusters"]["buckets"]:
+            first = bucket["first"]["hits"]["hits"][0]
+            first_source = first["_source"]["source_id"]
+            others = tuple(sorted(
+                b["key"] for b in bucket["sources"]["buckets"]
+                if b["doc_count"] - (1 if b["key"] == first_source else 0) > 0))
+            out[bucket["key"]] = {"id": first["_id"], "size": bucket["doc_count"], "others": others,
+                                  "highlight": first.get("highlight", {})}
+        return out
+
+    def _facets(self, expanded: Expanded, request: SearchRequest, aggs: dict) -> dict[str, list[tuple[str, int]]]:
+        """Every value of every facet with its exact count, following each composite's `after_key`."""
+        values: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+        after: dict[str, dict] = {}
+        while True:
+            for name in list(FACETS):
+                if name not in aggs:
+                    continue
+                agg = aggs[name]
+                values[name] += [(b["key"]["value"], b["doc_count"]) for b in agg["buckets"] if b["key"]["value"]]
+                if len(agg["buckets"]) == FACET_PAGE and agg.get("after_key"):
+                    after[name] = agg["after_key"]
+                else:
+                    after.pop(name, None)
+            if not after:
+                break
+            body = {"size": 0, "track_total_hits": False, "query": compile_query(expanded, request.since_seq),
+                    "aggs": facet_aggregations(after, names=tuple(after))}
+            aggs = self._call(self.client.search, index=self.alias, action="search", **body).body["aggregations"]
+        return {name: sort_facet(name, values[name]) for name in FACETS}
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
-        """Every matching id (near-duplicates included), paged with `search_after`."""
+        """Every matching id (near-duplicates included), paged with `search_after` in a point in time.
+
+        Syncs refresh the index and rebuilds swap the alias while an export runs; a point in time
+        pins the index as it was when the export began, so no document is skipped or repeated.
+        """
         check_request(request)
         expanded = prepare(request)
         has_text = q.is_ranked(expanded.node)
-        after = None
-        while True:
-            body = {"query": compile_query(expanded, request.since_seq),
-                    "sort": sort_clause(request.sort, has_text), "size": PAGE, "_source": False}
-            if after is not None:
-                body["search_after"] = after
-            hits = self._call(self.client.search, index=self.alias, **body).body["hits"]["hits"]
-            for hit in hits:
-                yield hit["_id"]
-            if len(hits) < PAGE:
-                return
-            after = hits[-1]["sort"]
+        pit = self._call(self.client.open_point_in_time, index=self.alias, keep_alive=PIT_KEEP_ALIVE,
+                         action="search").body["id"]
+        try:
+            after = None
+            while True:
+                body = {"query": compile_query(expanded, request.since_seq), "size": PAGE, "_source": False,
+                        "sort": sort_clause(request.sort, has_text), "track_total_hits": False,
+                        "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
+                if after is not None:
+                    body["search_after"] = after
+                response = self._call(self.client.search, action="search", **body).body
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                for hit in hits:
+                    yield hit["_id"]
+                if len(hits) < PAGE:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            self._close_pit(pit)
+
+    def _close_pit(self, pit: str) -> None:
+        """Release the point in time; one left open expires by itself after PIT_KEEP_ALIVE."""
+        from elastic_transport import TransportError
+        from elasticsearch import ApiError
+
+        try:
+            self.client.close_point_in_time(id=pit)
+        except (TransportError, ApiError):
+            return
