@@ -722,3 +722,101 @@ class ElasticBackend:
             self.client.close_point_in_time(id=pit)
         except (TransportError, ApiError):
             return
+
+    # -- the smoke check ------------------------------------------------------------------------
+
+    def check(self) -> list[tuple[str, bool, str]]:
+        """`parallax index --check`: what a user runs against their own cluster before trusting it.
+
+        Each line is (what, passed, detail): the server's version against the client's, the index
+        template and the live index's mappings against the ones this code writes, the alias and its
+        document count against the store's record, and a round trip of a bilingual test document
+        through a scratch index made from the template (written, read back, found by an English
+        stem and by a Chinese word, highlighted, deleted). Nothing in the live index is touched.
+        """
+        import elasticsearch
+
+        lines: list[tuple[str, bool, str]] = []
+        info = self._call(self.client.info, action="version check").body
+        server = info.get("version", {}).get("number", "?")
+        client = ".".join(str(p) for p in elasticsearch.__version__)
+        same_major = server.split(".")[0] == str(elasticsearch.__version__[0])
+        lines.append(("server", same_major, f"Elasticsearch {server} ({info.get('version', {}).get('build_flavor', '?')}) "
+                                            f"at {self.url}; client {client}"
+                                            + ("" if same_major else ": the major versions must match")))
+        self.ensure_template()
+        name = index_template(self.alias)["name"]
+        stored = self._call(self.client.indices.get_index_template, name=name, action="template check").body
+        template = stored["index_templates"][0]["index_template"]
+        differences = _mapping_differences(template.get("template", {}).get("mappings", {}))
+        lines.append(("template", not differences, f"{name} on {template['index_patterns']} priority "
+                                                    f"{template.get('priority')}" + _said(differences)))
+        live = self._live_indices()
+        if not live:
+            lines.append(("alias", False, f"{self.alias} does not exist yet: run `parallax index`"))
+        else:
+            count = self._call(self.client.count, index=self.alias, action="count").body["count"]
+            recorded = self.store.conn.execute("SELECT COUNT(*) FROM es_index_state").fetchone()[0]
+            lines.append(("alias", len(live) == 1 and count == recorded,
+                          f"{self.alias} -> {', '.join(live)}: {count} documents, the store records "
+                          f"{recorded}, {self.lag()} waiting for the next sync"))
+            mappings = self._call(self.client.indices.get_mapping, index=self.alias, action="mapping check").body
+            differences = _mapping_differences(next(iter(mappings.values()))["mappings"])
+            lines.append(("mappings", not differences, f"{live[0]} has the mappings this version writes"
+                                                       + _said(differences)))
+        lines.append(self._round_trip())
+        return lines
+
+    def _round_trip(self) -> tuple[str, bool, str]:
+        """Write a test document to a scratch index made from the template, find it, delete the index."""
+        from types import SimpleNamespace
+
+        scratch = self._new_index("check-")
+        try:
+            mappings = self._call(self.client.indices.get_mapping, index=scratch, action="mapping check").body
+            if differences := _mapping_differences(mappings[scratch]["mappings"]):
+                return "round trip", False, f"the template did not apply to {scratch}" + _said(differences)
+            doc = SimpleNamespace(
+                id="parallax-check", url="https://example.org/check", source_id="check", lang="en",
+                declared_lang="en", kind="association", country="US", entities=({"canonical_id": "csia"},),
+                cluster_id=None, published_at="2025-03-05T02:00:00+00:00", seq=0, content_hash="check",
+                title="Statement on export controls", body="The association commented on 出口管制 rules.",
+                title_tr=None, body_tr=None)
+            source = es_document(doc)
+            self._call(self.client.index, index=scratch, id=doc.id, document=source, refresh="true",
+                       action="test write")
+            back = self._call(self.client.get, index=scratch, id=doc.id, action="test read").body
+            if back.get("_source") != source:
+                return "round trip", False, f"{scratch} gave back a different document"
+            missing = []
+            for query in ("control", "出口管制"):  # an English stem, a Chinese word
+                body = search_body(prepare(SearchRequest(query, expand=False)), SearchRequest(query))
+                body.pop("collapse", None)
+                body.pop("aggs", None)
+                hits = self._call(self.client.search, index=scratch, action="search", **body).body["hits"]["hits"]
+                if not hits or hits[0]["_id"] != doc.id or not hits[0].get("highlight"):
+                    missing.append(query)
+            if missing:
+                return "round trip", False, f"the test document was not found (or not highlighted) by {missing}"
+            return "round trip", True, (f"wrote, read back, found by 'control' and '出口管制' with highlights "
+                                        f"in {scratch} (deleted)")
+        finally:
+            self._drop(scratch)
+
+
+def _mapping_differences(mappings: dict) -> list[str]:
+    """Fields whose mapping differs from MAPPINGS (missing, extra or changed), by name."""
+    want, have = MAPPINGS.get("properties", {}), mappings.get("properties", {})
+    out = [f"missing {name}" for name in sorted(set(want) - set(have))]
+    out += [f"unexpected {name}" for name in sorted(set(have) - set(want))]
+    out += [f"{name} differs" for name in sorted(set(want) & set(have)) if want[name] != have[name]]
+    if str(mappings.get("dynamic", "strict")) != "strict":
+        out.append("dynamic is not strict")
+    return out
+
+
+def _said(differences: list[str]) -> str:
+    if not differences:
+        return ""
+    return f": {', '.join(differences[:5])}" + (f" and {len(differences) - 5} more" if len(differences) > 5 else "") + \
+        " (run `parallax index --rebuild` to recreate the index from the store)"
