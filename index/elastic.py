@@ -270,7 +270,8 @@ def search_body(expanded: Expanded, request: SearchRequest) -> dict:
         "highlight": highlight_spec(expanded.translated),
     }
     if request.collapse:
-        body["collapse"] = {"field": "cluster_key"}
+        if request.limit:
+            body["collapse"] = {"field": "cluster_key"}
         body["aggs"] = {"clusters": {"cardinality": {"field": "cluster_key",
                                                      "precision_threshold": CARDINALITY_PRECISION}}}
     if request.facets:
