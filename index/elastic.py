@@ -355,7 +355,7 @@ def translate_error(url: str, exc: Exception, action: str = "request") -> Parall
             "(`docker compose up -d elasticsearch`), check PARALLAX_ES_URL and PARALLAX_ES_CA_FILE, "
             "or set PARALLAX_INDEX_BACKEND=sqlite")
     status, reason = exc.status_code, _reason(exc)
-    if status >= 500:
+    if status >= 500 or status == 429:  # 429: too busy right now (rejected execution, circuit breaker)
         return BackendUnavailable(f"Elasticsearch at {url} failed with {status} ({reason}); check the "
                                   "cluster's health (`parallax index --check`) and try again")
     if status == 401:
@@ -372,6 +372,9 @@ def translate_error(url: str, exc: Exception, action: str = "request") -> Parall
     if status == 413:
         return ConfigError(f"Elasticsearch at {url} refused a {action} request as too large (413); raise "
                            "http.max_content_length on the cluster (or the limit of a proxy in front of it)")
+    if "search_context_missing" in reason:
+        return QueryError(f"the point in time of this export expired ({reason})", None,
+                          f"pages were more than {PIT_KEEP_ALIVE} apart; run the export again")
     if "result window is too large" in reason.lower():
         return QueryError(f"that page is too deep for Elasticsearch ({reason})", None,
                           "narrow the search or sort by date; `parallax export` returns every match")

@@ -308,3 +308,16 @@ def test_api_key_is_the_encoded_value_and_a_pasted_id_key_pair_works_too(tmp_pat
     with pytest.raises(ConfigError, match="401.*`encoded`"):
         backend.search(SearchRequest("x"))
     store.close()
+
+
+def test_export_whose_point_in_time_expired_says_run_it_again(tmp_path, es, monkeypatch):
+    """Bad input tried: the point in time dropped by the cluster between two pages (keep-alive passed)."""
+    monkeypatch.setattr(elastic, "PAGE", 2)
+    backend, store = _backend(tmp_path, es, n=5)
+    backend.sync()
+    ids = backend.iter_ids(SearchRequest("", sort="date"))
+    next(ids)
+    es.cluster.pits.clear()
+    with pytest.raises(QueryError, match="point in time of this export expired.*run the export again"):
+        list(ids)
+    store.close()
