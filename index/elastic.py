@@ -513,13 +513,15 @@ class ElasticBackend:
                     self.store.conn.execute("DELETE FROM es_index_state WHERE doc_id = ?", (doc_id,))
 
     def _behind(self) -> list[str]:
+        """Ids the next sync sends, in store order (removals first), so that a sync refused
+        part-way has indexed a prefix and `indexed_through` still advances over it."""
         rows = self.store.conn.execute(
-            "SELECT d.id FROM documents d JOIN analyses a ON a.doc_id = d.id "
+            "SELECT d.id, d.seq FROM documents d JOIN analyses a ON a.doc_id = d.id "
             "LEFT JOIN es_index_state s ON s.doc_id = d.id "
             "WHERE a.content_hash = d.content_hash AND (s.doc_id IS NULL OR "
             "s.content_hash != d.content_hash OR s.processed_at != a.processed_at) "
-            "UNION SELECT s.doc_id FROM es_index_state s LEFT JOIN documents d ON d.id = s.doc_id "
-            "WHERE d.id IS NULL OR d.status = 'extract_failed'")
+            "UNION SELECT s.doc_id, -1 FROM es_index_state s LEFT JOIN documents d ON d.id = s.doc_id "
+            "WHERE d.id IS NULL OR d.status = 'extract_failed' ORDER BY 2, 1")
         return [r[0] for r in rows]
 
     def lag(self) -> int:
@@ -530,6 +532,17 @@ class ElasticBackend:
     def pending(self) -> int:
         """Documents waiting for the next sync (the same figure as `lag`, the interface's name)."""
         return self.lag()
+
+    def indexed_through(self) -> int:
+        """The highest store sequence at or below which every searchable document is indexed,
+        from `es_index_state` (alerts advance their watermark only this far)."""
+        row = self.store.conn.execute(
+            "SELECT d.seq FROM documents d LEFT JOIN es_index_state s ON s.doc_id = d.id "
+            "WHERE d.status != 'extract_failed' AND (s.doc_id IS NULL OR s.content_hash != d.content_hash) "
+            "ORDER BY d.seq LIMIT 1").fetchone()
+        if row is not None:
+            return row[0] - 1
+        return self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
 
     def _behind_by(self, exc: ParallaxError) -> ParallaxError:
         lag = self.lag()

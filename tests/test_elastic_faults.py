@@ -321,3 +321,25 @@ def test_export_whose_point_in_time_expired_says_run_it_again(tmp_path, es, monk
     with pytest.raises(QueryError, match="point in time of this export expired.*run the export again"):
         list(ids)
     store.close()
+
+
+def test_indexed_through_stops_below_what_a_refused_sync_left_behind(tmp_path, es, monkeypatch):
+    """Bad input tried: a sync whose second bulk request is refused; alerts must not pass the gap."""
+    monkeypatch.setattr(elastic, "BULK_CHUNK", 1)
+    backend, store = _backend(tmp_path, es, n=1)
+    backend.sync()
+    first = backend.indexed_through()
+    assert first == store.conn.execute("SELECT MAX(seq) FROM documents").fetchone()[0]
+    for i in range(2):
+        store.upsert_document(Document(url=f"http://127.0.0.1/late{i}.html", source_id="s00", declared_lang="en",
+                                       title=f"Late {i}", body="Late news on export rules.",
+                                       published_at="2025-05-01T09:00:00+00:00"))
+    from nlp.pipeline import process
+
+    process(store, backend.settings)
+    es.cluster.faults["bulk"] = (403, es.cluster._bulk_ok + 1)
+    with pytest.raises(ConfigError):
+        backend.sync()
+    seqs = [r[0] for r in store.conn.execute("SELECT seq FROM documents ORDER BY seq")]
+    assert backend.indexed_through() == seqs[-1] - 1  # the first late document is in, the second is not
+    store.close()
