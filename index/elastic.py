@@ -522,7 +522,7 @@ class ElasticBackend:
             "s.content_hash != d.content_hash OR s.processed_at != a.processed_at) "
             "UNION SELECT s.doc_id, -1 FROM es_index_state s LEFT JOIN documents d ON d.id = s.doc_id "
             "WHERE d.id IS NULL OR d.status = 'extract_failed' ORDER BY 2, 1")
-        return [r[0] for r in rows]
+        return list(dict.fromkeys(r[0] for r in rows))
 
     def lag(self) -> int:
         """Stored documents the index does not hold yet (or holds in an older version): the work
