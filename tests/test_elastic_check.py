@@ -4,6 +4,8 @@ that answers as Elasticsearch documents and injects faults; not a compatibility 
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.es_fault_server import FaultServer
 from tests.test_elastic_faults import _settings, _store
@@ -19,33 +21,46 @@ def _lines(output: str) -> dict[str, str]:
 
 
 def test_check_shows_version_template_alias_mappings_and_a_round_trip(tmp_path):
-    """Bad input tried: checking before anything was indexed (the alias is missing), then a live
-    index whose mapping was changed by hand."""
+    """Bad input tried: checking before anything was indexed (the alias is missing)."""
+    from index.elastic import ElasticBackend
+
     with FaultServer() as es:
-        _store(_settings(tmp_path, es)).close()
-        before = run_cli("index", "--check", env=_env(tmp_path, es))
-        assert before.returncode == 1, before.stderr
-        lines = _lines(before.stdout)
-        assert lines["server"].startswith("ok") and "Elasticsearch 9.5.1" in lines["server"]
-        assert lines["template"].startswith("ok") and "parallax-template on ['parallax-*']" in lines["template"]
-        assert lines["alias"].startswith("FAIL") and "run `parallax index`" in lines["alias"]
-        assert lines["round"].startswith("ok") and "deleted" in lines["round"]
+        settings = _settings(tmp_path, es)
+        store = _store(settings)
+        backend = ElasticBackend(settings, store)
+        before = {what: (passed, detail) for what, passed, detail in backend.check()}
+        assert before["server"] == (True, f"Elasticsearch 9.5.1 (default) at {es.url}; client 9.5.1")
+        assert before["template"][0] and "parallax-template on ['parallax-*'] priority 208" in before["template"][1]
+        assert before["alias"] == (False, "parallax does not exist yet: run `parallax index`")
+        assert before["round trip"][0] and "found by 'control' and '出口管制' with highlights" in before["round trip"][1]
         assert sorted(es.cluster.indices) == []  # the scratch index is gone
 
-        indexed = run_cli("index", env=_env(tmp_path, es))
-        assert indexed.returncode == 0, indexed.stderr
-        after = run_cli("index", "--check", env=_env(tmp_path, es))
-        assert after.returncode == 0, after.stdout + after.stderr
-        lines = _lines(after.stdout)
-        assert "3 documents, the store records 3, 0 waiting" in lines["alias"]
-        assert lines["mappings"].startswith("ok")
+        backend.sync()
+        after = {what: (passed, detail) for what, passed, detail in backend.check()}
+        assert all(passed for passed, _ in after.values()), after
+        assert "3 documents, the store records 3, 0 waiting" in after["alias"][1]
+        store.close()
 
+
+@pytest.mark.slow
+def test_check_command_prints_one_line_per_item_and_fails_on_a_drifted_mapping(tmp_path):
+    """Bad input tried: a live index whose mapping was changed by hand."""
+    with FaultServer() as es:
+        settings = _settings(tmp_path, es)
+        store = _store(settings)
+        from index.elastic import ElasticBackend
+
+        ElasticBackend(settings, store).sync()
+        store.close()
         (live,) = es.cluster.indices
         es.cluster.indices[live]["mappings"]["properties"]["title_en"] = {"type": "text"}
         drifted = run_cli("index", "--check", env=_env(tmp_path, es))
-        assert drifted.returncode == 1
-        assert "title_en differs" in _lines(drifted.stdout)["mappings"]
-        assert "parallax index --rebuild" in _lines(drifted.stdout)["mappings"]
+        assert drifted.returncode == 1, drifted.stderr
+        lines = _lines(drifted.stdout)
+        assert set(lines) == {"server", "template", "alias", "mappings", "round"}
+        assert lines["mappings"].startswith("FAIL") and "title_en differs" in lines["mappings"]
+        assert "parallax index --rebuild" in lines["mappings"]
+        assert all(lines[k].startswith("ok") for k in ("server", "template", "alias", "round"))
 
 
 def test_check_on_the_embedded_index_says_it_needs_none(tmp_path):
