@@ -223,6 +223,9 @@ def sort_clause(sort: str, has_text: bool) -> list:
 FACET_FIELDS = {"source": "source_id", "lang": "lang", "type": "kind", "country": "country",
                 "entity": "entities", "month": "month"}
 FACET_PAGE = 1000  # composite buckets per request; facets page on until every value is counted
+# Documents per week, keyed by the week's Monday (Elasticsearch's calendar weeks start on Monday, UTC).
+TIMELINE = {"date_histogram": {"field": "published_at", "calendar_interval": "week", "format": "yyyy-MM-dd",
+                               "min_doc_count": 1}}
 
 
 def facet_aggregations(after: dict[str, dict] | None = None, names=FACETS) -> dict:
@@ -269,36 +272,38 @@ def search_body(expanded: Expanded, request: SearchRequest) -> dict:
         "_source": ["id", "source_id", "cluster_key"],
         "highlight": highlight_spec(expanded.translated),
     }
-    if request.collapse:
-        if request.limit:
-            body["collapse"] = {"field": "cluster_key"}
-        body["aggs"] = {"clusters": {"cardinality": {"field": "cluster_key",
-                                                     "precision_threshold": CARDINALITY_PRECISION}}}
+    if request.collapse and request.limit:
+        body["collapse"] = {"field": "cluster_key"}
+    # Both counts always: stories (clusters) from a cardinality aggregation, documents from the total.
+    body["aggs"] = {"clusters": {"cardinality": {"field": "cluster_key", "precision_threshold": CARDINALITY_PRECISION}}}
     if request.facets:
-        body.setdefault("aggs", {}).update(facet_aggregations())
+        body["aggs"].update(facet_aggregations())
+        body["aggs"]["timeline"] = TIMELINE
     return body
 
 
 def cluster_body(expanded: Expanded, request: SearchRequest, keys: list[str], sources: int) -> dict:
-    """Per cluster on the page: how many documents match, from which sources, and the earliest one.
+    """Per cluster on the page: every member's count and sources, and the earliest matching member.
 
-    Filtered to the page's cluster keys, a `terms` aggregation with one bucket per key counts every
-    matching member exactly (no cap at 20 as inner hits have); `sources` is the store's number of
+    The size and "also published by" cover the whole cluster in the index, members outside the
+    query's filters too (a Chinese copy of an English statement filtered by lang:en); the member
+    shown is the earliest published one that matches. A `terms` aggregation with one bucket per key
+    counts every member exactly (inner hits stop at their `size`); `sources` is the store's number of
     sources, so no source of a cluster is left out.
     """
-    query = compile_query(expanded, request.since_seq)
-    query["bool"].setdefault("filter", []).append({"terms": {"cluster_key": keys}})
+    matching = compile_query(expanded, request.since_seq)
+    highlight = {**highlight_spec(expanded.translated), "highlight_query": matching}
     return {
         "size": 0,
-        "query": query,
+        "query": {"bool": {"filter": [{"terms": {"cluster_key": keys}}]}},
         "aggs": {"clusters": {
             "terms": {"field": "cluster_key", "size": len(keys)},
             "aggs": {
                 "sources": {"terms": {"field": "source_id", "size": max(1, sources)}},
-                "first": {"top_hits": {
+                "matching": {"filter": matching, "aggs": {"first": {"top_hits": {
                     "size": 1, "_source": ["id", "source_id"],
                     "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
-                    "highlight": highlight_spec(expanded.translated)}},
+                    "highlight": highlight}}}},
             },
         }},
     }
@@ -353,7 +358,7 @@ def translate_error(url: str, exc: Exception, action: str = "request") -> Parall
         return BackendUnavailable(
             f"cannot reach Elasticsearch at {url} ({type(exc).__name__}: {exc}); start it "
             "(`docker compose up -d elasticsearch`), check PARALLAX_ES_URL and PARALLAX_ES_CA_FILE, "
-            "or set PARALLAX_INDEX_BACKEND=sqlite")
+            "or switch index.backend (PARALLAX_INDEX_BACKEND) back to the embedded index")
     status, reason = exc.status_code, _reason(exc)
     if status >= 500 or status == 429:  # 429: too busy right now (rejected execution, circuit breaker)
         return BackendUnavailable(f"Elasticsearch at {url} failed with {status} ({reason}); check the "
@@ -639,7 +644,7 @@ class ElasticBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.settings)
         body = search_body(expanded, request)
         response = self._call(self.client.search, index=self.alias, action="search", **body).body
         hits = response["hits"]["hits"]
@@ -647,22 +652,28 @@ class ElasticBackend:
         found = []
         for hit in hits:
             key = (hit.get("_source") or {}).get("cluster_key") or hit["_id"]
-            info = clusters.get(key)
-            shown_id, highlight = hit["_id"], hit.get("highlight", {})
-            size, others = 1, ()
-            if info is not None:
-                shown_id, size, others = info["id"], info["size"], info["others"]
-                highlight = info["highlight"] or highlight
+            shown_id, size, others, highlight = hit["_id"], 1, (), hit.get("highlight", {})
+            if key in clusters:
+                shown_id, size, others, first_highlight = clusters[key]
+                if shown_id != hit["_id"]:
+                    highlight = first_highlight
             marked = {w for fragments in highlight.values() for fragment in fragments for w in _EM.findall(fragment)}
             found.append(Found(shown_id, float(hit.get("_score") or 0.0), size, others, tuple(sorted(marked))))
         aggs = response.get("aggregations", {})
-        total = aggs["clusters"]["value"] if request.collapse else response["hits"]["total"]["value"]
+        documents = response["hits"]["total"]["value"]
+        stories = min(documents, aggs["clusters"]["value"])
         facets = self._facets(expanded, request, aggs) if request.facets else {}
+        timeline = [(b["key_as_string"][:10], b["doc_count"]) for b in aggs.get("timeline", {}).get("buckets", [])
+                    if b["doc_count"]]
         built = build_hits(self.store, found, highlight_words(expanded))
-        return SearchResult(hits=built, total=total, facets=facets, expansions=list(expanded.expansions))
+        return SearchResult(hits=built, total=stories if request.collapse else documents, facets=facets,
+                            expansions=list(expanded.expansions), total_documents=documents,
+                            total_stories=stories, timeline=timeline,
+                            exact=stories <= CARDINALITY_PRECISION)
 
-    def _clusters(self, expanded: Expanded, request: SearchRequest, hits: list[dict]) -> dict[str, dict]:
-        """Exact size, other sources and earliest published member of each cluster on the page."""
+    def _clusters(self, expanded: Expanded, request: SearchRequest,
+                  hits: list[dict]) -> dict[str, tuple[str, int, tuple[str, ...], dict]]:
+        """For each cluster on the page: (id to show, size, other members' sources, its highlight)."""
         keys = sorted({(h.get("_source") or {}).get("cluster_key") or h["_id"] for h in hits})
         if not keys:
             return {}
@@ -670,13 +681,14 @@ class ElasticBackend:
         response = self._call(self.client.search, index=self.alias, action="search", **body).body
         out = {}
         for bucket in response["aggregations"]["clusters"]["buckets"]:
-            first = bucket["first"]["hits"]["hits"][0]
+            firsts = bucket["matching"]["first"]["hits"]["hits"]
+            if not firsts:
+                continue
+            first = firsts[0]
             first_source = first["_source"]["source_id"]
-            others = tuple(sorted(
-                b["key"] for b in bucket["sources"]["buckets"]
-                if b["doc_count"] - (1 if b["key"] == first_source else 0) > 0))
-            out[bucket["key"]] = {"id": first["_id"], "size": bucket["doc_count"], "others": others,
-                                  "highlight": first.get("highlight", {})}
+            others = tuple(sorted(b["key"] for b in bucket["sources"]["buckets"]
+                                  if b["doc_count"] - (1 if b["key"] == first_source else 0) > 0))
+            out[bucket["key"]] = (first["_id"], bucket["doc_count"], others, first.get("highlight", {}))
         return out
 
     def _facets(self, expanded: Expanded, request: SearchRequest, aggs: dict) -> dict[str, list[tuple[str, int]]]:
@@ -707,7 +719,7 @@ class ElasticBackend:
         pins the index as it was when the export began, so no document is skipped or repeated.
         """
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.settings)
         has_text = q.is_ranked(expanded.node)
         pit = self._call(self.client.open_point_in_time, index=self.alias, keep_alive=PIT_KEEP_ALIVE,
                          action="search").body["id"]
@@ -807,9 +819,8 @@ class ElasticBackend:
                 return "round trip", False, f"{scratch} gave back a different document"
             missing = []
             for query in ("control", "出口管制"):  # an English stem, a Chinese word
-                body = search_body(prepare(SearchRequest(query, expand=False)), SearchRequest(query))
+                body = search_body(prepare(SearchRequest(query, expand=False), self.settings), SearchRequest(query))
                 body.pop("collapse", None)
-                body.pop("aggs", None)
                 hits = self._call(self.client.search, index=scratch, action="search", **body).body["hits"]["hits"]
                 if not hits or hits[0]["_id"] != doc.id or not hits[0].get("highlight"):
                     missing.append(query)

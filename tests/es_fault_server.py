@@ -9,7 +9,7 @@ at one priority are refused, as Elasticsearch refuses them), swaps aliases, and 
 parts of the query language a fault test needs: match_all, bool, term, terms, numeric ranges and a
 case-insensitive substring reading of multi_match. Sorting, search_after, point in time, collapse,
 from/size with the 10,000 result window, the highlighter's max_analyzed_offset limit, and the
-terms, composite, cardinality and top_hits aggregations follow the documented behaviour closely
+terms, composite, cardinality, filter, weekly date_histogram and top_hits aggregations follow the documented behaviour closely
 enough to tell a backend that relies on a cap from one that does not.
 
 `faults` lets a test make one kind of request fail: {"bulk": (status, after_n_ok)} answers the
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import fnmatch
 import itertools
 import json
@@ -248,7 +249,7 @@ class Cluster:
     def _highlight(self, doc: dict, body: dict) -> dict:
         spec = body["highlight"]
         limit = self.highlight_limit(doc["_index"])
-        words = _query_words(body.get("query", {}))
+        words = _query_words(spec.get("highlight_query") or body.get("query", {}))
         out = {}
         for field in spec.get("fields", {}):
             text = doc["_source"].get(field.split(".")[0])
@@ -295,6 +296,25 @@ class Cluster:
             if page:
                 out["after_key"] = {name: page[-1]}
             return out
+        if "filter" in spec:
+            members = [d for d in docs if _matches(spec["filter"], d["_source"])]
+            out = {"doc_count": len(members)}
+            for name, sub in spec.get("aggs", {}).items():
+                out[name] = self._agg(sub, members, body)
+            return out
+        if "date_histogram" in spec:
+            hist = spec["date_histogram"]
+            if hist.get("calendar_interval") not in ("week", "1w"):
+                raise EsError(400, "parsing_exception", "this fault server only does calendar weeks")
+            weeks: dict[str, int] = {}
+            for d in docs:
+                value = _value(d["_source"], hist["field"])
+                if value:
+                    day = datetime.date.fromisoformat(value[:10])
+                    monday = (day - datetime.timedelta(days=day.weekday())).isoformat()
+                    weeks[monday] = weeks.get(monday, 0) + 1
+            return {"buckets": [{"key_as_string": k, "doc_count": n} for k, n in sorted(weeks.items())
+                                if n >= hist.get("min_doc_count", 0)]}
         if "top_hits" in spec:
             top = spec["top_hits"]
             ordered = sorted(docs, key=lambda d: _sort_key(top.get("sort", []), d))

@@ -85,7 +85,8 @@ def test_search_body_pages_collapses_and_counts():
     assert body["sort"] == [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     assert (body["from"], body["size"], body["track_total_hits"]) == (10, 5, True)
     assert body["collapse"] == {"field": "cluster_key"}  # sizes come from a second request, not inner hits
-    assert set(body["aggs"]) == {"source", "lang", "type", "country", "entity", "month", "clusters"}
+    assert set(body["aggs"]) == {"source", "lang", "type", "country", "entity", "month", "clusters", "timeline"}
+    assert body["aggs"]["timeline"]["date_histogram"]["calendar_interval"] == "week"
     assert body["aggs"]["entity"] == {"composite": {"size": elastic.FACET_PAGE, "sources": [
         {"value": {"terms": {"field": "entities"}}}]}}
     assert body["aggs"]["clusters"]["cardinality"]["field"] == "cluster_key"

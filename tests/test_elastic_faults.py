@@ -343,3 +343,60 @@ def test_indexed_through_stops_below_what_a_refused_sync_left_behind(tmp_path, e
     seqs = [r[0] for r in store.conn.execute("SELECT seq FROM documents ORDER BY seq")]
     assert backend.indexed_through() == seqs[-1] - 1  # the first late document is in, the second is not
     store.close()
+
+
+# -- the result page: the same contract as the embedded backend ---------------------------------------
+
+PAGE_SOURCES = [("sia", "en", "association", "US"), ("wire", "en", "news", "GB"), ("csia", "zh", "association", "CN"),
+                ("commerce", "en", "government", "US")]
+# key: (source, date, title, body, cluster). The wire copy came a day after SIA's; the Chinese copy
+# is in the same cluster but another language.
+PAGE_DOCS = {
+    "sia": ("sia", "2025-03-02T09:00:00+00:00", "SIA statement", "The association said broad wafer rules would hurt.", "c1"),
+    "wire": ("wire", "2025-03-03T10:00:00+00:00", "Wafer rules: SIA statement", "The association said broad wafer rules would hurt.", "c1"),
+    "csia": ("csia", "2025-03-04T02:00:00+00:00", "中国半导体行业协会转载声明", "美国半导体行业协会表示，晶圆规则将损害供应商。wafer rules", "c1"),
+    "other": ("commerce", "2025-04-01T12:00:00+00:00", "Outreach on wafer licensing", "Officials explained wafer licensing.", None),
+    "late": ("commerce", "2025-05-01T08:00:00+00:00", "Licensing timelines", "Officials explained licensing timelines.", None),
+}
+
+
+def test_result_page_shows_the_earliest_matching_copy_with_the_whole_cluster_and_both_counts(tmp_path, es):
+    from nlp.pipeline import process
+
+    settings = _settings(tmp_path, es)
+    store = Store.open(settings)
+    meta = {s[0]: s for s in PAGE_SOURCES}
+    for sid, lang, kind, country in PAGE_SOURCES:
+        store.upsert_source(SimpleNamespace(id=sid, name=sid, name_en=sid, language=lang, kind=kind, country=country))
+    ids = {}
+    for key, (sid, date, title, body, _) in PAGE_DOCS.items():
+        doc = Document(url=f"http://127.0.0.1/{key}.html", source_id=sid, title=title, body=body, published_at=date,
+                       declared_lang=meta[sid][1], kind=meta[sid][2], country=meta[sid][3])
+        store.upsert_document(doc)
+        ids[key] = doc.id
+    process(store, settings)
+    with store.transaction():
+        for key, spec in PAGE_DOCS.items():
+            store.conn.execute("UPDATE analyses SET cluster_id = ? WHERE doc_id = ?", (spec[4], ids[key]))
+    backend = elastic.ElasticBackend(settings, store)
+    backend.sync()
+
+    top = backend.search(SearchRequest("wafer rules", expand=False, limit=10)).hits[0]
+    assert top.id == ids["sia"] and top.cluster_size == 3 and top.also_published_by == ("csia", "wire")
+    english = backend.search(SearchRequest("wafer lang:en", expand=False, limit=10))
+    shown = next(h for h in english.hits if h.id == ids["sia"])
+    assert shown.cluster_size == 3 and "csia" in shown.also_published_by  # the Chinese copy is outside lang:en
+
+    collapsed = backend.search(SearchRequest(""))
+    assert (collapsed.total, collapsed.total_stories, collapsed.total_documents) == (3, 3, 5)
+    apart = backend.search(SearchRequest("", collapse=False))
+    assert (apart.total, apart.total_stories, apart.total_documents) == (5, 3, 5)
+    assert collapsed.counts_line() == "3 stories, 5 documents" and collapsed.exact
+
+    faceted = backend.search(SearchRequest("lang:en", facets=True))
+    assert faceted.facets["lang"] == [("en", 4)]
+    assert faceted.facets["month"] == [("2025-03", 2), ("2025-04", 1), ("2025-05", 1)]
+    everything = backend.search(SearchRequest("", facets=True))
+    # Sunday 2 March belongs to the week of Monday 24 February.
+    assert everything.timeline == [("2025-02-24", 1), ("2025-03-03", 2), ("2025-03-31", 1), ("2025-04-28", 1)]
+    store.close()
