@@ -114,7 +114,7 @@ def _attach_hits(backend, store, saved, owed: list[Pending], max_hits: int) -> N
         return
     # The ids were found by the same search a moment ago: build their hits from the store with
     # the same highlighting, rather than paging through the search a second time.
-    words = highlight_words(prepare(request_for(saved), store.collections()))
+    words = highlight_words(prepare(request_for(saved), collections=store.collections()))
     hits: dict[str, Hit] = {h.id: h for h in build_hits(store, [Found(i, 0.0) for i in sorted(wanted)], words)}
     for pending in owed:
         for item in pending.items[:max_hits]:

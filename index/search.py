@@ -78,18 +78,42 @@ class Hit:
 
 @dataclass
 class SearchResult:
+    """One result page and the counts around it.
+
+    `total` is what the page list runs over: stories when near-duplicates are collapsed, documents
+    otherwise. `total_stories` (near-duplicate clusters) and `total_documents` are always both
+    given, so a reader can say "12 stories, 31 documents". Facets and the timeline count
+    documents under every filter of the query. `exact` is False when the backend estimated the
+    story count and facets from a sample of a very large result set (the document count is always
+    exact; see the backend for how it samples).
+    """
+
     hits: list[Hit]
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)  # e.g. "export controls → 出口管制 (glossary)"
+    total_documents: int = 0
+    total_stories: int = 0
+    timeline: list[tuple[str, int]] = field(default_factory=list)  # (Monday of the week, documents)
+    exact: bool = True
 
     def to_json(self) -> dict:
         return {
             "total": self.total,
+            "total_stories": self.total_stories,
+            "total_documents": self.total_documents,
+            "exact": self.exact,
             "expansions": list(self.expansions),
             "hits": [h.to_json() for h in self.hits],
             "facets": {name: [list(v) for v in values] for name, values in self.facets.items()},
+            "timeline": [list(v) for v in self.timeline],
         }
+
+    def counts_line(self) -> str:
+        """"12 stories, 31 documents" (with "about" when estimated): the same words everywhere."""
+        about = "" if self.exact else "about "
+        stories = f"{about}{self.total_stories:,} stor{'y' if self.total_stories == 1 else 'ies'}"
+        return f"{stories}, {self.total_documents:,} document{'' if self.total_documents == 1 else 's'}"
 
 
 def check_request(request: SearchRequest) -> None:
@@ -100,14 +124,19 @@ def check_request(request: SearchRequest) -> None:
         raise ConfigError(f"limit ({request.limit}) and offset ({request.offset}) must not be negative")
 
 
-def prepare(request: SearchRequest, collections=None):
+def prepare(request: SearchRequest, settings=None, collections=None):
     """The request's query parsed and rewritten for cross-language matching (`index.expand`).
 
-    `collections` ({name: source ids}, from `Store.collections()`) resolves `collection:` filters."""
+    With `settings`, the user's entity list (`nlp.entities_file`) joins the bundled one, so a
+    name the entity stage tags is also expanded in search; backends pass their settings here.
+    `collections` ({name: source ids}, from `Store.collections()`) resolves `collection:` filters.
+    """
     from index import query as q
-    from index.expand import expand
+    from index.expand import expand, load_lexicon
 
-    return expand(q.parse(request.query), enabled=request.expand, collections=collections)
+    entities_file = settings.nlp.entities_file if settings is not None else ""
+    return expand(q.parse(request.query), enabled=request.expand,
+                  lexicon=load_lexicon(entities_path=entities_file or ""), collections=collections)
 
 
 def highlight_words(expanded) -> list[str]:

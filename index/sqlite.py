@@ -278,7 +278,7 @@ class SqliteBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         check_request(request)
-        expanded = prepare(request, self.store.collections())
+        expanded = prepare(request, collections=self.store.collections())
         base, args = self._base(expanded, request)
         collapsed = self._collapsed(base, request.collapse)
         # One pass over the matches gives both the page and the total (a window count), rather
@@ -328,7 +328,7 @@ class SqliteBackend:
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document (near-duplicates included) in the request's order."""
         check_request(request)
-        expanded = prepare(request, self.store.collections())
+        expanded = prepare(request, collections=self.store.collections())
         base, args = self._base(expanded, request)
         try:
             cursor = self.conn.execute(f"SELECT id FROM ({base}) {self._order(expanded, request)}", args)

@@ -10,8 +10,10 @@ import click
 @click.command()
 @click.option("--rebuild", is_flag=True,
               help="Rebuild the index from the store (Elasticsearch: into a new index, then swap the alias).")
+@click.option("--check", is_flag=True,
+              help="Elasticsearch: show the server version, template, alias, mappings and a test round trip.")
 @click.pass_obj
-def index(obj, rebuild):
+def index(obj, rebuild, check):
     """Bring the search index up to date with the store."""
     from index.search import open_backend
     from index.store import Store
@@ -19,6 +21,9 @@ def index(obj, rebuild):
     progress = obj.progress()
     with Store.open(obj.settings) as store:
         backend = open_backend(obj.settings, store)
+        if check:
+            _check(backend)
+            return
         counts = backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
         errors = list(getattr(backend, "errors", []))
     click.echo(f"Indexed {counts.get('indexed', 0)} documents, removed {counts.get('removed', 0)}"
@@ -27,6 +32,19 @@ def index(obj, rebuild):
         click.echo(f"  failed {error['id']}: {error['status']} {error['error']}", err=True)
     if len(errors) > 20:
         click.echo(f"  … and {len(errors) - 20} more", err=True)
+
+
+def _check(backend) -> None:
+    """Print the backend's smoke check, one line per item; exit 1 if any item failed."""
+    if not hasattr(backend, "check"):
+        click.echo(f"The {backend.name} index lives in the data directory and needs no check; "
+                   "--check is for PARALLAX_INDEX_BACKEND=elasticsearch.")
+        return
+    lines = backend.check()
+    for what, passed, detail in lines:
+        click.echo(f"{'ok  ' if passed else 'FAIL'} {what:<10} {detail}")
+    if not all(passed for _, passed, _ in lines):
+        raise click.exceptions.Exit(1)
 
 
 def _print_table(result) -> None:

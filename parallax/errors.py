@@ -44,6 +44,10 @@ class BackendUnavailable(ParallaxError):
         super().__init__(message)
 
 
+class IndexNotBuilt(ParallaxError):
+    """The search index does not exist yet (nothing was indexed since it was configured)."""
+
+
 class MailError(ParallaxError):
     """Sending an alert failed (relay down, refused, bad address)."""
 

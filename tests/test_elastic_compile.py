@@ -85,12 +85,14 @@ def test_search_body_pages_collapses_and_counts():
     body = elastic.search_body(expand(q.parse("chips"), enabled=True), request)
     assert body["sort"] == [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     assert (body["from"], body["size"], body["track_total_hits"]) == (10, 5, True)
-    assert body["collapse"]["field"] == "cluster_key"
-    assert body["collapse"]["inner_hits"]["name"] == "cluster"
-    assert set(body["aggs"]) == {"source", "lang", "type", "country", "entity", "month", "clusters"}
-    assert body["aggs"]["entity"] == {"terms": {"field": "entities", "size": 100}}
+    assert body["collapse"] == {"field": "cluster_key"}  # sizes come from a second request, not inner hits
+    assert set(body["aggs"]) == {"source", "lang", "type", "country", "entity", "month", "clusters", "timeline"}
+    assert body["aggs"]["timeline"]["date_histogram"]["calendar_interval"] == "week"
+    assert body["aggs"]["entity"] == {"composite": {"size": elastic.FACET_PAGE, "sources": [
+        {"value": {"terms": {"field": "entities"}}}]}}
     assert body["aggs"]["clusters"]["cardinality"]["field"] == "cluster_key"
     assert "title_tr_zh.cjk" in body["highlight"]["fields"]
+    assert body["highlight"]["max_analyzed_offset"] < elastic.INDEX_SETTINGS["highlight"]["max_analyzed_offset"]
     relevance = elastic.search_body(expand(q.parse("chips"), enabled=False), SearchRequest("chips"))
     assert relevance["sort"] == [{"_score": "desc"}, {"id": "asc"}]
     assert "collapse" in relevance and "title_tr_en" not in relevance["highlight"]["fields"]
@@ -122,6 +124,7 @@ def test_template_covers_every_index_behind_the_alias():
     template = elastic.index_template("parallax")
     assert template["name"] == "parallax-template"
     assert template["index_patterns"] == ["parallax-*"]
+    assert template["priority"] == elastic.TEMPLATE_PRIORITY + len("parallax")
     assert template["template"] == {"settings": elastic.INDEX_SETTINGS, "mappings": elastic.MAPPINGS}
 
 
