@@ -25,7 +25,7 @@ from alerts.changes import owed_changes, record_changes
 from alerts.digest import Digest, render, sender_address, to_message
 from alerts.mailer import Mailer, RecipientRefused, RelayUnavailable
 from alerts.notices import changes_message, changes_notice, hits_notice
-from alerts.matching import indexed_through, match
+from alerts.matching import match
 from alerts.saved import SavedSearch, SavedSearches
 from alerts.schedule import is_due
 from alerts.webhooks import WebhookFailed, channel_key, payload, post
@@ -133,7 +133,7 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
 
 
 def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
-    watermark = indexed_through(store)
+    watermark = backend.indexed_through()
     digests = digests_for(store, backend, settings, saved)
     channels = {channel_key(c["url"]): c for c in saved.channels}
     # Webhooks first: an email relay that is down does not hold them back.

@@ -266,7 +266,7 @@ def _unavailable(url: str, exc: Exception) -> BackendUnavailable:
     return BackendUnavailable(
         f"cannot reach Elasticsearch at {url} ({type(exc).__name__}: {exc}); start it "
         "(`docker compose up -d elasticsearch`), check PARALLAX_ES_URL and PARALLAX_ES_CA_FILE, "
-        "or set PARALLAX_INDEX_BACKEND=sqlite")
+        "or set PARALLAX_INDEX_BACKEND=tantivy")
 
 
 class ElasticBackend:
@@ -388,6 +388,20 @@ class ElasticBackend:
         the next successful sync does, read from `es_index_state` without asking Elasticsearch."""
         return len(self._behind())
 
+    def pending(self) -> int:
+        return self.lag()
+
+    def indexed_through(self) -> int:
+        """The highest store sequence at or below which every searchable document is indexed,
+        from `es_index_state` (see `index.search.SearchBackend`)."""
+        row = self.store.conn.execute(
+            "SELECT d.seq FROM documents d LEFT JOIN es_index_state s ON s.doc_id = d.id "
+            "WHERE d.status != 'extract_failed' AND (s.doc_id IS NULL OR s.content_hash != d.content_hash) "
+            "ORDER BY d.seq LIMIT 1").fetchone()
+        if row is not None:
+            return row[0] - 1
+        return self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
+
     def _behind_by(self, exc: BackendUnavailable) -> BackendUnavailable:
         lag = self.lag()
         return BackendUnavailable(
@@ -455,7 +469,7 @@ class ElasticBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.settings)
         body = search_body(expanded, request)
         response = self._call(self.client.search, index=self.alias, **body).body
         found = []
@@ -475,12 +489,14 @@ class ElasticBackend:
                 values = [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"] if b["key"]]
                 facets[name] = sort_facet(name, values)
         hits = build_hits(self.store, found, highlight_words(expanded))
-        return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions))
+        return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions),
+                            total_documents=response["hits"]["total"]["value"],
+                            total_stories=aggs["clusters"]["value"])
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching id (near-duplicates included), paged with `search_after`."""
         check_request(request)
-        expanded = prepare(request)
+        expanded = prepare(request, self.settings)
         has_text = q.is_ranked(expanded.node)
         after = None
         while True:

@@ -1,7 +1,9 @@
-"""What a search asks and what it returns, the same for every backend, and how a backend is chosen.
+"""What a search asks and what it returns: the contract every backend meets.
 
-`open_backend(settings, store)` picks the backend named in settings (`index.backend`); everything
-above `index/` (CLI, UI, alerts, export) talks to that interface and never to SQL or Elasticsearch.
+`index.backends.open_backend(settings, store)` picks the backend named in settings
+(`index.backend`); everything above `index/` (CLI, UI, alerts, export) talks to the interface
+below (`SearchBackend`) and never to tantivy, SQL or Elasticsearch. This module imports no backend,
+so a backend may import it freely.
 """
 
 from __future__ import annotations
@@ -78,18 +80,42 @@ class Hit:
 
 @dataclass
 class SearchResult:
+    """One result page and the counts around it.
+
+    `total` is what the page list runs over: stories when near-duplicates are collapsed, documents
+    otherwise. `total_stories` (near-duplicate clusters) and `total_documents` are always both
+    given, so a reader can say "12 stories, 31 documents". Facets and the timeline count
+    documents under every filter of the query. `exact` is False when the backend estimated the
+    story count and facets from a sample of a very large result set (the document count is always
+    exact; see the backend for how it samples).
+    """
+
     hits: list[Hit]
     total: int
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)  # e.g. "export controls → 出口管制 (glossary)"
+    total_documents: int = 0
+    total_stories: int = 0
+    timeline: list[tuple[str, int]] = field(default_factory=list)  # (Monday of the week, documents)
+    exact: bool = True
 
     def to_json(self) -> dict:
         return {
             "total": self.total,
+            "total_stories": self.total_stories,
+            "total_documents": self.total_documents,
+            "exact": self.exact,
             "expansions": list(self.expansions),
             "hits": [h.to_json() for h in self.hits],
             "facets": {name: [list(v) for v in values] for name, values in self.facets.items()},
+            "timeline": [list(v) for v in self.timeline],
         }
+
+    def counts_line(self) -> str:
+        """"12 stories, 31 documents" (with "about" when estimated): the same words everywhere."""
+        about = "" if self.exact else "about "
+        stories = f"{about}{self.total_stories:,} stor{'y' if self.total_stories == 1 else 'ies'}"
+        return f"{stories}, {self.total_documents:,} document{'' if self.total_documents == 1 else 's'}"
 
 
 def check_request(request: SearchRequest) -> None:
@@ -100,12 +126,18 @@ def check_request(request: SearchRequest) -> None:
         raise ConfigError(f"limit ({request.limit}) and offset ({request.offset}) must not be negative")
 
 
-def prepare(request: SearchRequest):
-    """The request's query parsed and rewritten for cross-language matching (`index.expand`)."""
-    from index import query as q
-    from index.expand import expand
+def prepare(request: SearchRequest, settings=None):
+    """The request's query parsed and rewritten for cross-language matching (`index.expand`).
 
-    return expand(q.parse(request.query), enabled=request.expand)
+    With `settings`, the user's entity list (`nlp.entities_file`) joins the bundled one, so a
+    name the entity stage tags is also expanded in search; backends pass their settings here.
+    """
+    from index import query as q
+    from index.expand import expand, load_lexicon
+
+    entities_file = settings.nlp.entities_file if settings is not None else ""
+    return expand(q.parse(request.query), enabled=request.expand,
+                  lexicon=load_lexicon(entities_path=entities_file or ""))
 
 
 def highlight_words(expanded) -> list[str]:
@@ -165,26 +197,22 @@ def sort_facet(name: str, values: list[tuple[str, int]]) -> list[tuple[str, int]
 class SearchBackend(Protocol):
     name: str
 
-    def sync(self, store, progress=None) -> dict[str, int]:
+    def sync(self, store=None, progress=None) -> dict[str, int]:
         """Bring the index up to date with the store's analysed documents; returns counts."""
 
-    def rebuild(self, store, progress=None) -> dict[str, int]:
-        """Drop and rebuild the whole index from the store."""
+    def rebuild(self, store=None, progress=None) -> dict[str, int]:
+        """Build the whole index again from the store; searches keep working meanwhile."""
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document id in the request's order, streamed (for export and alerts)."""
 
+    def pending(self) -> int:
+        """Documents the next sync would add, replace or remove (0: the index is up to date)."""
 
-def open_backend(settings, store) -> SearchBackend:
-    backend = settings.index.backend
-    if backend == "sqlite":
-        from index.sqlite import SqliteBackend
+    def indexed_through(self) -> int:
+        """The highest store sequence at or below which every searchable document is indexed.
 
-        return SqliteBackend(store)
-    if backend == "elasticsearch":
-        from index.elastic import ElasticBackend
-
-        return ElasticBackend(settings, store)
-    raise AssertionError(f"settings validation let through backend {backend!r}")
+        Alerts only advance their watermark to here, so a stored document that the index has not
+        caught up with is never skipped."""

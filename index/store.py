@@ -274,6 +274,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "0008_tantivy",
+        """
+        -- The embedded index moved to tantivy (a directory beside the store): the FTS5 tables go.
+        DROP TRIGGER IF EXISTS documents_delete_index;
+        DROP TABLE IF EXISTS doc_fts;
+        DROP TABLE IF EXISTS doc_entities;
+        DROP TABLE IF EXISTS index_state;
+        -- What each generation of the tantivy index holds (one row per document), so a sync sends
+        -- only what changed and a crash between the index's commit and this table's costs a
+        -- re-index, never a miss. A rebuild fills a new generation; `live` says which one serves.
+        CREATE TABLE tantivy_docs (
+            generation INTEGER NOT NULL,
+            doc_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            PRIMARY KEY (generation, doc_id)
+        ) WITHOUT ROWID;
+        -- live: the generation searches use (0: none yet); commits: bumped on every commit, so
+        -- readers know when to reload.
+        CREATE TABLE tantivy_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO tantivy_meta (name, value) VALUES ('live', 0), ('commits', 0);
+        """,
+    ),
 ]
 
 
@@ -580,6 +604,22 @@ class Store:
             for row in rows:
                 yield _row_to_document(row)
             last = rows[-1]["seq"]
+
+    def cluster_members(self, doc_ids: list[str]) -> dict[str, list[dict]]:
+        """For each given document in a near-duplicate cluster, every member of that cluster
+        (itself included) as {id, source_id, published_at}, earliest published first."""
+        out: dict[str, list[dict]] = {}
+        for start in range(0, len(doc_ids), 500):
+            chunk = doc_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                "SELECT a0.doc_id AS of, d.id, d.source_id, d.published_at FROM analyses a0 "
+                "JOIN analyses a ON a.cluster_id = a0.cluster_id JOIN documents d ON d.id = a.doc_id "
+                f"WHERE a0.doc_id IN ({marks}) AND a0.cluster_id IS NOT NULL "
+                "ORDER BY d.published_at IS NULL, d.published_at, d.id", chunk):
+                out.setdefault(row["of"], []).append(
+                    {"id": row["id"], "source_id": row["source_id"], "published_at": row["published_at"]})
+        return out
 
     def count_documents(self, where: str = "1", args: tuple = ()) -> int:
         return self.conn.execute(

@@ -13,7 +13,7 @@ import click
 @click.pass_obj
 def index(obj, rebuild):
     """Bring the search index up to date with the store."""
-    from index.search import open_backend
+    from index.backends import open_backend
     from index.store import Store
 
     progress = obj.progress()
@@ -74,7 +74,8 @@ def _print_table(result) -> None:
 @click.pass_obj
 def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     """Search the index with the query language (see the README)."""
-    from index.search import SearchRequest, open_backend
+    from index.search import SearchRequest
+    from index.backends import open_backend
     from index.store import Store
 
     text = " ".join(query)

@@ -23,7 +23,7 @@ ENV_PREFIX = "PARALLAX_"
 _ENV_SECTION_NAMES = {"elasticsearch": "ES"}
 # Values restricted to a set of choices, by dotted key.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "index.backend": ("sqlite", "elasticsearch"),
+    "index.backend": ("tantivy", "elasticsearch"),
     "nlp.translate_scope": ("title", "lead", "full"),
     "smtp.security": ("none", "starttls", "tls"),
 }
@@ -60,6 +60,7 @@ class NlpSettings:
 @dataclass(frozen=True)
 class IndexSettings:
     backend: str
+    batch: int
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,8 @@ def _build(merged: dict[str, Any]) -> Settings:
     if sections["nlp"].translate_batch < 1:
         raise ConfigError("setting 'nlp.translate_batch' must be at least 1, got "
                           f"{sections['nlp'].translate_batch!r}")
+    if sections["index"].batch < 1:
+        raise ConfigError(f"setting 'index.batch' must be at least 1, got {sections['index'].batch!r}")
     if sections["index"].backend == "elasticsearch" and not sections["elasticsearch"].url:
         raise ConfigError(
             "index.backend is 'elasticsearch' but no URL is set; set PARALLAX_ES_URL "

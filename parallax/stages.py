@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crawler.sources import load_sources
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from tests.conftest import run_cli
 

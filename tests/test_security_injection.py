@@ -13,7 +13,8 @@ import pytest
 
 from alerts.saved import SavedSearch, SavedSearches
 from index import elastic
-from index.search import SearchRequest, open_backend, prepare
+from index.search import SearchRequest, prepare
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError, ParallaxError, QueryError
 from tests.alerts_fixtures import DOCS, add_documents

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.document import Document
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings

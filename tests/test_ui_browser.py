@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, running_ui
 

@@ -213,7 +213,7 @@ def _export_data(settings, request: SearchRequest, fmt: str):
     """A callable for the download button: the file is made when clicked, on a fresh connection
     (the button may call it from another thread than the script's)."""
     def make() -> bytes:
-        from index.search import open_backend
+        from index.backends import open_backend
         from index.store import Store
 
         with Store.open(settings) as store:
