@@ -72,12 +72,12 @@ def sample_query(schema, query, total_documents: int):
 
 
 def _candidates(searcher, query, request: SearchRequest, options: dict):
-    """(hits as (score, address, ckey), matching documents, whether every match was collected)."""
+    """(hits as (score, address, ckey), matching documents, stories if every match was collected)."""
     needed = request.offset + request.limit
     if not request.collapse:
         res = searcher.search(query, max(request.limit, 1), count=True, offset=request.offset, **options)
         hits = res.hits[:request.limit]
-        return [(s, a, None) for s, a in hits], res.count, False
+        return [(s, a, None) for s, a in hits], res.count, None
     size = max(2 * needed, 64)
     while True:
         res = searcher.search(query, size, count=True, **options)
