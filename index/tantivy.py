@@ -150,19 +150,16 @@ class TantivyBackend:
         writer = index.writer(heap_size=WRITER_HEAP, num_threads=2)
         try:
             after = 0
-            while batch := self.holdings.behind(generation, after, self.settings.index.batch):
-                after = batch[-1][1]
-                ids = [doc_id for doc_id, _ in batch]
-                docs = self.store.get_many(ids)
-                for doc_id in ids:
-                    writer.delete_documents_by_term("id", doc_id)
-                    if doc_id in docs:
-                        writer.add_document(to_document(docs[doc_id]))
+            while rows := self.holdings.behind(generation, after, self.settings.index.batch):
+                after = rows[-1]["seq"]
+                for row in rows:
+                    writer.delete_documents_by_term("id", row["id"])
+                    writer.add_document(to_document(row))
                 writer.commit()
-                self.holdings.record(generation, [d for d in ids if d in docs])
-                counts["indexed"] += len(docs)
+                self.holdings.record(generation, [row["id"] for row in rows])
+                counts["indexed"] += len(rows)
                 if progress:
-                    progress.advance(len(ids))
+                    progress.advance(len(rows))
             stale = self.holdings.stale(generation)
             if stale:
                 for doc_id in stale:
@@ -200,7 +197,11 @@ class TantivyBackend:
         """Every matching document (near-duplicates included) in the request's order.
 
         Pages of growing size from one searcher (a snapshot: a commit meanwhile changes nothing
-        here), so memory on the Python side is one page, whatever the number of matches."""
+        here), so memory on the Python side is one page, whatever the number of matches. Ids come
+        from the `seq` column and the store's seq index rather than from tantivy's stored
+        documents: reading (and caching) the compressed doc store for every match would cost
+        time and resident memory; a document whose seq moved since it was indexed (changed, not
+        yet re-indexed) is read from the doc store instead."""
         from index.tantivy_page import order_options
 
         check_request(request)
@@ -213,9 +214,12 @@ class TantivyBackend:
         offset, size = 0, 1000
         while True:
             hits = searcher.search(query, size, count=False, offset=offset, **options).hits
-            for _, address in hits:
-                yield searcher.doc(address)["id"][0]
+            addresses = [a for _, a in hits]
+            seqs = searcher.fast_field_values("seq", addresses) if addresses else []
+            known = self.store.ids_by_seq(seqs)
+            for address, seq in zip(addresses, seqs):
+                yield known.get(seq) or searcher.doc(address)["id"][0]
             if len(hits) < size:
                 return
             offset += size
-            size = min(size * 2, 50_000)
+            size = min(size * 2, 10_000)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import datetime, timezone
 
 ANALYZER = "parallax"
@@ -87,32 +88,38 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def to_document(doc):
-    """A stored, analysed document as tantivy indexes it."""
+def to_document(row):
+    """A stored, analysed document as tantivy indexes it, from a row of
+    `index.holdings.INDEXED_COLUMNS` (the segmented text; the original is read from the store
+    when a hit is shown)."""
     from tantivy import Document
 
     from nlp.segment import index_text
 
     out = Document()
-    out.add_text("id", doc.id)
-    texts = (doc.title_seg, doc.body_seg, index_text(doc.title_tr) if doc.title_tr else "",
-             index_text(doc.body_tr) if doc.body_tr else "")
+    doc_id, published_at = row["id"], row["published_at"]
+    out.add_text("id", doc_id)
+    title_tr, body_tr = row["title_tr"], row["body_tr"]
+    texts = (row["title_seg"], row["body_seg"], index_text(title_tr) if title_tr else "",
+             index_text(body_tr) if body_tr else "")
     for name, text in zip(TEXT_FIELDS, texts):
         if text:
             out.add_text(name, text)
-    keywords = {"source": doc.source_id, "lang": doc.lang or doc.declared_lang, "kind": doc.kind,
-                "country": doc.country, "status": doc.status,
-                "month": (doc.published_at or "")[:7] or None}
-    for name, value in keywords.items():
+    keywords = (("source", row["source_id"]), ("lang", row["lang"] or row["declared_lang"]),
+                ("kind", row["kind"]), ("country", row["country"]), ("status", row["status"]),
+                ("month", (published_at or "")[:7]))
+    for name, value in keywords:
         if value:
             out.add_text(name, value)
-    for entity in sorted({e["canonical_id"] for e in doc.entities if e.get("canonical_id")}):
-        out.add_text("entity", entity)
-    published = parse_time(doc.published_at)
+    entities = row["entities"]
+    if entities and entities != "[]":
+        for entity in sorted({e["canonical_id"] for e in json.loads(entities) if e.get("canonical_id")}):
+            out.add_text("entity", entity)
+    published = parse_time(published_at)
     if published is not None:
         out.add_date("published", published)
-    out.add_integer("seq", doc.seq)
-    ckey = cluster_key(doc.cluster_id, doc.id)
+    out.add_integer("seq", row["seq"])
+    ckey = cluster_key(row["cluster_id"], doc_id)
     out.add_integer("ckey", ckey)
     out.add_integer("bucket", ckey % BUCKETS)
     return out

@@ -85,7 +85,8 @@ def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
 
     The format's writer runs once on no rows and the query is parsed before the baseline (library
     start-up: Arrow's thread pools, openpyxl's templates, jieba's dictionary), so the growth is
-    what the export itself holds: SQLite's page cache and sorter, the batch in flight, buffers.
+    what the export itself holds: SQLite's page cache, the index pages it reads, the batch in
+    flight, buffers.
     """
     import io
     import time
@@ -106,6 +107,7 @@ def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
     settings = load_settings(env={}, overrides={"data_dir": data_dir})
     with Store.open(settings) as store:
         backend = open_backend(settings, store)
+        backend.searcher()  # opening the index (segment readers, maps) is a fixed cost too
         baseline = _rss_kib()
         # Reset the peak to now (Linux >= 4.0), so start-up's own peak is not counted as the export's.
         Path("/proc/self/clear_refs").write_text("5")
