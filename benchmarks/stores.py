@@ -187,3 +187,25 @@ def tier_store(corpus: Corpus, n: int, say: Callable[[str], None], rebuild: bool
     }
     info_path.write_text(json.dumps(info, indent=2))
     return path, {**info, "cached": False}
+
+
+def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float]:
+    """Raw tantivy indexing the same documents: tantivy `Document`s built beforehand (untimed),
+    then added to a fresh index with the backend's writer settings and committed once."""
+    import tantivy
+
+    from index.holdings import Holdings
+    from index.tantivy import WRITER_HEAP
+    from index.tantivy_schema import build_schema, register, to_document
+
+    docs = [to_document(row) for row in Holdings(store).behind(0, 0, 10 ** 9)]
+    directory.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(build_schema(), path=str(directory), reuse=False)
+    register(index)
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=2)
+    started = time.perf_counter()
+    for doc in docs:
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    return len(docs), time.perf_counter() - started

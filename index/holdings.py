@@ -17,7 +17,8 @@ from __future__ import annotations
 # What the index is fed, read in the same query that finds the work (no second read per batch).
 INDEXED_COLUMNS = (
     "d.id, d.seq, d.source_id, d.kind, d.country, d.declared_lang, d.published_at, d.status, a.lang, "
-    "a.title_seg, a.body_seg, a.title_tr, a.body_tr, a.entities, a.cluster_id"
+    "a.title_seg, a.body_seg, a.title_tr, a.body_tr, a.entities, a.cluster_id, "
+    "s.doc_id IS NOT NULL AS held"
 )
 _BEHIND = (
     "SELECT {columns} FROM documents d JOIN analyses a ON a.doc_id = d.id "

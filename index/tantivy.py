@@ -135,7 +135,7 @@ class TantivyBackend:
         path = _generation_dir(self.root, generation)
         shutil.rmtree(path, ignore_errors=True)
         self.holdings.clear(generation)
-        counts = self._fill(self._open(path, create=True), generation, progress)
+        counts = self._fill(self._open(path, create=True), generation, progress, fresh=True)
         self.holdings.swap(generation)
         # Keep the generation just replaced: a reader in the middle of a search may still use it.
         for old in taken:
@@ -143,7 +143,10 @@ class TantivyBackend:
                 shutil.rmtree(_generation_dir(self.root, old), ignore_errors=True)
         return counts
 
-    def _fill(self, index, generation: int, progress) -> dict[str, int]:
+    def _fill(self, index, generation: int, progress, fresh: bool = False) -> dict[str, int]:
+        """Index what the generation is behind on, one commit per batch, each document deleted by
+        id first. In a `fresh` generation (made by this rebuild) only a document recorded earlier
+        in this same run (changed meanwhile) can be there, so only those are deleted."""
         counts = {"indexed": 0, "removed": 0}
         if progress:
             progress.start("index", self.holdings.pending(generation))
@@ -153,7 +156,8 @@ class TantivyBackend:
             while rows := self.holdings.behind(generation, after, self.settings.index.batch):
                 after = rows[-1]["seq"]
                 for row in rows:
-                    writer.delete_documents_by_term("id", row["id"])
+                    if row["held"] or not fresh:
+                        writer.delete_documents_by_term("id", row["id"])
                     writer.add_document(to_document(row))
                 writer.commit()
                 self.holdings.record(generation, [row["id"] for row in rows])

@@ -94,10 +94,6 @@ def _candidates(searcher, query, request: SearchRequest, options: dict):
             return firsts[request.offset:needed], res.count, exact_stories
 
 
-def _score(value) -> float:
-    return float(value) if isinstance(value, (int, float)) else 0.0
-
-
 def _shown(store, searcher, schema, query, ids: list[str]) -> dict[str, tuple[str, int, tuple[str, ...]]]:
     """For each candidate id in a cluster: (id to show, cluster size, other members' sources)."""
     from tantivy import Query
@@ -125,9 +121,10 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
     ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates]
     found = []
     shown = _shown(store, searcher, schema, query, ids) if request.collapse else {}
+    by_score = not options  # ordered by a field, tantivy returns the field's value in place of a score
     for doc_id, (score, _, _) in zip(ids, candidates):
         first, size, others = shown.get(doc_id, (doc_id, 1, ()))
-        found.append(Found(first, _score(score), size, others))
+        found.append(Found(first, float(score) if by_score else 0.0, size, others))
     stories, facets, timeline, exact = _counts(searcher, schema, query, request, total_documents,
                                                exact_stories)
     hits = build_hits(store, found, highlight_words(expanded))
