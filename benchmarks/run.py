@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks import corpus as corpus_mod
 from benchmarks import crawl as crawl_mod
 from benchmarks import export as export_mod
-from benchmarks import queries, search, stages, stores, vocabulary
+from benchmarks import indexing, queries, search, stages, stores, vocabulary
 from benchmarks.report import Run
 
 TARGETS = {
@@ -45,7 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tiers", default=None,
                    help="comma-separated search tiers (default: 10000,100000 plus --size when larger)")
     p.add_argument("--crawl-pages", type=int, default=None, help="pages of the crawl fixture site")
-    p.add_argument("--skip", default="", help="comma-separated sections to skip: stages,pipeline,search,alerts,export,crawl")
+    p.add_argument("--skip", default="",
+                   help="comma-separated sections to skip: stages,pipeline,search,alerts,indexing,export,crawl")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached tier stores")
     args = p.parse_args(argv)
     if not 1000 <= args.size <= 1_000_000:
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["segment_vs_jieba"] = result["ratios"]["segment_vs_jieba_chinese_docs"]
 
         pipeline_store = None
-        if "pipeline" not in skip or "export" not in skip:
+        if "pipeline" not in skip:
             with _timed(say, "pipeline"):
                 result, pipeline_store = _pipeline(corpus, min(args.size, 100_000), Path(tmp), settings)
             run.record("pipeline", result, f"Pipeline on a fresh store ({result['documents']:,} documents, one process)",
@@ -197,9 +198,20 @@ def main(argv: list[str] | None = None) -> int:
                              r["matches"], r["per_alert"]["p50_ms"], r["per_alert"]["p95_ms"]]])
                 figures["alerts_seconds"] = r["seconds"]
 
-        if "export" not in skip and pipeline_store is not None:
+        export_result = None
+        if "indexing" not in skip and ("search" not in skip or "alerts" not in skip):
+            with _timed(say, "indexing"):
+                r, export_result = indexing.measure(tier_paths[tiers[0]], Path(tmp))
+            run.record("indexing", r, f"Indexing from the store ({r['documents']:,} analysed documents of the "
+                       f"{tiers[0]:,} tier)", ["step", "docs/s", "seconds"],
+                       [["sync into an empty index (parallax index)", r["sync_docs_per_s"], r["sync_seconds"]],
+                        ["rebuild (new generation + swap)", r["rebuild_docs_per_s"], r["rebuild_seconds"]],
+                        ["raw tantivy, same documents prepared beforehand", r["raw_docs_per_s"], r["raw_seconds"]]])
+            say(f"  ours {r['sync_vs_raw']:.2f}x the raw engine's time")
+            figures["index_docs_per_s"] = r["sync_docs_per_s"]
+        if "export" not in skip and (pipeline_store is not None or export_result is not None):
             with _timed(say, "export"):
-                r = export_mod.measure(pipeline_store, settings)
+                r = export_result or export_mod.measure(pipeline_store, settings)
             base = r["baseline_store_to_json_dumps"]
             rows = [["store -> json.dumps (baseline)", base["documents"], base["docs_per_s"], None, None]]
             if r["status"] == "measured":

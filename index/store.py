@@ -370,6 +370,7 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._seq_id_index: bool | None = None
         if not self.path.parent.exists():
             raise StoreError(
                 f"data directory {self.path.parent} does not exist; create it or set PARALLAX_DATA_DIR"
@@ -615,14 +616,20 @@ class Store:
             last = rows[-1]["seq"]
 
     def ids_by_seq(self, seqs: list[int]) -> dict[int, str]:
-        """The ids of the documents stored under these sequence numbers (absent ones left out)."""
+        """The ids of the documents stored under these sequence numbers (absent ones left out).
+
+        Read from the covering (seq, id) index, so no document row is touched; a store whose
+        0008 migration ran before that index was part of it reads the rows instead."""
+        if self._seq_id_index is None:
+            self._seq_id_index = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'documents_seq_id'").fetchone() is not None
+        hint = "INDEXED BY documents_seq_id" if self._seq_id_index else ""
         out: dict[int, str] = {}
         for start in range(0, len(seqs), 500):
             chunk = seqs[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            out.update(self.conn.execute(  # the covering index: no document row is read
-                f"SELECT seq, id FROM documents INDEXED BY documents_seq_id WHERE seq IN ({marks})",
-                chunk).fetchall())
+            out.update(self.conn.execute(f"SELECT seq, id FROM documents {hint} WHERE seq IN ({marks})",
+                                         chunk).fetchall())
         return out
 
     def cluster_members(self, doc_ids: list[str]) -> dict[str, list[dict]]:
