@@ -7,9 +7,9 @@ cross-language expansion and the same highlighted snippets.
 Two pieces of bookkeeping make it exact:
 
 * `last_seq` (per alert) is a store sequence below which every searchable document has already been
-  considered. It only advances to the *indexed watermark*: the sequence just below the oldest
-  document the index has not caught up with, so a document stored but not yet indexed is never
-  skipped.
+  considered. It only advances to the backend's `indexed_through()`: the sequence just below the
+  oldest document the index has not caught up with, so a document stored but not yet indexed is
+  never skipped. New documents are found by a range on the index's `seq` field (`since_seq`).
 * `alert_deliveries` (per alert, recipient and document) says what has gone out. A document is
   never sent twice to a recipient, even when it matches again after an edit; a near-duplicate
   (same `analyses.cluster_id`) of something already sent is folded in rather than sent again.
@@ -45,21 +45,6 @@ class Pending:
     @property
     def count(self) -> int:
         return len(self.items)
-
-
-def indexed_through(store) -> int:
-    """The highest store sequence below which every searchable document is in the index.
-
-    Reads the embedded backend's `index_state`; a backend that keeps no such table in the store
-    makes this stay low, which costs re-matching (deduplicated by `alert_deliveries`), never a miss.
-    """
-    row = store.conn.execute(
-        "SELECT MIN(d.seq) FROM documents d LEFT JOIN index_state s ON s.doc_id = d.id "
-        "WHERE d.status != 'extract_failed' AND (s.doc_id IS NULL OR s.content_hash != d.content_hash)"
-    ).fetchone()
-    if row[0] is not None:
-        return row[0] - 1
-    return store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
 
 
 def delivered(store, alert: str, recipient: str) -> tuple[set[str], set[str]]:
@@ -114,7 +99,7 @@ def _attach_hits(backend, store, saved, owed: list[Pending], max_hits: int) -> N
         return
     # The ids were found by the same search a moment ago: build their hits from the store with
     # the same highlighting, rather than paging through the search a second time.
-    words = highlight_words(prepare(request_for(saved), collections=store.collections()))
+    words = highlight_words(prepare(request_for(saved), backend.settings, store.collections()))
     hits: dict[str, Hit] = {h.id: h for h in build_hits(store, [Found(i, 0.0) for i in sorted(wanted)], words)}
     for pending in owed:
         for item in pending.items[:max_hits]:

@@ -32,7 +32,7 @@ from alerts.digest import Digest, render, sender_address, to_message
 from alerts.headers import printable
 from alerts.mailer import DeliveryUncertain, Mailer, RecipientRefused, RelayUnavailable
 from alerts.notices import changes_message, changes_notice, hits_notice
-from alerts.matching import indexed_through, match
+from alerts.matching import match
 from alerts.saved import SavedSearch, SavedSearches, validate
 from alerts.schedule import is_due
 from alerts.webhooks import WebhookFailed, channel_key, payload, post, shown
@@ -195,7 +195,7 @@ def _tell_operators(saved_searches: SavedSearches, settings, mailer: Mailer, sta
 
 
 def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
-    watermark = indexed_through(store)
+    watermark = backend.indexed_through()
     digests = digests_for(store, backend, settings, saved)
     channels = {channel_key(c["url"]): c for c in saved.channels}
     # Webhooks first: an email relay that is down does not hold them back.

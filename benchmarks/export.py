@@ -15,7 +15,6 @@ import time
 import tracemalloc
 
 from index.search import SearchRequest
-from index.sqlite import SqliteBackend
 
 FORMATS = ("jsonl", "csv", "parquet", "xlsx")
 
@@ -42,7 +41,7 @@ def _peak(fn) -> int:
         tracemalloc.stop()
 
 
-def measure(store) -> dict:
+def measure(store, settings) -> dict:
     result = {"baseline_store_to_json_dumps": _baseline(store)}
     try:
         rows_mod = importlib.import_module("index.export.rows")
@@ -51,7 +50,9 @@ def measure(store) -> dict:
         result["status"] = "not available"
         result["reason"] = f"index.export is not importable ({exc})"
         return result
-    backend = SqliteBackend(store)
+    from index.tantivy import TantivyBackend
+
+    backend = TantivyBackend(settings, store)
     request = SearchRequest("", sort="date")
     result["status"] = "measured"
     result["module"] = rows_mod.__file__  # an editable install may resolve it outside this checkout

@@ -15,7 +15,7 @@ from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PACKAGES = ("jieba", "lingua-language-detector", "opencc-python-reimplemented", "opencc", "scrapy",
-            "spacy", "transformers", "torch", "ctranslate2", "twisted")
+            "spacy", "transformers", "torch", "ctranslate2", "twisted", "tantivy")
 
 
 def environment() -> dict:
@@ -37,6 +37,8 @@ def environment() -> dict:
         "processor": platform.processor() or None,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "tantivy": versions.get("tantivy"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # other work on the machine at the start
         "packages": versions,
         "commit": commit,
         "when": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),

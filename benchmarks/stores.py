@@ -1,20 +1,21 @@
 """Stores for the benchmarks: a fresh one for the measured pipeline, cached ones for the search tiers.
 
 The measured run goes through the project's own stages on a fresh store in a temporary directory
-(`Store.upsert_document` → `nlp.pipeline.process` → `SqliteBackend.sync`). The search tiers (10k,
-100k, 1M documents) need an indexed store of that size; building one costs minutes (hours at 1M), so
-each is built once and cached under `benchmarks/corpus/`, named for the corpus, the size, the
-pipeline's version and the store's migrations. A bigger tier starts from a copy of the biggest
-smaller one and lets the incremental stages add the rest, which is how a real installation grows.
-The analysis of a tier runs `nlp.pipeline.analyse` in one process per core; the measured pipeline
-run stays single-process, as `parallax process` is. Tiers are indexed by `NewDocumentsFirstBackend`
-(below): the library's own `SqliteBackend.sync` is quadratic in the index size and would take hours
-at 100k documents; its real figure is measured in the pipeline section.
+(`Store.upsert_document` → `nlp.pipeline.process` → `TantivyBackend.sync`). The search tiers (10k,
+100k, 1M documents) need an indexed data directory of that size (store + tantivy index); building
+one costs minutes (most of an hour at 1M on two shared cores), so each is built once and cached
+under `benchmarks/corpus/`, named for the corpus, the size, the pipeline's version and the store's
+migrations. A bigger tier starts from a copy of the biggest smaller one and lets the incremental
+stages add the rest, which is how a real installation grows. The analysis of a tier runs the
+pipeline's stage functions in one process per core; the near-duplicate clusters are the corpus's
+own (each republished copy with its original), so collapsing has real work; the index is filled by
+the library's own `TantivyBackend.sync`, whose rate is reported.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -24,25 +25,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from benchmarks.corpus import SOURCES, Corpus, CorpusDocument
-from index.document import Document
-from index.sqlite import SqliteBackend
+from index.document import Document, document_id
 from index.store import MIGRATIONS, Store
-
-
-class NewDocumentsFirstBackend(SqliteBackend):
-    """`SqliteBackend` with one change, to measure a proposed fix: a document that has no index
-    entry yet has nothing to delete, so its FTS5 delete is skipped.
-
-    `SqliteBackend._delete` runs `DELETE FROM doc_fts WHERE doc_id = ?` before every insert;
-    `doc_id` is an UNINDEXED column, so each delete scans the whole FTS5 table and indexing N new
-    documents costs O(N^2). Everything else (what is written, in which transaction) is the
-    library's own `_write`.
-    """
-
-    def _delete(self, doc_id: str) -> None:
-        known = self.conn.execute("SELECT 1 FROM index_state WHERE doc_id = ?", (doc_id,)).fetchone()
-        if known is not None:
-            super()._delete(doc_id)
+from index.tantivy_schema import SCHEMA_VERSION
 
 
 def to_document(doc: CorpusDocument) -> Document:
@@ -70,15 +55,38 @@ def store_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
-def fts_size(store: Store) -> int | None:
-    """Bytes in the FTS5 index's shadow tables (dbstat is compiled into Debian's SQLite)."""
-    try:
-        row = store.conn.execute(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'doc_fts%' OR name LIKE 'doc_entities%' "
-            "OR name LIKE 'index_state%' OR name LIKE 'sqlite_autoindex_index_state%'").fetchone()
-        return row[0]
-    except Exception:  # dbstat missing in this SQLite build: the size is reported as unknown
-        return None
+def index_size(data_dir: Path) -> int:
+    """Bytes of the tantivy index directory (every generation in it)."""
+    root = Path(data_dir) / "index"
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+
+def settings_for(data_dir: Path):
+    from parallax.settings import load_settings
+
+    return load_settings(env={}, overrides={"data_dir": str(data_dir)})
+
+
+def assign_clusters(store: Store, corpus: Corpus, n: int) -> int:
+    """Put each republished copy in one cluster with its original (following chains of copies),
+    as the near-duplicate stage would: a document whose cluster changes gets a new `processed_at`,
+    so the next sync re-indexes it. Returns how many documents are in clusters."""
+    from index.document import utc_now
+
+    root: dict[int, int] = {}
+    rows = []
+    for doc in corpus.documents(n, 0):
+        if doc.duplicate_of is not None:
+            root[doc.i] = root.get(doc.duplicate_of, doc.duplicate_of)
+            rows.append((f"bench-{root[doc.i]}", document_id(doc.url)))
+    origins = set(root.values())
+    rows += [(f"bench-{d.i}", document_id(d.url)) for d in corpus.documents(n, 0) if d.i in origins]
+    now = utc_now()
+    with store.transaction():
+        store.conn.executemany(
+            "UPDATE analyses SET cluster_id = ?, processed_at = ? WHERE doc_id = ? AND cluster_id IS NOT ?",
+            [(cluster, now, doc_id, cluster) for cluster, doc_id in rows])
+    return len(rows)
 
 
 # -- the parallel analysis used for cached tiers --------------------------------------------------
@@ -110,65 +118,94 @@ def analyse_parallel(store: Store, workers: int, batch: int = 200) -> tuple[int,
     version = pipeline_version()
     where, args = behind_condition(version)
     started, count = time.perf_counter(), 0
-    docs = list(store.iter_documents(where, args, batch=2000))
-    chunks = [docs[i:i + batch] for i in range(0, len(docs), batch)]
+    documents = store.iter_documents(where, args, batch=2000)
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers) as pool:
-        for results in pool.imap(_analyse_batch, chunks):
-            for doc_id, digest, fields in results:
-                store.save_analysis(doc_id, digest, version, **fields)
-                count += 1
+        # A window of documents at a time, so a 1M-document tier never sits in memory at once.
+        while docs := list(itertools.islice(documents, 20 * batch)):
+            chunks = [docs[i:i + batch] for i in range(0, len(docs), batch)]
+            for results in pool.imap(_analyse_batch, chunks):
+                for doc_id, digest, fields in results:
+                    store.save_analysis(doc_id, digest, version, **fields)
+                    count += 1
     return count, time.perf_counter() - started
 
 
 def tier_key() -> str:
     from nlp.pipeline import pipeline_version
 
-    text = pipeline_version() + "|" + ",".join(name for name, _ in MIGRATIONS)
+    text = pipeline_version() + "|" + ",".join(name for name, _ in MIGRATIONS) + f"|tantivy{SCHEMA_VERSION}"
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def tier_store(corpus: Corpus, n: int, say: Callable[[str], None], rebuild: bool = False) -> tuple[Path, dict]:
-    """The path of an indexed store of the corpus's first n documents, and how it was built."""
+    """The data directory (store + index) of the corpus's first n documents, and how it was built."""
     key = tier_key()
     stem = f"tier-{corpus.path.stem}-{key}"
-    path = corpus.path.parent / f"{stem}-n{n}.sqlite"
+    path = corpus.path.parent / f"{stem}-n{n}"
     info_path = path.with_suffix(".json")
     if path.exists() and info_path.exists() and not rebuild:
         info = json.loads(info_path.read_text())
         return path, {**info, "cached": True}
-    for stale in corpus.path.parent.glob(path.name + "*"):
-        stale.unlink()
-    smaller = sorted((int(p.stem.rsplit("-n", 1)[1]), p)
-                     for p in corpus.path.parent.glob(f"{stem}-n*.sqlite")
-                     if p.with_suffix(".json").exists() and int(p.stem.rsplit("-n", 1)[1]) < n)
+    shutil.rmtree(path, ignore_errors=True)
+    info_path.unlink(missing_ok=True)
+    smaller = sorted((int(p.name.rsplit("-n", 1)[1]), p)
+                     for p in corpus.path.parent.glob(f"{stem}-n*") if p.is_dir()
+                     and p.with_suffix(".json").exists() and int(p.name.rsplit("-n", 1)[1]) < n)
     start = 0
     if smaller and not rebuild:
         start, base = smaller[-1]
-        shutil.copyfile(base, path)
-        say(f"  tier {n:,}: starting from the cached {start:,}-document store")
+        shutil.copytree(base, path)
+        say(f"  tier {n:,}: starting from the cached {start:,}-document data directory")
+    path.mkdir(parents=True, exist_ok=True)
     corpus.ensure(n)
     workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    with open_store(path) as store:
+    settings = settings_for(path)
+    with open_store(settings.store_path) as store:
         say(f"  tier {n:,}: storing documents {start:,}..{n:,}")
         stored, ingest_s = ingest(store, corpus.documents(n - start, start))
         say(f"  tier {n:,}: analysing {stored:,} documents in {workers} processes")
         analysed, analyse_s = analyse_parallel(store, workers)
-        say(f"  tier {n:,}: indexing")
+        clustered = assign_clusters(store, corpus, n)
+        say(f"  tier {n:,}: indexing ({clustered:,} documents in near-duplicate clusters)")
+        from index.tantivy import TantivyBackend
+
+        backend = TantivyBackend(settings, store)
         started = time.perf_counter()
-        counts = NewDocumentsFirstBackend(store).sync()
+        counts = backend.sync()
         sync_s = time.perf_counter() - started
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        fts = fts_size(store)
     info = {
         "documents": n, "added": stored, "started_from": start, "workers": workers,
         "ingest_docs_per_s": stored / ingest_s if ingest_s else None,
         "analyse_docs_per_s": analysed / analyse_s if analyse_s else None,
         "index_docs_per_s": counts["indexed"] / sync_s if sync_s else None,
-        "indexed_with": "NewDocumentsFirstBackend (SqliteBackend with the proposed _delete fix)",
+        "indexed_with": "TantivyBackend.sync", "in_clusters": clustered,
         "index_seconds": sync_s, "indexed": counts["indexed"],
-        "file_bytes": store_size(path), "index_bytes": fts,
+        "file_bytes": store_size(settings.store_path), "index_bytes": index_size(path),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     info_path.write_text(json.dumps(info, indent=2))
     return path, {**info, "cached": False}
+
+
+def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float]:
+    """Raw tantivy indexing the same documents: tantivy `Document`s built beforehand (untimed),
+    then added to a fresh index with the backend's writer settings and committed once."""
+    import tantivy
+
+    from index.holdings import Holdings
+    from index.tantivy import WRITER_HEAP
+    from index.tantivy_schema import build_schema, register, to_document
+
+    docs = [to_document(row) for row in Holdings(store).behind(0, 0, 10 ** 9)]
+    directory.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(build_schema(), path=str(directory), reuse=False)
+    register(index)
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=2)
+    started = time.perf_counter()
+    for doc in docs:
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    return len(docs), time.perf_counter() - started

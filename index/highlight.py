@@ -7,6 +7,7 @@ normalised text is at the same offsets in the original, and the snippet shows th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,14 +38,20 @@ def _word_pattern(word: str, last: bool) -> str:
     return re.escape(stem) + (r"\w*" if last else "")
 
 
-def _patterns(words: list[str]) -> list[re.Pattern]:
+def _patterns(words: list[str]) -> tuple[re.Pattern, ...]:
+    return _compiled(tuple(sorted({w.lower() for w in words if w.strip()})))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(terms: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     """One pattern per term; a term of several words ("export controls") is lit up as a whole.
 
     Words are separated by spaces; Chinese words of one term may also follow each other directly
-    (the query segmenter cut them apart), English words by any run of non-letters.
+    (the query segmenter cut them apart), English words by any run of non-letters. Built once per
+    set of terms (a page of hits shares them).
     """
     pats = []
-    for term in {w.lower() for w in words if w.strip()}:
+    for term in terms:
         parts = term.split()
         body = ""
         for i, part in enumerate(parts):
@@ -55,7 +62,7 @@ def _patterns(words: list[str]) -> list[re.Pattern]:
         if not has_cjk(parts[0][0]):
             body = r"(?<!\w)" + body
         pats.append(re.compile(body, re.IGNORECASE))
-    return pats
+    return tuple(pats)
 
 
 def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:

@@ -1,7 +1,9 @@
-"""What a search asks and what it returns, the same for every backend, and how a backend is chosen.
+"""What a search asks and what it returns: the contract every backend meets.
 
-`open_backend(settings, store)` picks the backend named in settings (`index.backend`); everything
-above `index/` (CLI, UI, alerts, export) talks to that interface and never to SQL or Elasticsearch.
+`index.backends.open_backend(settings, store)` picks the backend named in settings
+(`index.backend`); everything above `index/` (CLI, UI, alerts, export) talks to the interface
+below (`SearchBackend`) and never to tantivy, SQL or Elasticsearch. This module imports no backend,
+so a backend may import it freely.
 """
 
 from __future__ import annotations
@@ -196,26 +198,22 @@ def sort_facet(name: str, values: list[tuple[str, int]]) -> list[tuple[str, int]
 class SearchBackend(Protocol):
     name: str
 
-    def sync(self, store, progress=None) -> dict[str, int]:
+    def sync(self, store=None, progress=None) -> dict[str, int]:
         """Bring the index up to date with the store's analysed documents; returns counts."""
 
-    def rebuild(self, store, progress=None) -> dict[str, int]:
-        """Drop and rebuild the whole index from the store."""
+    def rebuild(self, store=None, progress=None) -> dict[str, int]:
+        """Build the whole index again from the store; searches keep working meanwhile."""
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document id in the request's order, streamed (for export and alerts)."""
 
+    def pending(self) -> int:
+        """Documents the next sync would add, replace or remove (0: the index is up to date)."""
 
-def open_backend(settings, store) -> SearchBackend:
-    backend = settings.index.backend
-    if backend == "sqlite":
-        from index.sqlite import SqliteBackend
+    def indexed_through(self) -> int:
+        """The highest store sequence at or below which every searchable document is indexed.
 
-        return SqliteBackend(store)
-    if backend == "elasticsearch":
-        from index.elastic import ElasticBackend
-
-        return ElasticBackend(settings, store)
-    raise AssertionError(f"settings validation let through backend {backend!r}")
+        Alerts only advance their watermark to here, so a stored document that the index has not
+        caught up with is never skipped."""

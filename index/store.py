@@ -295,6 +295,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE sources ADD COLUMN collections TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    (
+        "0010_tantivy",
+        """
+        -- The embedded index moved to tantivy (a directory beside the store): the FTS5 tables go.
+        DROP TRIGGER IF EXISTS documents_delete_index;
+        DROP TABLE IF EXISTS doc_fts;
+        DROP TABLE IF EXISTS doc_entities;
+        DROP TABLE IF EXISTS index_state;
+        -- What each generation of the tantivy index holds (one row per document), so a sync sends
+        -- only what changed and a crash between the index's commit and this table's costs a
+        -- re-index, never a miss. A rebuild fills a new generation; `live` says which one serves.
+        CREATE TABLE tantivy_docs (
+            generation INTEGER NOT NULL,
+            doc_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            processed_at TEXT NOT NULL,
+            PRIMARY KEY (generation, doc_id)
+        ) WITHOUT ROWID;
+        -- live: the generation searches use (0: none yet); commits: bumped on every commit, so
+        -- readers know when to reload.
+        CREATE TABLE tantivy_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO tantivy_meta (name, value) VALUES ('live', 0), ('commits', 0);
+        -- Search results stream as index seq numbers; this index turns them into ids without
+        -- reading the documents' rows.
+        CREATE INDEX documents_seq_id ON documents(seq, id);
+        """,
+    ),
 ]
 
 
@@ -344,13 +371,19 @@ _DOC_COLUMNS = (
 )
 
 
+_ENTITIES = 21  # positions in _DOC_COLUMNS, which lists StoredDocument's fields in their order
+_SEGMENTED = (19, 20)
+
+
 def _row_to_document(row: sqlite3.Row) -> StoredDocument:
-    values = dict(row)
-    values["entities"] = tuple(json.loads(values["entities"] or "[]"))
-    values["analysis_version"] = values.pop("version")
-    values["title_seg"] = values["title_seg"] or ""
-    values["body_seg"] = values["body_seg"] or ""
-    return StoredDocument(**values)
+    """A row of `_DOC_COLUMNS` as a document, built positionally (export reads tens of thousands
+    a second through here)."""
+    values = list(row)
+    entities = values[_ENTITIES]
+    values[_ENTITIES] = tuple(json.loads(entities)) if entities and entities != "[]" else ()
+    for i in _SEGMENTED:
+        values[i] = values[i] or ""
+    return StoredDocument(*values)
 
 
 class Store:
@@ -358,6 +391,7 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._seq_id_index: bool | None = None
         if not self.path.parent.exists():
             raise StoreError(
                 f"data directory {self.path.parent} does not exist; create it or set PARALLAX_DATA_DIR"
@@ -632,6 +666,39 @@ class Store:
             for row in rows:
                 yield _row_to_document(row)
             last = rows[-1]["seq"]
+
+    def ids_by_seq(self, seqs: list[int]) -> dict[int, str]:
+        """The ids of the documents stored under these sequence numbers (absent ones left out).
+
+        Read from the covering (seq, id) index, so no document row is touched; a store whose
+        0008 migration ran before that index was part of it reads the rows instead."""
+        if self._seq_id_index is None:
+            self._seq_id_index = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'documents_seq_id'").fetchone() is not None
+        hint = "INDEXED BY documents_seq_id" if self._seq_id_index else ""
+        out: dict[int, str] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT seq, id FROM documents {hint} WHERE seq IN ({marks})",
+                                         chunk).fetchall())
+        return out
+
+    def cluster_members(self, doc_ids: list[str]) -> dict[str, list[dict]]:
+        """For each given document in a near-duplicate cluster, every member of that cluster
+        (itself included) as {id, source_id, published_at}, earliest published first."""
+        out: dict[str, list[dict]] = {}
+        for start in range(0, len(doc_ids), 500):
+            chunk = doc_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                "SELECT a0.doc_id AS of, d.id, d.source_id, d.published_at FROM analyses a0 "
+                "JOIN analyses a ON a.cluster_id = a0.cluster_id JOIN documents d ON d.id = a.doc_id "
+                f"WHERE a0.doc_id IN ({marks}) AND a0.cluster_id IS NOT NULL "
+                "ORDER BY d.published_at IS NULL, d.published_at, d.id", chunk):
+                out.setdefault(row["of"], []).append(
+                    {"id": row["id"], "source_id": row["source_id"], "published_at": row["published_at"]})
+        return out
 
     def count_documents(self, where: str = "1", args: tuple = ()) -> int:
         return self.conn.execute(

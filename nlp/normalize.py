@@ -43,11 +43,24 @@ def _char_to_simplified(ch: str) -> str:
     return out if len(out) == 1 else ch
 
 
+class _SimplifiedTable(dict):
+    """Code point -> its Simplified character, filled on first sight: `str.translate` then maps
+    every character it has seen before in C (snippets normalise whole documents per search)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        self[code] = out = _char_to_simplified(ch) if _CJK.match(ch) else ch
+        return out
+
+
+_SIMPLIFIED = _SimplifiedTable()
+
+
 def to_simplified(text: str) -> str:
     """Traditional to Simplified, one character for one character (length is preserved)."""
     if not has_cjk(text):
         return text
-    return "".join(_char_to_simplified(ch) if _CJK.match(ch) else ch for ch in text)
+    return text.translate(_SIMPLIFIED)
 
 
 def normalize(text: str) -> str:

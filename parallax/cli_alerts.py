@@ -20,7 +20,7 @@ def _targets(saved) -> str:
 
 
 def _open(settings):
-    from index.search import open_backend
+    from index.backends import open_backend
     from index.store import Store
 
     store = Store.open(settings)

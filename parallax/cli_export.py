@@ -47,7 +47,8 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
     Uses the same query language and code as `parallax search`; near-duplicates are all included.
     """
     from index.export import export_to_path, export_to_stream
-    from index.search import SearchRequest, open_backend
+    from index.search import SearchRequest
+    from index.backends import open_backend
     from index.store import Store
 
     text = " ".join(query)

@@ -15,7 +15,7 @@ import click
 @click.pass_obj
 def index(obj, rebuild, check):
     """Bring the search index up to date with the store."""
-    from index.search import open_backend
+    from index.backends import open_backend
     from index.store import Store
 
     progress = obj.progress()
@@ -52,7 +52,7 @@ def _print_table(result) -> None:
     from rich.text import Text
 
     console = Console()
-    console.print(f"{result.total} hits")
+    console.print(result.counts_line())
     for note in result.expansions:
         console.print(Text(f"also matched: {note}", style="dim"))
     for hit in result.hits:
@@ -88,7 +88,8 @@ def _print_table(result) -> None:
               help="Match only the words as typed: no glossary or entity counterparts, no translations.")
 @click.option("--facets", is_flag=True, help="Also count hits per source, language, type, country, entity, month.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Readable table, or JSON with the hits and which expansions matched.")
+              help="Readable table, or a JSON array of hits; each says which expansions it matched and "
+                   "the result's total_stories and total_documents.")
 @click.pass_obj
 def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     """Search the index with the query language (see the README).
@@ -96,7 +97,8 @@ def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     A query may start with a minus (`parallax search -chips tariffs`); `--` before the query
     also works (`parallax search -- -chips`).
     """
-    from index.search import SearchRequest, open_backend
+    from index.backends import open_backend
+    from index.search import SearchRequest
     from index.store import Store
 
     # Unknown options are let through so that `-chips` is a query; a mistyped long option is not.
@@ -118,7 +120,9 @@ def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
 
 
 def hits_json(result) -> list[dict]:
-    """One JSON array of hits (what scripts expect); each hit says which expansions it matched."""
+    """One JSON array of hits (what scripts expect); each hit says which expansions it matched and
+    carries the whole result's counts (`total_stories`, `total_documents`, `counts_exact`), so a
+    script needs no second call; an empty array means nothing matched."""
     from nlp.normalize import normalize
 
     out = []
@@ -127,6 +131,9 @@ def hits_json(result) -> list[dict]:
         seen = normalize(" ".join(filter(None, (hit.title, hit.title_tr, hit.snippet.text,
                                                 hit.snippet_tr.text if hit.snippet_tr else None)))).lower()
         item["expansions"] = [e for e in result.expansions if _target(e) and _target(e) in seen]
+        item["total_stories"] = result.total_stories
+        item["total_documents"] = result.total_documents
+        item["counts_exact"] = result.exact
         out.append(item)
     return out
 

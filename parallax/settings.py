@@ -23,7 +23,7 @@ ENV_PREFIX = "PARALLAX_"
 _ENV_SECTION_NAMES = {"elasticsearch": "ES"}
 # Values restricted to a set of choices, by dotted key.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "index.backend": ("sqlite", "elasticsearch"),
+    "index.backend": ("tantivy", "elasticsearch"),
     "nlp.translate_scope": ("title", "lead", "full"),
     "smtp.security": ("none", "starttls", "tls"),
 }
@@ -45,6 +45,7 @@ RANGES: dict[str, tuple[float | None, float | None, str]] = {
     "alerts.digest_hour": (0, 23, "an hour of the day, UTC"),
     "alerts.max_hits": (1, None, "hits"),
     "alerts.webhook_timeout": (1, None, "seconds"),
+    "index.batch": (1, None, "documents per index commit"),
     "ui.port": PORT,
 }
 
@@ -84,6 +85,7 @@ class NlpSettings:
 @dataclass(frozen=True)
 class IndexSettings:
     backend: str
+    batch: int
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from crawler.sources import load_sources
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError
 

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from crawler.sources import Source
 from index.document import Document
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from nlp.pipeline import process
 

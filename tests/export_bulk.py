@@ -1,5 +1,5 @@
-"""Many generated documents written straight into a store's tables (documents, analyses,
-index_state), fast enough for memory tests of export; text written for the project, varied so
+"""Many generated documents written straight into a store's tables (documents, analyses), then
+indexed by the configured backend's `sync`, fast enough for memory tests of export; text written for the project, varied so
 compression cannot hide buffering. Runnable as a script: `python tests/export_bulk.py DATA_DIR N` fills a store,
 `python tests/export_bulk.py probe DATA_DIR FORMAT OUTPUT [QUERY]` measures one export."""
 
@@ -24,7 +24,7 @@ ENTITIES = [
 
 def _rows(n: int, start: int, rng: random.Random, version: str):
     now = utc_now()
-    docs, analyses, state = [], [], []
+    docs, analyses = [], []
     for i in range(start, start + n):
         zh = i % 2 == 1
         words = ZH_WORDS if zh else EN_WORDS
@@ -41,8 +41,7 @@ def _rows(n: int, start: int, rng: random.Random, version: str):
         analyses.append((doc_id, digest, version, "zh" if zh else "en",
                          json.dumps(ENTITIES[: 1 + i % 2]), f"c{i // 3}" if i % 5 == 0 else None,
                          "translated title" if zh else None, now))
-        state.append((doc_id, digest, version, now, now))
-    return docs, analyses, state
+    return docs, analyses
 
 
 def fill(settings, n: int, batch: int = 20000, seed: int = 8) -> None:
@@ -57,7 +56,7 @@ def fill(settings, n: int, batch: int = 20000, seed: int = 8) -> None:
         conn.execute(f"{columns} VALUES ('csia', '中国半导体行业协会', "
                      "'China Semiconductor Industry Association', 'zh', 'association', 'CN', ?)", (utc_now(),))
         for start in range(0, n, batch):
-            docs, analyses, state = _rows(min(batch, n - start), start, rng, version)
+            docs, analyses = _rows(min(batch, n - start), start, rng, version)
             with store.transaction():
                 conn.executemany(
                     "INSERT INTO documents (id, url, source_id, kind, country, declared_lang, title, body, "
@@ -66,9 +65,9 @@ def fill(settings, n: int, batch: int = 20000, seed: int = 8) -> None:
                 conn.executemany(
                     "INSERT INTO analyses (doc_id, content_hash, version, lang, entities, cluster_id, "
                     "title_tr, processed_at) VALUES (?,?,?,?,?,?,?,?)", analyses)
-                conn.executemany(
-                    "INSERT INTO index_state (doc_id, content_hash, analysis_version, processed_at, "
-                    "indexed_at) VALUES (?,?,?,?,?)", state)
+        from index.backends import open_backend
+
+        open_backend(settings, store).sync()
 
 
 def _status_kib(field: str) -> int:
@@ -87,7 +86,8 @@ def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
 
     The format's writer runs once on no rows and the query is parsed before the baseline (library
     start-up: Arrow's thread pools, openpyxl's templates, jieba's dictionary), so the growth is
-    what the export itself holds: SQLite's page cache and sorter, the batch in flight, buffers.
+    what the export itself holds: SQLite's page cache, the index pages it reads, the batch in
+    flight, buffers.
     """
     import io
     import time
@@ -95,7 +95,8 @@ def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
     from index.export import export_to_path
     from index.query import parse
     from index.export.writers import WRITERS
-    from index.search import SearchRequest, open_backend
+    from index.search import SearchRequest
+    from index.backends import open_backend
     from parallax.settings import load_settings
 
     WRITERS[fmt](iter(()), io.BytesIO())
@@ -107,6 +108,7 @@ def probe(data_dir: str, fmt: str, output: str, query: str = "") -> dict:
     settings = load_settings(env={}, overrides={"data_dir": data_dir})
     with Store.open(settings) as store:
         backend = open_backend(settings, store)
+        backend.searcher()  # opening the index (segment readers, maps) is a fixed cost too
         baseline = _rss_kib()
         # Reset the peak to now (Linux >= 4.0), so start-up's own peak is not counted as the export's.
         Path("/proc/self/clear_refs").write_text("5")

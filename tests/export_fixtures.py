@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.document import Document
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from nlp.pipeline import process
 

@@ -14,7 +14,7 @@ import pytest
 from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
 from index.document import Document
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError
 from tests.alerts_fixtures import DOCS, QUERY, Relay, add_documents, smtp_overrides

@@ -21,7 +21,7 @@ from alerts.mailer import Mailer, RelayUnavailable
 from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
 from alerts.webhooks import WebhookFailed, post, redact_url
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError
 from tests.alerts_fixtures import DOCS, QUERY, Collector, Relay, add_documents, smtp_overrides

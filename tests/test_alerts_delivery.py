@@ -13,7 +13,7 @@ from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
 from tests.conftest import make_settings
 from index.document import Document
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 
 

@@ -11,7 +11,7 @@ from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
 from alerts.schedule import is_due, last_slot
 from tests.conftest import make_settings
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 
 

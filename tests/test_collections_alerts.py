@@ -9,7 +9,7 @@ import pytest
 
 from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from tests.alerts_fixtures import DOCS, EN_TITLE, SOURCES, ZH_TITLE, Relay, add_documents, smtp_overrides
 from tests.conftest import make_settings

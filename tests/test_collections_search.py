@@ -17,7 +17,8 @@ from index import elastic
 from index import query as q
 from index.document import Document
 from index.expand import expand
-from index.search import SearchRequest, open_backend
+from index.backends import open_backend
+from index.search import SearchRequest
 from index.store import Store
 from parallax.errors import QueryError
 from tests.conftest import make_settings
@@ -65,7 +66,7 @@ def corpus(tmp_path_factory):
 
 
 BACKENDS = [
-    "sqlite",
+    "tantivy",
     pytest.param("elasticsearch", marks=[
         pytest.mark.elasticsearch,
         pytest.mark.skipif(not os.environ.get("PARALLAX_ES_URL"),

@@ -74,6 +74,8 @@ sources = "{sources}"
 download_delay = 0.02
 autothrottle = false
 concurrency_per_domain = 1
+[index]
+batch = 20
 """, encoding="utf-8")
         yield config, make_settings(tmp_path / "data", sources=str(sources))
 
@@ -140,15 +142,17 @@ def test_killed_crawl_process_and_index_each_resume_without_loss_or_duplicates(c
 
     index = _start(config, "index")
     try:
-        _kill_when(index, settings, "SELECT COUNT(*) FROM index_state", 1, timeout=30)
+        _kill_when(index, settings, "SELECT COUNT(*) FROM tantivy_docs", 1, timeout=30)
     except pytest.fail.Exception:
         pass  # indexing 300 documents can finish before a poll; the invariants below still hold
     _finish(config, "index")
-    assert _count(settings, "SELECT COUNT(*) FROM index_state") == PAGES
-    assert _count(settings, "SELECT COUNT(*) FROM doc_fts") == PAGES
+    assert _count(settings, "SELECT COUNT(*) FROM tantivy_docs") == PAGES
     with Store(settings.store_path) as store:
-        from index.search import SearchRequest, open_backend
+        from index.backends import open_backend
+        from index.search import SearchRequest
 
+        backend = open_backend(settings, store)
+        ids = list(backend.iter_ids(SearchRequest("", collapse=False)))
+        assert len(ids) == len(set(ids)) == backend.held() == PAGES  # each document exactly once
         request = SearchRequest("出口管制", limit=1, expand=False, collapse=False)
-        result = open_backend(settings, store).search(request)
-        assert result.total == PAGES // 2
+        assert backend.search(request).total == PAGES // 2

@@ -3,6 +3,7 @@ store; every article page is stored once, GBK and Big5 pages are decoded, the pr
 
 import tomllib
 
+from index.backends import open_backend
 from index.document import document_id
 from index.store import Store
 from parallax.sample_server import bundled_site
@@ -71,7 +72,8 @@ def test_documents_are_processed_and_indexed(demo_data):
         assert store.count_documents("a.doc_id IS NOT NULL") == report.documents
         langs = dict(store.conn.execute("SELECT lang, COUNT(*) FROM analyses GROUP BY 1").fetchall())
         assert langs.get("en", 0) >= 12 and langs.get("zh", 0) >= 12
-        assert store.conn.execute("SELECT COUNT(*) FROM index_state").fetchone()[0] == report.documents
+        backend = open_backend(settings, store)
+        assert backend.pending() == 0 and backend.held() == report.documents
 
 
 def test_document_id_comes_from_the_canonical_url(demo_data, sample_site):

@@ -14,7 +14,8 @@ import pytest
 from tests.export_fixtures import DOCS, EN_BODY, EN_TITLE, ZH_BODY, ZH_BODY_TR, ZH_TITLE, build_store, write_gazetteer
 from index.export import (COLUMNS, FLAT_COLUMNS, FORMATS, SCHEMA_VERSION, export_bytes, export_payload,
                           export_to_path, iter_rows, load_entity_names, manifest_path)
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 
 EN_ID, ZH_ID, ZH_COPY_ID, FORMULA_ID = (d.id for d in DOCS)

@@ -10,7 +10,8 @@ import pytest
 
 from tests.export_fixtures import build_store
 from index.export import export_to_path, export_to_stream, manifest_path
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ExportError, QueryError
 

@@ -13,7 +13,8 @@ import pytest
 from crawler.pdf import PAGE_BREAK
 from crawler.run import crawl
 from crawler.sources import load_sources
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from nlp.pipeline import process
 from parallax.sample_server import SiteServer

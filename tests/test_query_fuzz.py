@@ -1,16 +1,15 @@
-"""Fuzzed queries: parse(), expansion, both backends' compilers and the SQLite search itself raise
+"""Fuzzed queries: parse(), expansion, both backends' compilers and the tantivy search itself raise
 nothing but QueryError, whatever is typed."""
 
 from __future__ import annotations
-
-import sqlite3
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from index import elastic
 from index import query as q
-from index import sqlite as fts
+from index.tantivy_compile import compile_request
+from index.tantivy_schema import build_schema
 from index.expand import expand
 from index.search import SearchRequest
 from parallax.errors import QueryError
@@ -53,9 +52,10 @@ def test_both_compilers_raise_only_query_error(text, enabled):
         return
     expanded = expand(node, enabled=enabled)
     elastic.compile_query(expanded, since_seq=3)
-    fts.plan(expanded.node, expanded.translated)
-    fts.sql_condition(expanded.node, expanded.translated)
-    assert q.is_ranked(expanded.node) == (fts.plan(expanded.node, expanded.translated)[0] is not None)
+    compile_request(expanded, SCHEMA, since_seq=3)
+
+
+SCHEMA = build_schema()
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def small_index(tmp_path_factory):
     from types import SimpleNamespace
 
     from index.document import Document
-    from index.search import open_backend
+    from index.backends import open_backend
     from index.store import Store
     from nlp.pipeline import process
     from tests.conftest import make_settings
@@ -85,14 +85,15 @@ def small_index(tmp_path_factory):
 
 @FUZZ
 @given(QUERIES, st.booleans(), st.sampled_from(["relevance", "date"]))
-def test_sqlite_search_raises_only_query_error(small_index, text, enabled, sort):
+def test_tantivy_search_raises_only_query_error(small_index, text, enabled, sort):
     request = SearchRequest(text, expand=enabled, sort=sort, facets=True)
     try:
         result = small_index.search(request)
         assert result.total >= len(result.hits)
+        assert result.total_documents >= result.total_stories == result.total
         list(small_index.iter_ids(request))
     except QueryError:
-        # Only the parser may refuse a query: the index's guard against SQL errors must never fire.
+        # Only the parser may refuse a query: the compiler and the engine never do.
         assert _parsed(text) is None, f"the index refused {text!r}, which parses"
-    except sqlite3.Error as exc:  # pragma: no cover - the failure this test exists to catch
-        pytest.fail(f"sqlite3 error for {text!r}: {exc}")
+    except ValueError as exc:  # pragma: no cover - the failure this test exists to catch
+        pytest.fail(f"tantivy error for {text!r}: {exc}")

@@ -97,7 +97,7 @@ def _deliveries(data_dir) -> list[tuple]:
 def _expected_hits(data_dir) -> dict[tuple[str, str], set[str]]:
     """(alert, recipient) -> document ids owed, computed without sending (the preview path)."""
     from alerts.runner import digests_for
-    from index.search import open_backend
+    from index.backends import open_backend
 
     settings = make_settings(data_dir)
     with Store.open(settings) as store:

@@ -1,8 +1,8 @@
 """One behaviour suite for every search backend: the same documents, queries and expectations.
 
-The SQLite run always happens. The Elasticsearch run needs a server: it runs when PARALLAX_ES_URL
+The tantivy run always happens. The Elasticsearch run needs a server: it runs when PARALLAX_ES_URL
 is set (with PARALLAX_ES_USERNAME/PASSWORD or PARALLAX_ES_API_KEY, PARALLAX_ES_CA_FILE as needed)
-and is skipped with that reason otherwise. Relevance scores differ between FTS5 and Lucene, so
+and is skipped with that reason otherwise. Relevance scores differ between the engines, so
 relevance-sorted results are compared as sets; date order, counts, facets and highlights exactly.
 """
 
@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 
 from index.document import Document
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from tests.conftest import make_settings
 
@@ -83,7 +84,7 @@ def corpus(tmp_path_factory):
 
 
 BACKENDS = [
-    "sqlite",
+    "tantivy",
     pytest.param("elasticsearch", marks=[
         pytest.mark.elasticsearch,
         pytest.mark.skipif(not os.environ.get("PARALLAX_ES_URL"),

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from index.search import SearchRequest, open_backend
+from index.backends import open_backend
+from index.search import SearchRequest
 from index.store import Store
 from tests.conftest import run_cli
 
@@ -64,6 +65,23 @@ def test_cli_search_json_in_both_languages(demo_data):
         assert isinstance(hits, list) and hits
         for key in ("id", "url", "title", "lang", "source", "published_at", "snippet", "score"):
             assert key in hits[0]
+
+
+def test_cli_table_and_json_give_stories_and_documents(demo_data):
+    """The demo republishes statements, so an empty query has fewer stories than documents; the
+    table's first line and every JSON hit say both counts, the same as the library."""
+    settings, _ = demo_data
+    result = search(demo_data, "")
+    assert result.total_stories < result.total_documents
+    table = run_cli("--data-dir", str(settings.data_dir), "search", "--limit", "3")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0] == result.counts_line()
+    out = run_cli("--data-dir", str(settings.data_dir), "search", "--format", "json", "--limit", "3")
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert len(hits) == 3
+    assert {(h["total_stories"], h["total_documents"]) for h in hits} == {
+        (result.total_stories, result.total_documents)}
 
 
 def test_cli_json_says_which_expansion_matched_and_returns_both_languages(demo_data):

@@ -1,4 +1,4 @@
-"""Injection: input built to break FTS5, SQL or Elasticsearch syntax, to escape a filter, to climb out
+"""Injection: input built to break query, SQL or Elasticsearch syntax, to escape a filter, to climb out
 of the export directory, or to inject mail headers. Each one is either a clear `ParallaxError` or is
 searched literally, and the store is byte-for-byte the same afterwards (compared as an SQL dump).
 """
@@ -13,7 +13,8 @@ import pytest
 
 from alerts.saved import SavedSearch, SavedSearches
 from index import elastic
-from index.search import SearchRequest, open_backend, prepare
+from index.search import SearchRequest, prepare
+from index.backends import open_backend
 from index.store import Store
 from parallax.errors import ConfigError, ParallaxError, QueryError
 from tests.alerts_fixtures import DOCS, add_documents
@@ -73,7 +74,7 @@ def doc_ids(store_settings):
 @pytest.mark.parametrize("why,query,expected", QUERIES, ids=[row[0] for row in QUERIES])
 def test_hostile_query_is_a_query_error_or_searched_literally_and_changes_nothing(
         store_settings, doc_ids, why, query, expected):
-    """Input: the query in the row, through the SQLite FTS5 backend with and without expansion."""
+    """Input: the query in the row, through the tantivy backend with and without expansion."""
     before = _dump(store_settings.store_path)
     with Store.open(store_settings) as store:
         backend = open_backend(store_settings, store)

@@ -22,13 +22,13 @@ def test_defaults_document_every_setting_and_nothing_else():
 def test_defaults_without_config_or_environment():
     s = load_settings(env={})
     assert s.data_dir == Path("./data")
-    assert s.index.backend == "sqlite"
+    assert s.index.backend == "tantivy"
     assert s.smtp.port == 25
 
 
 def test_config_file_overrides_defaults_and_environment_overrides_file(tmp_path):
     config = tmp_path / "parallax.toml"
-    config.write_text('data_dir = "/srv/a"\n[index]\nbackend = "sqlite"\n[smtp]\nport = 2525\n')
+    config.write_text('data_dir = "/srv/a"\n[index]\nbackend = "tantivy"\n[smtp]\nport = 2525\n')
     s = load_settings(config, env={})
     assert s.data_dir == Path("/srv/a") and s.smtp.port == 2525
     s = load_settings(config, env={"PARALLAX_DATA_DIR": "/srv/b", "PARALLAX_SMTP_PORT": "587"})

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 
 

@@ -16,7 +16,8 @@ from crawler.run import crawl
 from crawler.sources import load_sources
 from index.document import document_id
 from index.revisions import word_diff
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from nlp.pipeline import process
 from parallax.sample_server import SiteServer

@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.document import Document
-from index.search import SearchRequest, open_backend
+from index.backends import open_backend
+from index.search import SearchRequest
 from index.store import Store
 from nlp.pipeline import process
 from parallax.settings import load_settings

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.document import Document
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings
@@ -65,10 +66,11 @@ def library(settings, query: str = "", **request):
 
 def summary_line(settings, query: str) -> str:
     """The result count line the search page should show for `query` (typed, no filters)."""
-    shown = library(settings, query).total
-    documents = library(settings, query, collapse=False).total
-    line = f"**{shown}** matching document{'s' if shown != 1 else ''}"
-    return line + (f" ({documents} counting near-duplicates)" if documents != shown else "")
+    result = library(settings, query)
+    stories, documents = result.total_stories, result.total_documents
+    assert documents == library(settings, query, collapse=False).total
+    return (f"**{stories}** stor{'y' if stories == 1 else 'ies'}, "
+            f"{documents} matching document{'s' if documents != 1 else ''}")
 
 
 SOURCE = SimpleNamespace(id="csia", name="中国半导体行业协会", name_en="China Semiconductor Industry Association",
@@ -114,7 +116,7 @@ def test_search_page_lists_everything_then_narrows_with_a_query(demo):
         stored = store.count_documents()
     # The demo republishes statements: results fold them, the summary still counts every document.
     assert everything.total < stored
-    assert f"**{everything.total}** matching documents ({stored} counting near-duplicates)" in markdown_text(at)
+    assert f"**{everything.total}** stories, {stored} matching documents" in markdown_text(at)
     assert titles(at) == [f"##### {escape_markdown(h.title)}" for h in everything.hits]
 
     at.text_input(key="w_text").input("export controls").run()
@@ -302,7 +304,7 @@ def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingua
     at = app().run()
     (shown,) = library(settings, "").hits
     assert shown.cluster_size == 2
-    assert "**1** matching document (2 counting near-duplicates)" in markdown_text(at)
+    assert "**1** story, 2 matching documents" in markdown_text(at)
     assert len(titles(at)) == 1
     assert any(c.value == "also published by 1 other\\: China Semiconductor Industry Association"
                for c in at.caption)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, running_ui
 
@@ -45,9 +46,10 @@ def counts(settings, query: str) -> tuple[int, int]:
 
 
 def summary_text(settings, query: str) -> str:
+    """The page's count line: stories (clusters folded), then every matching document."""
     shown, documents = counts(settings, query)
-    line = f"{shown} matching document{'s' if shown != 1 else ''}"
-    return line + (f" ({documents} counting near-duplicates)" if documents != shown else "")
+    return (f"{shown} stor{'y' if shown == 1 else 'ies'}, "
+            f"{documents} matching document{'s' if documents != 1 else ''}")
 
 
 def chip_labels(hit) -> list[str]:
@@ -91,7 +93,7 @@ def test_research_app_end_to_end(app_url, browser, demo_data, tmp_path):
     # The demo republishes statements: results fold near-duplicates, the line counts both.
     shown, stored = counts(settings, "")
     assert shown < stored
-    expect(summary).to_have_text(f"{shown} matching documents ({stored} counting near-duplicates)")
+    expect(summary).to_have_text(f"{shown} stories, {stored} matching documents")
 
     # English, then Chinese: each finds its hits, with highlighted snippets and entity chips.
     search("export controls")

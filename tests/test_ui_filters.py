@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from index.query import parse
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from ui.filters import Filters, compose_query, facet_label, facet_options
 

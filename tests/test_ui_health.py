@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from index.document import Document
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from ui.health import freshness, source_health
 

@@ -33,7 +33,8 @@ def test_sidebar_collection_filter_counts_and_narrows_the_search(demo):  # noqa:
     picker.set_value(["us-associations"]).run()
     assert at.session_state["search"].query == "collection:us-associations"
     assert titles(at)
-    from index.search import SearchRequest, open_backend
+    from index.backends import open_backend
+    from index.search import SearchRequest
     from index.store import Store
 
     with Store.open(demo) as store:

@@ -7,7 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from index.search import SearchRequest, open_backend
+from index.search import SearchRequest
+from index.backends import open_backend
 from index.store import Store
 from ui.timeline import matching_documents, week_start, weekly_counts
 

@@ -67,6 +67,5 @@ def freshness(store, backend) -> Freshness:
     documents = store.count_documents()
     not_processed = store.count_documents(
         "d.status = 'ok' AND (a.doc_id IS NULL OR a.content_hash != d.content_hash)")
-    pending = getattr(backend, "pending", None)
     newest = store.conn.execute("SELECT MAX(fetched_at) FROM documents").fetchone()[0]
-    return Freshness(documents, not_processed, pending() if pending else None, newest)
+    return Freshness(documents, not_processed, backend.pending(), newest)

@@ -16,7 +16,7 @@ import threading
 import streamlit as st
 
 from index.query import parse
-from index.search import open_backend
+from index.backends import open_backend
 from index.store import Store
 from parallax.settings import Settings, load_settings
 

@@ -35,6 +35,8 @@ def utc_iso(value: str | None) -> str | None:
     """
     if not value:
         return None
+    if len(value) == 25 and value.endswith("+00:00") and value[10] == "T":
+        return value[:19] + "Z"  # already UTC to the second: the store's usual spelling
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

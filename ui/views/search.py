@@ -3,7 +3,6 @@ and downloads of the current result set."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -186,15 +185,13 @@ def also_published(hit, names: dict[str, str]) -> str:
     return line + (": " + ", ".join(publishers) if publishers else "")
 
 
-def summary(shown: int, documents: int, query: str, text: str) -> str:
-    """`**30** matching documents (33 counting near-duplicates)`: results, then every document.
-
-    A result stands for a near-duplicate cluster; facet counts, the timeline and downloads count
-    every document, so the line says both numbers whenever they differ.
-    """
-    line = f"**{shown}** matching document{'s' if shown != 1 else ''}"
-    if documents != shown:
-        line += f" ({documents} counting near-duplicates)"
+def summary(result, query: str, text: str) -> str:
+    """`**12** stories, 31 matching documents`: results (one per near-duplicate cluster), then
+    every document they cover; facet counts, the timeline and downloads count documents."""
+    about = "" if result.exact else "about "
+    stories, documents = result.total_stories, result.total_documents
+    line = (f"{about}**{stories:,}** stor{'y' if stories == 1 else 'ies'}, "
+            f"{documents:,} matching document{'s' if documents != 1 else ''}")
     if query and query != text:
         line += f" · query: {escape_markdown(query)}"
     return line
@@ -216,7 +213,7 @@ def _export_data(settings, request: SearchRequest, fmt: str):
     """A callable for the download button: the file is made when clicked, on a fresh connection
     (the button may call it from another thread than the script's)."""
     def make() -> bytes:
-        from index.search import open_backend
+        from index.backends import open_backend
         from index.store import Store
 
         with Store.open(settings) as store:
@@ -244,17 +241,16 @@ def render() -> None:
     names = {k: v.get("name_en", k) for k, v in h.store.sources().items()}
     entities = known_entities(h.settings)
     try:
-        base = h.backend.search(SearchRequest(query=s.text, limit=0, expand=s.expand, facets=True))
-        result = h.backend.search(s.request(facets=False))
-        documents = result.total if not result.total else h.backend.search(
-            replace(s.request(facets=False), limit=0, offset=0, collapse=False)).total
+        # One search gives the page, both counts and the facets (counted under the filters applied).
+        result = h.backend.search(s.request(facets=True))
+        documents = result.total_documents
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
         st.error(f"Cannot search: {exc}", icon=":material/error:")
         return
-    facets = {**base.facets, "collection": collection_counts(base.facets.get("source", []), h.store.collections())}
+    facets = {**result.facets, "collection": collection_counts(result.facets.get("source", []), h.store.collections())}
     filters_sidebar(facets, names, s, entities)
-    st.markdown(summary(result.total, documents, s.query, s.text))
+    st.markdown(summary(result, s.query, s.text))
     if result.expansions:
         st.caption("Also matched: " + "; ".join(escape_markdown(x) for x in result.expansions))
     if result.total:

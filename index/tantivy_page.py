@@ -1,0 +1,164 @@
+"""One result page from a tantivy searcher: hits collapsed by cluster, both counts, facets, timeline.
+
+Passes over the index for one page:
+
+1. `search`: the top candidates in the page's order and the exact number of matching documents
+   (one call; tantivy counts while it collects).
+2. `aggregate`: the number of stories (distinct clusters), every facet and the weekly timeline in
+   one aggregation request. Exact up to `EXACT_UP_TO` matching documents. Above it, the
+   aggregation runs over a sample of whole clusters — the documents whose `bucket` (cluster key
+   modulo 64) is below b, with b chosen so that about `SAMPLE_TARGET` documents are read — and
+   every count is scaled by 64/b. Sampling whole clusters keeps the story estimate unbiased; a
+   facet value's count is then off by roughly 1/sqrt(its sampled count) (a value with 10,000
+   sampled documents: ~1 %), and values that are rare in the whole result may be missing. The
+   result says `exact=False` and the page shows "about". The document count is always exact.
+   When every match was already collected in step 1, stories are counted exactly from it.
+3. `search` over the members of the clusters on the page (a few ids): which of them match, so
+   the hit shown for a cluster is its earliest-published matching member — the original
+   statement, not the best-scoring copy. "Also published by" lists every member's source from
+   the store, including members outside the current filters.
+"""
+
+from __future__ import annotations
+
+import math
+
+from index import query as q
+from index.expand import Expanded
+from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, highlight_words,
+                          sort_facet)
+from index.tantivy_compile import compile_request, restrict
+from index.tantivy_schema import BUCKETS
+
+EXACT_UP_TO = 100_000
+SAMPLE_TARGET = 40_000
+FACET_FIELDS = {"source": "source", "lang": "lang", "type": "kind", "country": "country",
+                "entity": "entity", "month": "month"}
+FACET_SIZE = 1000
+
+
+def order_options(expanded: Expanded, request: SearchRequest) -> dict:
+    """Keyword arguments of `Searcher.search` for the request's order: BM25, or newest first
+    (also for a query with nothing to rank, the same rule as every backend: `query.is_ranked`)."""
+    from tantivy import Order
+
+    if request.sort == "date" or not q.is_ranked(expanded.node):
+        return {"order_by_field": "published", "order": Order.Desc}
+    return {}
+
+
+def aggregations(facets: bool) -> dict:
+    aggs: dict = {"stories": {"cardinality": {"field": "ckey"}}}
+    if facets:
+        for name in FACETS:
+            aggs[name] = {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZE}}
+        # Weeks start on Monday: fixed 7-day buckets count from the epoch (a Thursday), so shift by 3 days.
+        aggs["timeline"] = {"date_histogram": {"field": "published", "fixed_interval": "7d",
+                                               "offset": "-3d", "min_doc_count": 1}}
+    return aggs
+
+
+def sample_query(schema, query, total_documents: int):
+    """(query, scale): the query itself, or restricted to a sample of whole clusters."""
+    if total_documents <= EXACT_UP_TO:
+        return query, 1.0
+    from tantivy import FieldType, Query
+
+    kept = max(1, math.ceil(BUCKETS * SAMPLE_TARGET / total_documents))
+    if kept >= BUCKETS:
+        return query, 1.0
+    sample = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1, use_inverted_index=True)
+    return restrict(query, sample), BUCKETS / kept
+
+
+def _candidates(searcher, query, request: SearchRequest, options: dict):
+    """(hits as (score, address, ckey), matching documents, stories if every match was collected)."""
+    needed = request.offset + request.limit
+    if not request.collapse:
+        res = searcher.search(query, max(request.limit, 1), count=True, offset=request.offset, **options)
+        hits = res.hits[:request.limit]
+        return [(s, a, None) for s, a in hits], res.count, None
+    size = max(2 * needed, 64)
+    while True:
+        res = searcher.search(query, size, count=True, **options)
+        complete = len(res.hits) < size
+        addresses = [a for _, a in res.hits]
+        ckeys = searcher.fast_field_values("ckey", addresses) if addresses else []
+        firsts, seen = [], set()
+        for (score, address), ckey in zip(res.hits, ckeys):
+            if ckey not in seen:
+                seen.add(ckey)
+                firsts.append((score, address, ckey))
+        if len(firsts) >= needed or complete:
+            exact_stories = len(seen) if complete else None
+            return firsts[request.offset:needed], res.count, exact_stories
+
+
+def _shown(store, searcher, schema, query, ids: list[str]) -> dict[str, tuple[str, int, tuple[str, ...]]]:
+    """For each candidate id in a cluster: (id to show, cluster size, other members' sources)."""
+    from tantivy import Query
+
+    members = store.cluster_members(ids)
+    clustered = {i: m for i, m in members.items() if len(m) > 1}
+    if not clustered:
+        return {}
+    everyone = sorted({m["id"] for ms in clustered.values() for m in ms})
+    res = searcher.search(restrict(query, Query.term_set_query(schema, "id", everyone)), len(everyone),
+                          count=False)
+    matching = {searcher.doc(a)["id"][0] for _, a in res.hits}
+    out = {}
+    for doc_id, ms in clustered.items():
+        first = next((m["id"] for m in ms if m["id"] in matching), doc_id)  # ms: earliest first
+        others = tuple(sorted({m["source_id"] for m in ms if m["id"] != first}))
+        out[doc_id] = (first, len(ms), others)
+    return out
+
+
+def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest) -> SearchResult:
+    query = compile_request(expanded, schema, request.since_seq)
+    options = order_options(expanded, request)
+    candidates, total_documents, exact_stories = _candidates(searcher, query, request, options)
+    ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates]
+    found = []
+    shown = _shown(store, searcher, schema, query, ids) if request.collapse else {}
+    by_score = not options  # ordered by a field, tantivy returns the field's value in place of a score
+    for doc_id, (score, _, _) in zip(ids, candidates):
+        first, size, others = shown.get(doc_id, (doc_id, 1, ()))
+        found.append(Found(first, float(score) if by_score else 0.0, size, others))
+    stories, facets, timeline, exact = _counts(searcher, schema, query, request, total_documents,
+                                               exact_stories)
+    hits = build_hits(store, found, highlight_words(expanded))
+    total = stories if request.collapse else total_documents
+    return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions),
+                        total_documents=total_documents, total_stories=stories, timeline=timeline,
+                        exact=exact)
+
+
+def _counts(searcher, schema, query, request: SearchRequest, total_documents: int, exact_stories):
+    """(stories, facets, timeline, exact) from one aggregation request (none when nothing matched,
+    or when only the story count was wanted and it is already known exactly)."""
+    if total_documents == 0:
+        return 0, ({name: [] for name in FACETS} if request.facets else {}), [], True
+    if not request.facets and exact_stories is not None:
+        return exact_stories, {}, [], True
+    sampled, scale = sample_query(schema, query, total_documents)
+    result = searcher.aggregate(sampled, aggregations(request.facets))
+    exact = scale == 1.0
+
+    def scaled(n) -> int:
+        return int(round(n * scale))
+
+    if exact_stories is not None:
+        stories = exact_stories
+    else:
+        # HyperLogLog++ (tantivy's cardinality): exact in practice for a few thousand clusters,
+        # within about 1 % above; never more stories than documents.
+        stories = min(total_documents, max(1, scaled(result["stories"]["value"])))
+    facets = {}
+    timeline = []
+    if request.facets:
+        for name in FACETS:
+            values = [(b["key"], scaled(b["doc_count"])) for b in result[name]["buckets"] if b["key"]]
+            facets[name] = sort_facet(name, values)
+        timeline = [(b["key_as_string"][:10], scaled(b["doc_count"])) for b in result["timeline"]["buckets"]]
+    return stories, facets, timeline, exact

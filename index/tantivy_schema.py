@@ -1,0 +1,125 @@
+"""The tantivy index's fields, its text analyzer, and a stored document in indexed form.
+
+Text (title, body, title_tr, body_tr) is indexed with positions, so phrases match words in order.
+One analyzer serves both languages: split at anything that is not a letter or digit, lower-case,
+English (Snowball) stemming — the same steps as tantivy's `en_stem`, which is what the
+Elasticsearch backend's `english` analyzer does to English. Chinese reaches it already cut:
+
+- The language stage stores each text in jieba's *search mode* (`analyses.title_seg/body_seg`,
+  from `nlp.segment.index_text`): every word of the precise cut, each preceded by the shorter
+  dictionary words inside it (中国 半导 导体 半导体 行业 协会 中国半导体行业协会), spaces between.
+  The analyzer's split at spaces gives exactly those tokens, in that order, as positions.
+- Why this and not the precise cut alone: a one-word query (半导体) must find the compound that
+  contains it, and a phrase of words (中国 半导体) must find them inside it; both need the
+  sub-words. Why not re-cut at index time with character offsets as positions: segmenting costs
+  about 1 ms per Chinese document in Python, which alone would hold indexing under 2,000 docs/s;
+  the stored cut costs nothing. The price is that within a compound the sub-words sit between the
+  words a query is cut into, so a phrase of several Chinese words allows a few tokens between its
+  words (`CJK_SLOP` per gap; tantivy's slop, as Elasticsearch's `match_phrase` slop). English
+  phrases are exact.
+- Traditional and Simplified meet because the stored cut is of the normalised text, and queries
+  are normalised by the same code (`nlp.segment.query_words`).
+
+Fast (columnar) fields carry what filters, facets, sorting and collapsing read: source, lang, kind,
+country, entity (multi-valued), status, month, published, seq, ckey (the near-duplicate cluster as
+a number) and bucket (ckey modulo `BUCKETS`, indexed, for sampling facets of huge result sets).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from datetime import datetime, timezone
+
+ANALYZER = "parallax"
+SCHEMA_VERSION = 1  # bump when the fields change: an index of another version is rebuilt
+TEXT_FIELDS = ("title", "body", "title_tr", "body_tr")
+BOOSTS = {"title": 5.0, "body": 1.0, "title_tr": 2.5, "body_tr": 0.6}
+KEYWORD_FIELDS = ("source", "lang", "kind", "country", "entity", "status", "month")
+BUCKETS = 64
+CJK_SLOP = 6
+
+
+@functools.lru_cache(maxsize=1)
+def analyzer():
+    """The text analyzer of every text field, also run on query words (see the module docstring)."""
+    from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
+
+    return (TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(120))
+            .filter(Filter.lowercase()).filter(Filter.stemmer("english")).build())
+
+
+def build_schema():
+    from tantivy import SchemaBuilder
+
+    builder = SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
+    for name in KEYWORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_date_field("published", indexed=True, fast=True)
+    builder.add_integer_field("seq", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("ckey", indexed=True, fast=True)
+    builder.add_integer_field("bucket", indexed=True, fast=True)
+    return builder.build()
+
+
+def register(index) -> None:
+    """Tokenizers are per open index, not stored in it: register ours on every open."""
+    index.register_tokenizer(ANALYZER, analyzer())
+
+
+def cluster_key(cluster_id: str | None, doc_id: str) -> int:
+    """The near-duplicate cluster as a 63-bit number (a document outside any cluster is its own)."""
+    digest = hashlib.blake2b((cluster_id or f"doc:{doc_id}").encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A stored ISO 8601 time as an aware UTC datetime (a naive one is taken as UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def to_document(row):
+    """A stored, analysed document as tantivy indexes it, from a row of
+    `index.holdings.INDEXED_COLUMNS` (the segmented text; the original is read from the store
+    when a hit is shown)."""
+    from tantivy import Document
+
+    from nlp.segment import index_text
+
+    out = Document()
+    doc_id, published_at = row["id"], row["published_at"]
+    out.add_text("id", doc_id)
+    title_tr, body_tr = row["title_tr"], row["body_tr"]
+    texts = (row["title_seg"], row["body_seg"], index_text(title_tr) if title_tr else "",
+             index_text(body_tr) if body_tr else "")
+    for name, text in zip(TEXT_FIELDS, texts):
+        if text:
+            out.add_text(name, text)
+    keywords = (("source", row["source_id"]), ("lang", row["lang"] or row["declared_lang"]),
+                ("kind", row["kind"]), ("country", row["country"]), ("status", row["status"]),
+                ("month", (published_at or "")[:7]))
+    for name, value in keywords:
+        if value:
+            out.add_text(name, value)
+    entities = row["entities"]
+    if entities and entities != "[]":
+        for entity in sorted({e["canonical_id"] for e in json.loads(entities) if e.get("canonical_id")}):
+            out.add_text("entity", entity)
+    published = parse_time(published_at)
+    if published is not None:
+        out.add_date("published", published)
+    out.add_integer("seq", row["seq"])
+    ckey = cluster_key(row["cluster_id"], doc_id)
+    out.add_integer("ckey", ckey)
+    out.add_integer("bucket", ckey % BUCKETS)
+    return out

@@ -1,0 +1,138 @@
+"""One result page from the tantivy backend: collapsed hits, both counts, facets under the filters,
+the weekly timeline, and facets estimated from whole clusters when a result set is huge."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from index import tantivy_page
+from index.backends import open_backend
+from index.document import Document
+from index.search import SearchRequest
+from index.store import Store
+from index.tantivy_schema import BUCKETS, cluster_key
+from tests.conftest import make_settings
+from ui.timeline import week_start
+
+SOURCES = [("sia", "en", "association", "US"), ("wire", "en", "news", "GB"), ("csia", "zh", "association", "CN"),
+           ("commerce", "en", "government", "US")]
+# key: (source, date, title, body, cluster). Written for these tests. The wire copy of the SIA
+# statement names the query words in its title (so it scores higher) but came a day later; the
+# Chinese copy is in the same cluster but another language.
+DOCS = {
+    "sia": ("sia", "2025-03-02T09:00:00+00:00", "SIA statement",
+            "The association said broad wafer rules would hurt suppliers.", "c1"),
+    "wire": ("wire", "2025-03-03T10:00:00+00:00", "Wafer rules: SIA statement on wafer rules",
+             "The association said broad wafer rules would hurt suppliers.", "c1"),
+    "csia": ("csia", "2025-03-04T02:00:00+00:00", "中国半导体行业协会转载声明",
+             "美国半导体行业协会表示，晶圆规则将损害供应商。wafer rules", "c1"),
+    "other": ("commerce", "2025-04-01T12:00:00+00:00", "Outreach on wafer licensing",
+              "Officials explained wafer licensing to exporters.", None),
+    "late": ("commerce", "2025-05-01T08:00:00+00:00", "Licensing timelines",
+             "Officials explained licensing timelines.", None),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from nlp.pipeline import process
+
+    settings = make_settings(tmp_path_factory.mktemp("page") / "data")
+    store = Store.open(settings)
+    meta = {s[0]: s for s in SOURCES}
+    for sid, lang, kind, country in SOURCES:
+        store.upsert_source(SimpleNamespace(id=sid, name=sid, name_en=sid, language=lang, kind=kind,
+                                            country=country))
+    ids = {}
+    for key, (sid, date, title, body, _) in DOCS.items():
+        doc = Document(url=f"http://127.0.0.1/{key}.html", source_id=sid, title=title, body=body,
+                       published_at=date, declared_lang=meta[sid][1], kind=meta[sid][2], country=meta[sid][3])
+        store.upsert_document(doc)
+        ids[key] = doc.id
+    process(store, settings)
+    with store.transaction():
+        for key, spec in DOCS.items():
+            store.conn.execute("UPDATE analyses SET cluster_id = ? WHERE doc_id = ?", (spec[4], ids[key]))
+    backend = open_backend(settings, store)
+    backend.sync()
+    yield backend, ids, store
+    store.close()
+
+
+def test_a_cluster_is_shown_by_its_earliest_matching_member_not_the_best_scoring_copy(engine):
+    backend, ids, _ = engine
+    result = backend.search(SearchRequest("wafer rules", expand=False, limit=10))
+    top = result.hits[0]
+    assert top.id == ids["sia"]  # wire scores higher (title) but was published a day later
+    assert top.cluster_size == 3 and top.also_published_by == ("csia", "wire")
+    apart = backend.search(SearchRequest("wafer rules", expand=False, collapse=False, limit=10))
+    assert apart.hits[0].id == ids["wire"]
+
+
+def test_also_published_by_lists_members_outside_the_filters(engine):
+    backend, ids, _ = engine
+    result = backend.search(SearchRequest("wafer lang:en", expand=False, limit=10))
+    shown = next(h for h in result.hits if h.id == ids["sia"])
+    assert "csia" in shown.also_published_by  # the Chinese copy does not pass lang:en
+    assert shown.cluster_size == 3
+
+
+def test_both_counts_are_given_collapsed_or_not(engine):
+    backend, _, _ = engine
+    collapsed = backend.search(SearchRequest(""))
+    assert (collapsed.total, collapsed.total_stories, collapsed.total_documents) == (3, 3, 5)
+    apart = backend.search(SearchRequest("", collapse=False))
+    assert (apart.total, apart.total_stories, apart.total_documents) == (5, 3, 5)
+    assert collapsed.counts_line() == "3 stories, 5 documents" and collapsed.exact
+
+
+def test_facets_are_counted_under_the_filters_applied(engine):
+    backend, _, _ = engine
+    result = backend.search(SearchRequest("lang:en", facets=True))
+    assert result.facets["lang"] == [("en", 4)]
+    assert result.facets["source"] == [("commerce", 2), ("sia", 1), ("wire", 1)]
+    assert result.facets["country"] == [("US", 3), ("GB", 1)]
+    assert result.facets["month"] == [("2025-03", 2), ("2025-04", 1), ("2025-05", 1)]
+
+
+def test_timeline_counts_documents_per_week_starting_on_monday(engine):
+    backend, _, _ = engine
+    result = backend.search(SearchRequest("", facets=True))
+    weeks: dict[str, int] = {}
+    for spec in DOCS.values():
+        monday = week_start(spec[1]).isoformat()
+        weeks[monday] = weeks.get(monday, 0) + 1
+    assert result.timeline == sorted(weeks.items())
+    assert result.timeline[0] == ("2025-02-24", 1)  # Sunday 2 March belongs to the week of 24 February
+
+
+def test_collapsed_pages_never_repeat_a_story(engine):
+    backend, _, _ = engine
+    seen = []
+    for offset in range(0, 3):
+        seen += [h.cluster_id or h.id for h in backend.search(
+            SearchRequest("", limit=1, offset=offset, sort="date")).hits]
+    assert len(seen) == len(set(seen)) == 3
+
+
+def test_facets_of_a_huge_result_are_estimated_from_whole_clusters(engine, monkeypatch):
+    """Past EXACT_UP_TO matches the aggregation reads only the clusters whose bucket is below a
+    cut and scales; lowered here so five documents count as huge. The expected figures are worked
+    out independently from each document's cluster bucket."""
+    backend, ids, store = engine
+    monkeypatch.setattr(tantivy_page, "EXACT_UP_TO", 2)
+    monkeypatch.setattr(tantivy_page, "SAMPLE_TARGET", 2)
+    result = backend.search(SearchRequest("", facets=True))
+    kept = math.ceil(BUCKETS * 2 / 5)
+    scale = BUCKETS / kept
+    docs = store.get_many(list(ids.values()))
+    sampled = [d for d in docs.values() if cluster_key(d.cluster_id, d.id) % BUCKETS < kept]
+    langs: dict[str, int] = {}
+    for doc in sampled:
+        langs[doc.lang] = langs.get(doc.lang, 0) + 1
+    assert not result.exact and result.total_documents == 5  # the document count stays exact
+    assert dict(result.facets["lang"]) == {k: round(v * scale) for k, v in langs.items()}
+    assert "about" in result.counts_line()
