@@ -25,6 +25,7 @@ _ENV_SECTION_NAMES = {"elasticsearch": "ES"}
 CHOICES: dict[str, tuple[str, ...]] = {
     "index.backend": ("sqlite", "elasticsearch"),
     "nlp.translate_scope": ("title", "lead", "full"),
+    "nlp.zh_entities": ("lac", "jieba_pos", "spacy", "gazetteer"),
     "smtp.security": ("none", "starttls", "tls"),
 }
 
@@ -47,6 +48,7 @@ class CrawlSettings:
 class NlpSettings:
     spacy_en: str
     spacy_zh: str
+    zh_entities: str
     entities_file: str
     translate_zh_en: str
     translate_en_zh: str
