@@ -49,6 +49,7 @@ class NlpSettings:
     spacy_en: str
     spacy_zh: str
     zh_entities: str
+    workers: int
     entities_file: str
     translate_zh_en: str
     translate_en_zh: str
