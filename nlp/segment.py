@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
+# Only a token with Latin glued to Chinese has a Latin character right before a Chinese one in the
+# joined index text (tokens are space-separated); a cheap test before looking for the domain words.
+_LATIN_BEFORE_HAN = re.compile(r"[A-Za-z0-9][\u3400-\u9fff]")
 
 
 def read_userdict(text: str) -> list[tuple[str, int | None, str | None]]:
@@ -60,7 +63,7 @@ def _mixed_words() -> dict[str, str]:
     what the index gets for it: the Latin part as a word of its own too, so a search for AI or SEMI
     finds them, as it did when only runs of Chinese characters were cut."""
     return {normalize(w): " ".join([*_LATIN.findall(w), normalize(w)])
-            for w, _, _ in _userdict_rows() if has_cjk(w) and _LATIN.search(w)}
+            for w, _, _ in _userdict_rows() if _LATIN_BEFORE_HAN.search(normalize(w))}
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,7 +113,8 @@ def index_text(text: str) -> str:
     # Two spaces between tokens, so " word " finds every whole token, next to each other too. Runs
     # of whitespace (and whitespace tokens) stay: the index splits on any whitespace.
     joined = "  ".join(tokenizer().cut_for_search(text))
-    present = [(w, parts) for w, parts in _mixed_words().items() if w in joined]
+    present = [(w, parts) for w, parts in _mixed_words().items() if w in joined] \
+        if _LATIN_BEFORE_HAN.search(joined) else ()
     if present:
         joined = f" {joined} "
         for word, parts in present:
