@@ -138,10 +138,12 @@ class EntityTagger:
         normalised = [normalize(t) for t in texts]
         if lang != "zh":  # headlines in capitals, title-cased (same length) for the model and the list
             normalised = [recase_capitals(t, self.gazetteer) for t in normalised]
-        found_by_engine = self._engine_spans(engine, normalised, batch_size)
+        found_by_engine = self._engine_spans(engine, normalised, lang, batch_size)
         out = []
-        for original, norm, spans in zip(texts, normalised, found_by_engine):
+        for original, norm, (spans, bounds) in zip(texts, normalised, found_by_engine):
             known = [(m.start, m.end, None, m.entity_id) for m in self.matcher.find(norm)]
+            if bounds is not None:  # Chinese: a name must start and end where words do (中国 in 发展中国家 is not China)
+                known = [k for k in known if k[0] in bounds and k[1] in bounds]
             mentions = []
             for start, end, label, entity_id in combine(spans, known, norm):
                 mention = self._mention(original, start, end, label, entity_id)
@@ -150,21 +152,28 @@ class EntityTagger:
             out.append(sorted(mentions, key=lambda m: (m["start"], -m["end"])))
         return out
 
-    def _engine_spans(self, engine: Engine, texts: list[str], batch_size: int):
-        """(start, end, label) spans the engine finds in each normalised text."""
-        if engine.kind == "gazetteer":
-            return [[] for _ in texts]
+    def _engine_spans(self, engine: Engine, texts: list[str], lang: str, batch_size: int):
+        """For each normalised text, the (start, end, label) spans the engine finds and, for Chinese,
+        the offsets where words start or end (None for English: names match whole Latin words)."""
         if engine.kind == "spacy":
-            return [[(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in KEEP_LABELS]
+            return [([(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in KEEP_LABELS],
+                     _token_bounds(doc) if doc.lang_ == "zh" else None)
                     for doc in engine.nlp.pipe(texts, batch_size=batch_size)]
         if engine.kind == "lac":
             from nlp import lac
 
-            return [zh_rules.apply(t, _word_spans(words, LAC_LABELS), words)
+            return [(zh_rules.apply(t, _word_spans(words, LAC_LABELS), words), _bounds(words))
                     for t, words in zip(texts, lac.analyse(texts))]
+        if lang != "zh":
+            return [([], None) for _ in texts]
         from nlp.segment import pos_tags
 
-        return [_word_spans(pos_tags(t), JIEBA_LABELS) if has_cjk(t) else [] for t in texts]
+        out = []
+        for t in texts:
+            words = pos_tags(t) if has_cjk(t) else [(t, "x")]
+            spans = _word_spans(words, JIEBA_LABELS) if engine.kind == "jieba_pos" else []
+            out.append((spans, _bounds(words)))
+        return out
 
     def _mention(self, original: str, start: int, end: int, label: str | None,
                  canonical: str | None) -> dict | None:
@@ -262,6 +271,19 @@ def _known_forms(line: str, gazetteer: gaz.Gazetteer, longest: int = 6):
         else:
             i += 1
     return out
+
+
+def _bounds(words) -> set[int]:
+    """Offsets where the words of a (word, tag) sequence start or end."""
+    out, pos = {0}, 0
+    for word, _tag in words:
+        pos += len(word)
+        out.add(pos)
+    return out
+
+
+def _token_bounds(doc) -> set[int]:
+    return {t.idx for t in doc} | {t.idx + len(t.text) for t in doc}
 
 
 def _word_spans(words, labels: dict[str, str]) -> list[tuple[int, int, str]]:

@@ -117,6 +117,8 @@ def load(extra_file: str = "") -> Gazetteer:
 
 
 _LATIN_CHAR = re.compile(r"[A-Za-z0-9]")
+_LATIN_RUN = re.compile(r"[A-Za-z0-9]+")
+_LATIN_WORD_START = re.compile(r"(?<![A-Za-z0-9])[a-z0-9]+")  # over the lower-cased text
 _CAPITALISED = re.compile(r"[A-Z][\w&.-]*")
 _BEFORE_WORD = re.compile(r"([A-Za-z][\w&.-]*)\s+$")
 _AFTER_WORD = re.compile(r"^\s+([A-Za-z][\w&.-]*)")
@@ -154,34 +156,44 @@ class Matcher:
                     folded.setdefault(form.lower()[4:], entity.id)
             else:
                 exact.setdefault(form, entity.id)
+        # Latin names are looked up by their first run of letters and digits at word starts; other
+        # names (Chinese) by their first character at any position.
+        self._by_word: dict[str, list[tuple[str, bool, str]]] = {}
         self._by_first: dict[str, list[tuple[str, bool, str]]] = {}
-        for form, entity_id in exact.items():
-            self._by_first.setdefault(form[0], []).append((form, False, entity_id))
-        for form, entity_id in folded.items():
-            self._by_first.setdefault(form[0], []).append((form, True, entity_id))
-            if form[0].upper() != form[0]:
-                self._by_first.setdefault(form[0].upper(), []).append((form, True, entity_id))
-        for candidates in self._by_first.values():
+        for form, folded, entity_id in ([(f, False, i) for f, i in exact.items()] +
+                                        [(f, True, i) for f, i in folded.items()]):
+            head = _LATIN_RUN.match(form)
+            if head:
+                self._by_word.setdefault(head.group().lower(), []).append((form, folded, entity_id))
+            else:
+                self._by_first.setdefault(form[0], []).append((form, folded, entity_id))
+        for candidates in (*self._by_word.values(), *self._by_first.values()):
             candidates.sort(key=lambda c: -len(c[0]))
-        self._firsts = re.compile("[" + "".join(re.escape(c) for c in sorted(self._by_first)) + "]")
+        self._firsts = re.compile("[" + "".join(re.escape(c) for c in sorted(self._by_first)) + "]") \
+            if self._by_first else None
 
     def find(self, text: str) -> list[Match]:
         """Known names in `text` (already normalised), leftmost-longest, never overlapping."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters change length in lower(); keep offsets
             lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        starts: list[tuple[int, list]] = []
+        for word in _LATIN_WORD_START.finditer(lowered):
+            candidates = self._by_word.get(word.group())
+            if candidates:
+                starts.append((word.start(), candidates))
+        if self._firsts is not None:
+            starts.extend((m.start(), self._by_first[m.group()]) for m in self._firsts.finditer(text))
+        starts.sort(key=lambda s: s[0])
         out: list[Match] = []
         pos = 0
-        for first in self._firsts.finditer(text):
-            i = first.start()
+        for i, candidates in starts:
             if i < pos:
                 continue
-            for form, folded, entity_id in self._by_first[first.group()]:
+            for form, folded, entity_id in candidates:
                 end = i + len(form)
                 if not (lowered.startswith(form, i) if folded else text.startswith(form, i)):
                     continue
-                if _LATIN_CHAR.match(text[i]) and i > 0 and _LATIN_CHAR.match(text[i - 1]):
-                    break  # inside a longer Latin word: no name starts here
                 if _LATIN_CHAR.match(text[end - 1]) and end < len(text) and _LATIN_CHAR.match(text[end]):
                     continue
                 if not folded and _ordinary_word_in_longer_name(text, i, end):

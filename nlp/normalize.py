@@ -89,16 +89,16 @@ def normalize(text: str) -> str:
     pattern, table = _matching_table()
     if pattern.search(text) is None:
         return text
-    if len(text) < 256:
+    if len(text) < 64:
         return text.translate(table)
     import numpy as np
 
     # str.translate looks each character up in a dict (about 100 ns a character); over UTF-32 code
-    # units one array lookup does the whole text. Characters outside the BMP are left as they are.
+    # units one array lookup does the whole text. Text beyond the BMP (rare) takes the dict.
     units = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    bmp = units < 0x10000
-    out = np.where(bmp, _code_table()[np.where(bmp, units, 0)], units)
-    return out.astype(np.uint32).tobytes().decode("utf-32-le")
+    if units.max() >= 0x10000:
+        return text.translate(table)
+    return _code_table().take(units).tobytes().decode("utf-32-le")
 
 
 def traditional_share(text: str) -> float:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import re
 
-COUNTRY_ABBREVIATIONS = set("中美日俄英法德意印巴朝韩越泰澳加葡西荷希土伊以埃非欧亚台港澳京沪津渝蒙藏新疆阿墨古捷匈波罗南苏老柬缅菲马")
-_PAIRS_OK = set("中美日俄英法德意印巴朝韩越泰澳加葡西荷希土伊以埃欧亚墨古捷匈波罗南苏老柬缅菲马")
 # Untagged pairs are split only when both halves are countries and cannot be read otherwise
 # (加以, 以南 and 西南 are ordinary words).
 _FIRST_OF_PAIR = set("中美日俄英法德韩朝印越泰")
@@ -68,7 +66,7 @@ def apply(text: str, spans: list[tuple[int, int, str]], words) -> list[tuple[int
 
 def _fix_span(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
     word = text[start:end]
-    if len(word) >= 2 and all(c in _PAIRS_OK for c in word) and label == "GPE" and len(word) <= 3:
+    if label == "GPE" and _country_pair(word):
         return [(start + i, start + i + 1, "GPE") for i in range(len(word))]
     if label == "PERSON":
         for title in PERSON_TITLES:
@@ -79,7 +77,7 @@ def _fix_span(text: str, start: int, end: int, label: str) -> list[tuple[int, in
         if word[:1] in PERSON_PREFIXES and len(word) >= 2 and word not in ("小平",):
             start += 1
         return [(start, end, label)] if end > start else []
-    if label == "ORG" and word.endswith("政府") and len(word) > 2:
+    if label == "ORG" and word.endswith("政府") and len(word) > 3:
         return [(start, end - 2, "GPE")]
     if label == "GPE":
         for tail in PLACE_TAILS:
@@ -120,7 +118,12 @@ def _abbreviations(text: str, word: str, start: int):
     """One-character country abbreviations inside words the tagger did not mark as names."""
     if word in _HUA_VERBS:
         return [(start + 1, start + 2, "GPE")]
-    if 2 <= len(word) <= 3 and word[0] in _FIRST_OF_PAIR and all(c in _SECOND_OF_PAIR for c in word[1:]) \
-            and len(set(word)) == len(word):
+    if _country_pair(word):
         return [(start + i, start + i + 1, "GPE") for i in range(len(word))]
     return []
+
+
+def _country_pair(word: str) -> bool:
+    """中美, 美中, 日俄, 中英法: two or three one-character country names (not 古巴 or 巴西)."""
+    return (2 <= len(word) <= 3 and word[0] in _FIRST_OF_PAIR and all(c in _SECOND_OF_PAIR for c in word[1:])
+            and len(set(word)) == len(word))
