@@ -156,9 +156,14 @@ class EntityTagger:
         """For each normalised text, the (start, end, label) spans the engine finds and, for Chinese,
         the offsets where words start or end (None for English: names match whole Latin words)."""
         if engine.kind == "spacy":
-            return [([(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in KEEP_LABELS],
-                     _token_bounds(doc) if doc.lang_ == "zh" else None)
-                    for doc in engine.nlp.pipe(texts, batch_size=batch_size)]
+            out = []
+            for doc in engine.nlp.pipe(texts, batch_size=batch_size):
+                spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in KEEP_LABELS]
+                if doc.lang_ == "zh":
+                    out.append((spans, _token_bounds(doc)))
+                else:
+                    out.append(([_trim_english(doc.text, *s) for s in spans], None))
+            return out
         if engine.kind == "lac":
             from nlp import lac
 
@@ -171,7 +176,7 @@ class EntityTagger:
         out = []
         for t in texts:
             words = pos_tags(t) if has_cjk(t) else [(t, "x")]
-            spans = _word_spans(words, JIEBA_LABELS) if engine.kind == "jieba_pos" else []
+            spans = zh_rules.apply(t, _word_spans(words, JIEBA_LABELS), words) if engine.kind == "jieba_pos" else []
             out.append((spans, _bounds(words)))
         return out
 
@@ -271,6 +276,23 @@ def _known_forms(line: str, gazetteer: gaz.Gazetteer, longest: int = 6):
         else:
             i += 1
     return out
+
+
+_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+
+def _trim_english(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:
+    """A model span without a leading "the" or a trailing possessive: news annotation marks the name
+    (Commerce Department), not the phrase (the Commerce Department's)."""
+    span = text[start:end]
+    lead = _LEADING_THE.match(span)
+    if lead and len(span) > lead.end():
+        start += lead.end()
+    tail = _POSSESSIVE.search(text[start:end])
+    if tail and tail.start() > 0:
+        end = start + tail.start()
+    return start, end, label
 
 
 def _bounds(words) -> set[int]:

@@ -150,10 +150,10 @@ class Matcher:
             form = _SPACES.sub(" ", normalize(name).strip())
             if not form:
                 continue
+            if form.lower().startswith("the "):  # "the" is not part of a name (as in `key`)
+                form = form[4:]
             if " " in form:
                 folded.setdefault(form.lower(), entity.id)
-                if form.lower().startswith("the "):
-                    folded.setdefault(form.lower()[4:], entity.id)
             else:
                 exact.setdefault(form, entity.id)
         # Latin names are looked up by their first run of letters and digits at word starts; other
