@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
-# Only a token with Latin glued to Chinese has a Latin character right before a Chinese one in the
-# joined index text (tokens are space-separated); a cheap test before looking for the domain words.
+# Latin letters or digits right before a Chinese character (AI芯片): the domain words that need their
+# Latin part indexed too.
 _LATIN_BEFORE_HAN = re.compile(r"[A-Za-z0-9][\u3400-\u9fff]")
 
 
@@ -64,6 +64,12 @@ def _mixed_words() -> dict[str, str]:
     finds them, as it did when only runs of Chinese characters were cut."""
     return {normalize(w): " ".join([*_LATIN.findall(w), normalize(w)])
             for w, _, _ in _userdict_rows() if _LATIN_BEFORE_HAN.search(normalize(w))}
+
+
+@functools.lru_cache(maxsize=1)
+def _mixed_pattern() -> re.Pattern:
+    """Any of the mixed domain words: a scan that skips straight to their first letters."""
+    return re.compile("|".join(re.escape(w) for w in sorted(_mixed_words(), key=len, reverse=True)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,8 +119,9 @@ def index_text(text: str) -> str:
     # Two spaces between tokens, so " word " finds every whole token, next to each other too. Runs
     # of whitespace (and whitespace tokens) stay: the index splits on any whitespace.
     joined = "  ".join(tokenizer().cut_for_search(text))
-    present = [(w, parts) for w, parts in _mixed_words().items() if w in joined] \
-        if _LATIN_BEFORE_HAN.search(joined) else ()
+    mixed = _mixed_words()
+    present = [(w, parts) for w, parts in mixed.items() if w in joined] \
+        if mixed and _mixed_pattern().search(text) else ()
     if present:
         joined = f" {joined} "
         for word, parts in present:
