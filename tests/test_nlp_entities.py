@@ -168,14 +168,14 @@ def test_chinese_news_conventions(tagger):
 
 
 def test_chinese_quality_on_the_labelled_sentences():
-    """Our own labelled sentences (nlp/data/entities_eval_zh.jsonl): LAC + gazetteer measured F1 0.88,
-    rjieba POS + gazetteer 0.83."""
+    """Our own labelled sentences (nlp/data/entities_eval_zh.jsonl, marked by the news conventions of
+    nlp/zh_rules.py): LAC + gazetteer measured F1 0.92, rjieba POS + gazetteer 0.86."""
     rows = evaluate.load_gold()
     gold = [set(r["entities"]) for r in rows]
     lac_scores = evaluate.score(evaluate.fallback_mentions([r["text"] for r in rows], "lac"), gold)
     pos_scores = evaluate.score(evaluate.fallback_mentions([r["text"] for r in rows], "jieba_pos"), gold)
-    assert lac_scores["f1"] >= 0.85 and lac_scores["precision"] >= 0.85
-    assert pos_scores["f1"] >= 0.8
+    assert lac_scores["f1"] >= 0.9 and lac_scores["precision"] >= 0.9
+    assert pos_scores["f1"] >= 0.82
 
 
 def test_user_entities_extend_the_list(tmp_path):
