@@ -68,7 +68,7 @@ class EntityTagger:
     """Loads each language's engine once, on first use, and tags batches of texts."""
 
     def __init__(self, nlp_settings, gazetteer: gaz.Gazetteer | None = None, zh_engine: str | None = None):
-        zh_engine = zh_engine or getattr(nlp_settings, "zh_entities", "lac")
+        zh_engine = zh_engine or nlp_settings.zh_entities
         if zh_engine not in ZH_ENGINES:
             raise ConfigError(f"setting 'nlp.zh_entities' is {zh_engine!r}; choose one of: "
                               f"{', '.join(ZH_ENGINES)}")

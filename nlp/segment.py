@@ -60,9 +60,9 @@ def _userdict_rows() -> list[tuple[str, int | None, str | None]]:
 @functools.lru_cache(maxsize=1)
 def _mixed_words() -> dict[str, str]:
     """Domain words that glue Latin letters or digits to Chinese (AI芯片, SEMI中国, 301条款), each with
-    what the index gets for it: the Latin part as a word of its own too, so a search for AI or SEMI
-    finds them, as it did when only runs of Chinese characters were cut."""
-    return {normalize(w): " ".join([*_LATIN.findall(w), normalize(w)])
+    its Latin part, which the index gets as a word of its own too, so a search for AI or SEMI finds
+    them, as it did when only runs of Chinese characters were cut."""
+    return {normalize(w): " ".join(_LATIN.findall(w))
             for w, _, _ in _userdict_rows() if _LATIN_BEFORE_HAN.search(normalize(w))}
 
 
@@ -116,17 +116,12 @@ def index_text(text: str) -> str:
     text = normalize(text)
     if not has_cjk(text):
         return text
-    # Two spaces between tokens, so " word " finds every whole token, next to each other too. Runs
-    # of whitespace (and whitespace tokens) stay: the index splits on any whitespace.
-    joined = "  ".join(tokenizer().cut_for_search(text))
+    joined = " ".join(tokenizer().cut_for_search(text))  # whitespace tokens stay: the index splits on any
     mixed = _mixed_words()
-    present = [(w, parts) for w, parts in mixed.items() if w in joined] \
-        if mixed and _mixed_pattern().search(text) else ()
-    if present:
-        joined = f" {joined} "
-        for word, parts in present:
-            joined = joined.replace(f" {word} ", f" {parts} ")
-        joined = joined.strip()
+    if mixed:
+        present = set(_mixed_pattern().findall(text))
+        if present:  # their Latin parts, once each, at the end (a word search needs no position)
+            joined += " " + " ".join(mixed[w] for w in sorted(present))
     return joined
 
 
