@@ -10,10 +10,11 @@ Documents are indexed in search mode (whole words plus the shorter words inside 
 through `normalize` first, so Traditional and Simplified forms meet. The whole text goes to the
 segmenter in one call: a call per run of Chinese characters costs more in Python than the cut itself.
 
-Against jieba 0.42.1 with the same dictionary the words are the same, with one difference
-(`tests/test_nlp_segment.py` lists it on the project's own text): jieba cuts a hyphenated number such
-as 2025-09-25 at each hyphen, rjieba keeps it whole. The index splits both at the hyphens, so search is
-unaffected.
+Against jieba 0.42.1 with the same dictionary the words are the same on the project's own text but
+for two kinds (`tests/test_nlp_segment.py` lists and explains them): jieba cuts a hyphenated number
+such as 2025-09-25 at each hyphen where rjieba keeps it whole (the index splits both at the hyphens),
+and a run of Japanese kana is one word for jieba, a word per character for rjieba. Domain words that
+glue Latin to Chinese (AI芯片) are indexed whole and, at the end of the index text, by their Latin part.
 """
 
 from __future__ import annotations
