@@ -106,35 +106,61 @@ class Processor:
     def start_workers(self) -> None:
         if self.workers > 1 and self.pool is None:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = multiprocessing.get_context("spawn").Pool(
-                self.workers, initializer=_start_worker, initargs=(self.settings.nlp,))
+            # A worker that dies (out of memory, a model that fails to load) breaks the executor
+            # with an error instead of being restarted forever, and the work falls back to this process.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_worker, initargs=(self.settings.nlp,))
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+    def _workers_failed(self, exc: Exception) -> None:
+        log.warning("worker processes for language id, segmentation and entities failed (%s: %s); "
+                    "analysing the rest in this process", type(exc).__name__, exc)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
 
     def run_batch(self, docs: list, report: ProcessReport, force_translate: bool = False) -> None:
         plans = self.plan(docs, force_translate)
-        if self.pool is None:
-            analyse_plans(self.tagger, plans, report)
-        else:
-            plans = self._analyse_in_workers(plans, report)
+        if self.pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                plans = self._analyse_in_workers(plans, report)
+                self.finish(plans, report, force_translate)
+                return
+            except BrokenProcessPool as exc:
+                self._workers_failed(exc)
+        analyse_plans(self.tagger, plans, report)
         self.finish(plans, report, force_translate)
 
     def run_window(self, docs: list, report: ProcessReport, force_translate: bool = False,
                    slice_size: int = 32, advance=None) -> None:
         """Many documents through the worker processes, slice by slice: while the workers analyse
         the next slices, this process translates, clusters and saves the ones that are done."""
+        from concurrent.futures.process import BrokenProcessPool
+
         plans = self.plan(docs, force_translate)
         slices = [plans[i:i + slice_size] for i in range(0, len(plans), slice_size)]
-        for done, part in self.pool.imap(_analyse_in_worker, slices):
-            _merge(report, part)
-            self.finish(done, report, force_translate)
-            if advance:
-                advance(len(done))
+        finished = 0
+        try:
+            for done, part in self.pool.map(_analyse_in_worker, slices):
+                _merge(report, part)
+                self.finish(done, report, force_translate)
+                finished += 1
+                if advance:
+                    advance(len(done))
+        except BrokenProcessPool as exc:
+            self._workers_failed(exc)
+            for plans_left in slices[finished:]:
+                analyse_plans(self.tagger, plans_left, report)
+                self.finish(plans_left, report, force_translate)
+                if advance:
+                    advance(len(plans_left))
 
     def plan(self, docs: list, force_translate: bool = False) -> list:
         """(document, stages to run, fields as stored) for each document."""
@@ -318,7 +344,7 @@ def process(store, settings, progress=None, batch: int = 64, translate_now: bool
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = settings.nlp.workers or cores
     # Starting a worker loads every model again (a few seconds): only worth it for a larger backlog.
-    if total < POOL_MIN_DOCUMENTS:
+    if total < max(1, POOL_MIN_DOCUMENTS):
         workers = 1
     processor = Processor(store, settings, True if fill_translations else translate_now, workers=workers)
     report = ProcessReport(pipelines={"langid": "lingua + Han-share rule", "normalize": "OpenCC t2s per character",

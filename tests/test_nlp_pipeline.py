@@ -132,3 +132,30 @@ def test_worker_processes_give_the_same_analysis_and_a_rerun_does_nothing(tmp_pa
                                 for d in store.iter_documents()}
             assert process(store, settings).processed == 0
     assert results[1] == results[2]
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch, caplog):
+    # Tried: a user entity list that the workers cannot read (deleted after this process loaded it),
+    # so every worker fails while starting.
+    import logging
+
+    from nlp import gazetteer
+    from tests.conftest import make_settings
+
+    extra = tmp_path / "mine.toml"
+    extra.write_text('[[entity]]\nid = "acme"\ntype = "ORG"\nen = "Acme Lithography"\n', encoding="utf-8")
+    gazetteer.load(str(extra))
+    gazetteer.matcher(str(extra))
+    extra.unlink()
+    settings = make_settings(tmp_path / "data")
+    settings = settings.replace(nlp=dataclasses.replace(settings.nlp, workers=2, entities_file=str(extra)))
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
+    caplog.set_level(logging.WARNING, logger="nlp.pipeline")
+    with Store.open(settings) as store:
+        _load(store)
+        report = process(store, settings, batch=1)
+        assert report.processed == 2
+        assert all(d.body_seg and d.lang for d in store.iter_documents())
+    assert any("worker processes" in r.getMessage() and "in this process" in r.getMessage()
+               for r in caplog.records)
