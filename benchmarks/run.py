@@ -22,8 +22,8 @@ from benchmarks import indexing, queries, search, stages, stores, vocabulary
 from benchmarks.report import Run
 
 TARGETS = {
-    "segment_vs_jieba": ("segmentation vs raw jieba (Chinese docs)", "<=", 1.1, "x"),
-    "process_docs_per_s": ("processing without translation", ">=", 25, "docs/s"),
+    "segment_vs_jieba": ("segmentation vs rjieba direct (Chinese docs)", "<=", 1.1, "x"),
+    "process_docs_per_s": ("processing without translation, all cores", ">=", 60, "docs/s"),
     "index_docs_per_s": ("indexing from the store (tantivy)", ">=", 10000, "docs/s"),
     "search_p95_100k_ms": ("search page p95 at 100k", "<=", 30, "ms"),
     "search_p50_1m_ms": ("search page p50 at 1M", "<=", 40, "ms"),
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             run.record("stages", result, f"Per-stage throughput ({len(sample):,} documents, one process)",
                        ["stage", "docs", "docs/s", "MB/s"], rows)
             w = result["what_if"]
-            say(f"  segment / jieba direct: {result['ratios']['segment_vs_jieba_chinese_docs']:.2f}x on "
+            say(f"  segment / rjieba direct: {result['ratios']['segment_vs_jieba_chinese_docs']:.2f}x on "
                 f"Chinese documents, {result['ratios']['segment_vs_jieba_all_docs']:.2f}x on all")
             say(f"  language id of {w['non_han_paragraphs']:,} non-Han paragraphs: langid.detect "
                 f"{w['langid_detect_s']:.2f} s, lingua in a loop {w['lingua_loop_s']:.2f} s, lingua batch "
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         if "pipeline" not in skip:
             with _timed(say, "pipeline"):
                 result, pipeline_store = _pipeline(corpus, min(args.size, 100_000), Path(tmp), settings)
-            run.record("pipeline", result, f"Pipeline on a fresh store ({result['documents']:,} documents, one process)",
+            run.record("pipeline", result, f"Pipeline on a fresh store ({result['documents']:,} documents, one worker per core)",
                        ["step", "docs/s", "MB/s", "seconds"],
                        [["store (upsert_document)", result["ingest_docs_per_s"], None, result["ingest_seconds"]],
                         ["process (whole language pipeline, no translation)", result["process_docs_per_s"],

@@ -239,16 +239,34 @@ class _Rewriter:
         if entity is None:
             return node
         phrases = []
+        mentions: list[q.Node] = []
         seen = set()
         for name in entity.names:
             words = tuple(self.segment(name))
             key = tuple(w.lower() for w in words)
             if words and key not in seen:
                 seen.add(key)
-                phrases.append(q.Phrase(name, words))
+                phrase = q.Phrase(name, words)
+                phrases.append(phrase)
+                longer = self.longer_names(key, entity.id)
+                # Longest match wins: "Semiconductor Industry Association" (SIA) inside "China
+                # Semiconductor Industry Association" is CSIA, so a text mention counts only in a
+                # document without the longer name; one that names both is found by its tag.
+                mentions.append(q.And((phrase, *(q.Not(p) for p in longer))) if longer else phrase)
         self.note(f"entity:{node.value} → tagged {entity.id}, or mentions "
                   f"{', '.join(p.text for p in phrases)} (entity {entity.id})")
-        return q.Or((q.Filter("entity", entity.id), *phrases))
+        return q.Or((q.Filter("entity", entity.id), *mentions))
+
+    def longer_names(self, key: tuple[str, ...], entity_id: str) -> list[q.Phrase]:
+        """Phrases for other entities' names that contain the words `key` in a row."""
+        out = []
+        n = len(key)
+        for other_key, other_id in self.lexicon.entity_by_name.items():
+            if other_id == entity_id or len(other_key) <= n:
+                continue
+            if any(other_key[i:i + n] == key for i in range(len(other_key) - n + 1)):
+                out.append(q.Phrase(("" if has_cjk("".join(other_key)) else " ").join(other_key), other_key))
+        return out[:MAX_FORMS]
 
 
 def collection_filter(name: str, collections) -> q.Node:

@@ -18,9 +18,9 @@ def words(text: str) -> list[str]:
     """Tokens that concatenate back to `text` exactly (whitespace and punctuation kept)."""
     if not has_cjk(text):
         return _EN_WORD.findall(text)
-    from nlp.segment import tokenizer
+    from nlp.segment import cut
 
-    return list(tokenizer().cut(text, HMM=True))
+    return cut(text)
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:

@@ -114,3 +114,114 @@ def load(extra_file: str = "") -> Gazetteer:
         for entity in parse(path.read_text(encoding="utf-8"), str(path)):
             entities[entity.id] = entity
     return Gazetteer(list(entities.values()))
+
+
+_LATIN_CHAR = re.compile(r"[A-Za-z0-9]")
+_LATIN_RUN = re.compile(r"[A-Za-z0-9]+")
+_LATIN_WORD_START = re.compile(r"(?<![A-Za-z0-9])[a-z0-9]+")  # over the lower-cased text
+_CAPITALISED = re.compile(r"[A-Z][\w&.-]*")
+_BEFORE_WORD = re.compile(r"([A-Za-z][\w&.-]*)\s+$")
+_AFTER_WORD = re.compile(r"^\s+([A-Za-z][\w&.-]*)")
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    entity_id: str
+
+
+class Matcher:
+    """Every known name in a text, longest match first: a name inside a longer known name is not
+    found on its own (SIA's "Semiconductor Industry Association" inside "China Semiconductor
+    Industry Association", 中国 inside 中国半导体行业协会, "Commerce" inside "Department of Commerce").
+
+    Works on the normalised text (`nlp.normalize`, same length as the original). Names with a space
+    match in any case; single Latin words only as written (the pronoun "us" is not the US), and a
+    capitalised single word that is also an ordinary word (Commerce, Treasury, Apple) only when it is
+    not part of a longer capitalised name ("Ministry of Commerce" is some other ministry). Latin
+    names match whole words only (SEMI is not found in SEMICONDUCTOR).
+    """
+
+    def __init__(self, gazetteer: "Gazetteer"):
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        for name, entity in gazetteer.surface_forms():
+            form = _SPACES.sub(" ", normalize(name).strip())
+            if not form:
+                continue
+            if form.lower().startswith("the "):  # "the" is not part of a name (as in `key`)
+                form = form[4:]
+            if " " in form:
+                folded.setdefault(form.lower(), entity.id)
+            else:
+                exact.setdefault(form, entity.id)
+        # Latin names are looked up by their first run of letters and digits at word starts; other
+        # names (Chinese) by their first character at any position.
+        self._by_word: dict[str, list[tuple[str, bool, str]]] = {}
+        self._by_first: dict[str, list[tuple[str, bool, str]]] = {}
+        for form, folded, entity_id in ([(f, False, i) for f, i in exact.items()] +
+                                        [(f, True, i) for f, i in folded.items()]):
+            head = _LATIN_RUN.match(form)
+            if head:
+                self._by_word.setdefault(head.group().lower(), []).append((form, folded, entity_id))
+            else:
+                self._by_first.setdefault(form[0], []).append((form, folded, entity_id))
+        for candidates in (*self._by_word.values(), *self._by_first.values()):
+            candidates.sort(key=lambda c: -len(c[0]))
+        self._firsts = re.compile("[" + "".join(re.escape(c) for c in sorted(self._by_first)) + "]") \
+            if self._by_first else None
+
+    def find(self, text: str) -> list[Match]:
+        """Known names in `text` (already normalised), leftmost-longest, never overlapping."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length in lower(); keep offsets
+            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        starts: list[tuple[int, list]] = []
+        for word in _LATIN_WORD_START.finditer(lowered):
+            candidates = self._by_word.get(word.group())
+            if candidates:
+                starts.append((word.start(), candidates))
+        if self._firsts is not None:
+            starts.extend((m.start(), self._by_first[m.group()]) for m in self._firsts.finditer(text))
+        starts.sort(key=lambda s: s[0])
+        out: list[Match] = []
+        pos = 0
+        for i, candidates in starts:
+            if i < pos:
+                continue
+            for form, folded, entity_id in candidates:
+                end = i + len(form)
+                if not (lowered.startswith(form, i) if folded else text.startswith(form, i)):
+                    continue
+                if _LATIN_CHAR.match(text[end - 1]) and end < len(text) and _LATIN_CHAR.match(text[end]):
+                    continue
+                if not folded and _ordinary_word_in_longer_name(text, i, end):
+                    break
+                out.append(Match(i, end, entity_id))
+                pos = end
+                break
+        return out
+
+
+def _ordinary_word_in_longer_name(text: str, start: int, end: int) -> bool:
+    """True for a capitalised single word that is an ordinary word too (Commerce, Treasury) when a
+    capitalised neighbour or an "of" makes it part of a longer name."""
+    word = text[start:end]
+    if not _CAPITALISED.fullmatch(word) or word.isupper() or not word[1:].islower():
+        return False
+    before = _BEFORE_WORD.search(text[max(0, start - 40):start])
+    after = _AFTER_WORD.search(text[end:end + 40])
+    if before and (before.group(1)[0].isupper() or before.group(1).lower() in _LINKS):
+        return True
+    if after and (after.group(1)[0].isupper() or after.group(1).lower() in _LINKS):
+        return True
+    return False
+
+
+_LINKS = {"of", "for"}
+
+
+@functools.lru_cache(maxsize=8)
+def matcher(extra_file: str = "") -> Matcher:
+    return Matcher(load(extra_file))

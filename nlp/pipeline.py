@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -95,7 +96,12 @@ def behind_condition(version: str, retranslate: bool = False, scope: str | None 
 class Processor:
     """The loaded stages; build once, feed batches of stored documents."""
 
-    def __init__(self, store, settings, translate_now: bool | None = None, scope: str | None = None):
+    def __init__(self, store, settings, translate_now: bool | None = None, scope: str | None = None,
+                 workers: int = 1):
+        """`workers` > 1 runs language id, segmentation and entities in that many processes (the
+        stages that write the store stay here); start them with `start_workers`."""
+        self.workers = max(1, workers)
+        self.pool = None
         self.store = store
         self.settings = settings
         self.translate_now = settings.nlp.translate if translate_now is None else translate_now
@@ -104,8 +110,67 @@ class Processor:
         self.translator = translate.Translator(settings.nlp, store, models.models_root(settings))
         self.clusterer = dedup.Clusterer(store, settings.nlp.duplicate_threshold)
 
+    def start_workers(self) -> None:
+        if self.workers > 1 and self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # A worker that dies (out of memory, a model that fails to load) breaks the executor
+            # with an error instead of being restarted forever, and the work falls back to this process.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_worker, initargs=(self.settings.nlp,))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _workers_failed(self, exc: Exception) -> None:
+        log.warning("worker processes for language id, segmentation and entities failed (%s: %s); "
+                    "analysing the rest in this process", type(exc).__name__, exc)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
     def run_batch(self, docs: list, report: ProcessReport, force_translate: bool = False) -> None:
-        version = pipeline_version()
+        plans = self.plan(docs, force_translate)
+        if self.pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                plans = self._analyse_in_workers(plans, report)
+                self.finish(plans, report, force_translate)
+                return
+            except BrokenProcessPool as exc:
+                self._workers_failed(exc)
+        analyse_plans(self.tagger, plans, report)
+        self.finish(plans, report, force_translate)
+
+    def run_window(self, docs: list, report: ProcessReport, force_translate: bool = False,
+                   slice_size: int = 32, advance=None) -> None:
+        """Many documents through the worker processes, slice by slice: while the workers analyse
+        the next slices, this process translates, clusters and saves the ones that are done."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        plans = self.plan(docs, force_translate)
+        slices = [plans[i:i + slice_size] for i in range(0, len(plans), slice_size)]
+        finished = 0
+        try:
+            for done, part in self.pool.map(_analyse_in_worker, slices):
+                _merge(report, part)
+                self.finish(done, report, force_translate)
+                finished += 1
+                if advance:
+                    advance(len(done))
+        except BrokenProcessPool as exc:
+            self._workers_failed(exc)
+            for plans_left in slices[finished:]:
+                analyse_plans(self.tagger, plans_left, report)
+                self.finish(plans_left, report, force_translate)
+                if advance:
+                    advance(len(plans_left))
+
+    def plan(self, docs: list, force_translate: bool = False) -> list:
+        """(document, stages to run, fields as stored) for each document."""
         details = self._details([d.id for d in docs])
         plans = []
         for doc in docs:
@@ -117,46 +182,20 @@ class Processor:
                 if fields.get("title_tr") is None or (
                         self.scope == "full" and fields["details"].get("translation_scope") != "full"):
                     todo.add("translate")
+        return plans
 
-        started = time.perf_counter()
-        ran = 0
-        for doc, todo, fields in plans:
-            if "langid" in todo:
-                ran += 1
-                lang = langid.detect(doc.title + "\n" + "\n".join(doc.paragraphs[:3])) or doc.declared_lang
-                fields["lang"] = lang
-                fields["script"] = langid.script(doc.title + doc.body) if lang == "zh" else None
-                fields["details"]["paragraph_langs"] = langid.paragraph_languages(doc.paragraphs)
-        report.add_time("langid", time.perf_counter() - started, ran)
+    def _analyse_in_workers(self, plans: list, report: ProcessReport) -> list:
+        """The CPU-bound stages of a batch spread over the worker processes, in slices."""
+        size = max(1, -(-len(plans) // self.workers))
+        slices = [plans[i:i + size] for i in range(0, len(plans), size)]
+        out = []
+        for done, part in self.pool.map(_analyse_in_worker, slices):
+            out.extend(done)
+            _merge(report, part)
+        return out
 
-        started = time.perf_counter()
-        ran = 0
-        for doc, todo, fields in plans:
-            if "segment" in todo:
-                ran += 1
-                fields["title_seg"] = segment.index_text(doc.title)
-                fields["body_seg"] = segment.index_text(doc.body)
-        report.add_time("segment", time.perf_counter() - started, ran)
-
-        started = time.perf_counter()
-        ran = 0
-        for lang in ("en", "zh"):
-            group = [(doc, fields) for doc, todo, fields in plans
-                     if "entities" in todo and (fields["lang"] == "zh") == (lang == "zh")]
-            if not group:
-                continue
-            ran += len(group)
-            titles = self.tagger.tag_many([d.title for d, _ in group], lang)
-            bodies = self.tagger.tag_many([d.body for d, _ in group], lang)
-            for (doc, fields), t, b in zip(group, titles, bodies):
-                fields["entities"] = ([{**m, "field": "title"} for m in t] +
-                                      [{**m, "field": "body"} for m in b])
-                fields["details"]["entities"] = {
-                    "pipeline": self.tagger.pipeline(lang).description,
-                    "offsets": "characters of the original title or body, as each entity's 'field' says"}
-        report.add_time("entities", time.perf_counter() - started, ran)
-        report.pipelines["entities"] = "; ".join(f"{k}: {v}" for k, v in self.tagger.describe().items())
-
+    def finish(self, plans: list, report: ProcessReport, force_translate: bool = False) -> None:
+        """Translation, near-duplicates and saving: the stages that use the store, in this process."""
         started = time.perf_counter()
         ran = 0
         for doc, todo, fields in plans:
@@ -201,6 +240,7 @@ class Processor:
                 fields["details"]["duplicate_of_cluster"] = round(sim, 3) if sim else None
         report.add_time("dedup", time.perf_counter() - started, ran)
 
+        version = pipeline_version()
         for doc, todo, fields in plans:
             fields["details"]["content_hash"] = doc.content_hash
             fields["details"]["stages_run"] = sorted(todo)
@@ -228,6 +268,88 @@ class Processor:
         }
 
 
+def analyse_plans(tagger, plans: list, report: ProcessReport) -> None:
+    """Language id, segmentation and entities for the planned documents (fields updated in place):
+    pure functions of the text, so they can run in any process."""
+    started = time.perf_counter()
+    ran = 0
+    for doc, todo, fields in plans:
+        if "langid" in todo:
+            ran += 1
+            lang = langid.detect(doc.title + "\n" + "\n".join(doc.paragraphs[:3])) or doc.declared_lang
+            fields["lang"] = lang
+            fields["script"] = langid.script(doc.title + doc.body) if lang == "zh" else None
+            fields["details"]["paragraph_langs"] = langid.paragraph_languages(doc.paragraphs)
+    report.add_time("langid", time.perf_counter() - started, ran)
+
+    started = time.perf_counter()
+    ran = 0
+    for doc, todo, fields in plans:
+        if "segment" in todo:
+            ran += 1
+            fields["title_seg"] = segment.index_text(doc.title)
+            fields["body_seg"] = segment.index_text(doc.body)
+    report.add_time("segment", time.perf_counter() - started, ran)
+
+    started = time.perf_counter()
+    ran = 0
+    for lang in ("en", "zh"):
+        group = [(doc, fields) for doc, todo, fields in plans
+                 if "entities" in todo and (fields["lang"] == "zh") == (lang == "zh")]
+        if not group:
+            continue
+        ran += len(group)
+        tagged = tagger.tag_many([d.title for d, _ in group] + [d.body for d, _ in group], lang)
+        titles, bodies = tagged[:len(group)], tagged[len(group):]
+        for (doc, fields), t, b in zip(group, titles, bodies):
+            fields["entities"] = ([{**m, "field": "title"} for m in t] +
+                                  [{**m, "field": "body"} for m in b])
+            fields["details"]["entities"] = {
+                "pipeline": tagger.pipeline(lang).description,
+                "offsets": "characters of the original title or body, as each entity's 'field' says"}
+    report.add_time("entities", time.perf_counter() - started, ran)
+    report.pipelines["entities"] = "; ".join(f"{k}: {v}" for k, v in tagger.describe().items())
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(nlp_settings) -> None:
+    _WORKER["tagger"] = entities.EntityTagger(nlp_settings)
+
+
+def _analyse_in_worker(plans: list):
+    part = _TimedReport()
+    analyse_plans(_WORKER["tagger"], plans, part)
+    return plans, part
+
+
+def _merge(report: ProcessReport, part: "_TimedReport") -> None:
+    for stage, (seconds, count) in part.seconds.items():
+        report.add_time(stage, seconds, count)
+    report.pipelines.update(part.pipelines)
+
+
+class _TimedReport(ProcessReport):
+    """What a worker reports back: seconds and counts per stage, and the engines used."""
+
+    def add_time(self, stage: str, seconds: float, count: int = 0) -> None:
+        old_s, old_n = self.seconds.get(stage, (0.0, 0))
+        self.seconds[stage] = (old_s + seconds, old_n + count)
+
+
+POOL_MIN_DOCUMENTS = 400
+
+
+def _run(processor: Processor, docs: list, report: ProcessReport, force_translate: bool, advance) -> None:
+    if processor.pool is None:
+        processor.run_batch(docs, report, force_translate=force_translate)
+        if advance:
+            advance(len(docs))
+    else:
+        processor.run_window(docs, report, force_translate=force_translate, advance=advance)
+
+
 def process(store, settings, progress=None, batch: int = 64, translate_now: bool | None = None,
             fill_translations: bool = False, scope: str | None = None) -> ProcessReport:
     """Bring every document's analysis up to date; `fill_translations` also translates those left
@@ -235,25 +357,34 @@ def process(store, settings, progress=None, batch: int = 64, translate_now: bool
     of those translated only in part (`--translate --scope full`)."""
     version = pipeline_version()
     where, args = behind_condition(version, retranslate=fill_translations, scope=scope)
-    processor = Processor(store, settings, True if fill_translations else translate_now, scope)
-    report = ProcessReport(pipelines={"langid": "lingua + Han-share rule", "normalize": "OpenCC t2s per character",
-                                      "segment": "jieba + domain dictionary",
-                                      "dedup": f"MinHash {dedup.PERMUTATIONS} / LSH {dedup.BANDS} bands"})
     total = store.count_documents(where, args)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = settings.nlp.workers or cores
+    # Starting a worker loads every model again (a few seconds): only worth it for a larger backlog.
+    if total < max(1, POOL_MIN_DOCUMENTS):
+        workers = 1
+    processor = Processor(store, settings, True if fill_translations else translate_now, scope, workers=workers)
+    report = ProcessReport(pipelines={"langid": "lingua + Han-share rule", "normalize": "OpenCC t2s per character",
+                                      "segment": "rjieba + domain dictionary",
+                                      "dedup": f"MinHash {dedup.PERMUTATIONS} / LSH {dedup.BANDS} bands"})
+    if workers > 1:
+        report.pipelines["workers"] = f"{workers} processes for langid, segment and entities"
     if progress:
         progress.start("process", total)
-    pending: list = []
-    for doc in store.iter_documents(where, args, batch=batch):
-        pending.append(doc)
-        if len(pending) >= batch:
-            processor.run_batch(pending, report, force_translate=fill_translations)
-            if progress:
-                progress.advance(len(pending))
-            pending = []
-    if pending:
-        processor.run_batch(pending, report, force_translate=fill_translations)
-        if progress:
-            progress.advance(len(pending))
+    advance = progress.advance if progress else None
+    window = batch * workers * 4 if workers > 1 else batch
+    processor.start_workers()
+    try:
+        pending: list = []
+        for doc in store.iter_documents(where, args, batch=batch):
+            pending.append(doc)
+            if len(pending) >= window:
+                _run(processor, pending, report, fill_translations, advance)
+                pending = []
+        if pending:
+            _run(processor, pending, report, fill_translations, advance)
+    finally:
+        processor.close()
     if progress:
         progress.finish()
     report.skipped = store.count_documents() - report.processed

@@ -1,7 +1,8 @@
 """One stage applied to free texts (not stored documents): what `parallax nlp STAGE` runs.
 
 The same functions as `parallax process`, so the output is what the index and the store would see:
-`tokens` are the words the index is fed (original characters, split where the index splits),
+`words` is the precise cut in the text's original characters and `index_tokens` the words the index
+is fed (search mode: the shorter words inside long ones too),
 entities carry offsets into the input text, translations come from the same cache-less engine.
 """
 
@@ -28,7 +29,8 @@ class StageRunner:
                                 [p for p in t.split("\n\n") if p.strip()])})
             return out
         if self.stage == "segment":
-            return [{**item, "tokens": segment.tokens(t)} for item, t in zip(items, texts)]
+            return [{**item, "words": segment.original_words(t), "index_tokens": segment.tokens(t)}
+                    for item, t in zip(items, texts)]
         langs = [item.get("lang") or langid.detect(t) or "en" for item, t in zip(items, texts)]
         if self.stage == "entities":
             if self._tagger is None:

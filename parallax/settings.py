@@ -25,6 +25,7 @@ _ENV_SECTION_NAMES = {"elasticsearch": "ES"}
 CHOICES: dict[str, tuple[str, ...]] = {
     "index.backend": ("tantivy", "elasticsearch"),
     "nlp.translate_scope": ("title", "lead", "full"),
+    "nlp.zh_entities": ("lac", "jieba_pos", "spacy", "gazetteer"),
     "smtp.security": ("none", "starttls", "tls"),
 }
 # The range of every number, by dotted key: (lowest, highest, what it means); None is unbounded.
@@ -68,6 +69,8 @@ class CrawlSettings:
 class NlpSettings:
     spacy_en: str
     spacy_zh: str
+    zh_entities: str
+    workers: int
     entities_file: str
     translate_zh_en: str
     translate_en_zh: str

