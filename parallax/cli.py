@@ -194,6 +194,9 @@ def sources_check(obj: Context):
                f"({', '.join(kinds)}).")
 
 
+HIGHLIGHT_COLOUR = "#ffc857"
+
+
 def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:
     """The `streamlit run` command line and environment that serve the research app.
 
@@ -210,7 +213,9 @@ def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dic
                "--server.address", settings.ui.host, "--server.port", str(settings.ui.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--theme.primaryColor", "#1f5fa8",
-               "--client.toolbarMode", "minimal"]
+               "--client.toolbarMode", "minimal",
+               # Search hits are marked with the orange background: a marker tone, not the pale default.
+               "--theme.orangeBackgroundColor", HIGHLIGHT_COLOUR]
     return command, env
 
 

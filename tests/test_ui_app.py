@@ -15,7 +15,8 @@ from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings
 from ui.exporting import FORMATS
-from ui.markup import escape_markdown
+from index.search import highlight_words, prepare
+from ui.markup import escape_markdown, title_markdown
 from ui.navigation import TITLES
 
 TIMEOUT = 60
@@ -124,7 +125,9 @@ def test_search_page_lists_everything_then_narrows_with_a_query(demo):
     assert summary_line(demo, "export controls") in text
     assert ":orange-background[" in text  # hits are highlighted
     expected = library(demo, "export controls", limit=10)
-    assert titles(at) == [f"##### {escape_markdown(h.title)}" for h in expected.hits]
+    words = highlight_words(prepare(SearchRequest("export controls")))
+    assert titles(at) == [f"##### {title_markdown(h.title, words)}" for h in expected.hits]
+    assert any(":orange-background[**Export**]" in title for title in titles(at))  # titles too
     assert len(titles(at)) == min(10, expected.total)
 
 
@@ -133,8 +136,8 @@ def test_chinese_query_finds_chinese_documents(demo):
     at.text_input(key="w_text").input("出口管制").run()
     text = markdown_text(at)
     assert summary_line(demo, "出口管制") in text
-    assert ":orange-background[出口管制]" in text
-    assert any(" · ZH · " in c.value for c in at.caption)
+    assert ":orange-background[**出口管制**]" in text
+    assert any(" · Chinese · " in c.value for c in at.caption)  # language names, not codes
 
 
 def test_language_filter_narrows_results_and_shows_facet_counts(demo):
@@ -147,7 +150,7 @@ def test_language_filter_narrows_results_and_shows_facet_counts(demo):
     assert summary_line(demo, "lang:zh") in text and "query: lang\\:zh" in text
     meta = [c.value for c in at.caption if c.value.count(" · ") >= 3]  # each hit's source line
     assert len(meta) == min(10, library(demo, "lang:zh").total)
-    assert meta and all(" · ZH · " in m for m in meta)
+    assert meta and all(" · Chinese · " in m for m in meta)
 
 
 def test_invalid_query_shows_the_parser_message_not_a_traceback(demo):
@@ -255,34 +258,34 @@ def test_saving_with_a_bad_recipient_explains_and_saves_nothing(empty):
     assert not at.expander
 
 
-def test_timeline_draws_a_chart_for_the_current_query(demo):
+def test_attention_over_time_is_on_the_search_page_for_the_current_query(demo):
     at = app().run()
     at.text_input(key="w_text").input("出口管制").run()
-    state = at.session_state["search"]  # the session state carries the query to the timeline page
-    tl = app("timeline")
-    tl.session_state["search"] = state
-    tl.run()
-    assert not tl.exception
-    charts = tl.get("vega_lite_chart")
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
     assert len(charts) == 1
-    documents = library(demo, "出口管制", collapse=False).total  # every publication, not folded
-    assert any(f"{documents} documents, near-duplicates included" in c.value for c in tl.caption)
+    assert any("Click a bar to filter the results to its week" in c.value for c in at.caption)
+    assert "Chart data (CSV)" in [b.proto.label for b in at.get("download_button")]
 
 
-def test_status_page_shows_every_source_and_an_up_to_date_index(demo):
+def test_status_page_shows_every_source_relative_times_and_an_up_to_date_index(demo):
     at = app("status").run()
     with Store.open(demo) as store:
         stored = store.count_documents()
-    assert [m.value for m in at.metric][:3] == [str(stored), "0", "0"]
+    documents, last_fetch, backend, indexed, pending, processing = [m.value for m in at.metric]
+    assert (documents, backend, pending, processing) == (f"{stored:,}", "tantivy", "0", "0")
+    assert last_fetch.endswith("ago") or last_fetch == "just now"  # relative, not an ISO string
     assert any("up to date" in s.value for s in at.success)
     frame = at.dataframe[0].value
-    assert sorted(frame["source"]) == ["chipnews", "commerce", "csia", "hkpost", "mofcom", "sia", "wire"]
+    assert sorted(name.rsplit("(", 1)[1].rstrip(")") for name in frame["source"]) == [
+        "chipnews", "commerce", "csia", "hkpost", "mofcom", "sia", "wire"]
     assert set(frame["health"]) == {"ok"}
+    assert str(frame["last run"].dtype).startswith("datetime64")  # shown as "… ago" by the table
 
 
 def test_download_buttons_offer_every_format(demo):
     at = app().run()
-    labels = [b.proto.label for b in at.get("download_button")]
+    labels = [b.proto.label for b in at.get("download_button") if b.proto.label != "Chart data (CSV)"]
     assert labels == [f.upper() for f in FORMATS]
     assert {"CSV", "JSONL", "PARQUET"} <= set(labels)
 
@@ -358,7 +361,7 @@ def test_a_translation_longer_than_the_original_keeps_one_heading_and_every_para
     text = markdown_text(at)
     assert text.count("**Translation** (test\\-dictionary)") == 1 and text.count("**Original** (zh)") == 1
     assert side_by_side(at) == [
-        ["**Original** (zh)\n**声明**", "**Translation** (test\\-dictionary)\n:gray[**Statement**]"],
+        ["**Original** (zh)\n###### 声明", "**Translation** (test\\-dictionary)\n###### :gray[Statement]"],
         ["第一段。", ":gray[First\\.]"], ["", ":gray[A second part\\.]"], ["", ":gray[A third part\\.]"]]
 
 
