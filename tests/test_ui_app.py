@@ -59,6 +59,11 @@ def titles(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("##### ")]
 
 
+def facet(at, label: str):
+    """A sidebar filter's multiselect, by its label (its key changes with the counts it shows)."""
+    return next(m for m in at.multiselect if m.label == label)
+
+
 def library(settings, query: str = "", **request):
     """What the search library itself answers for `query` on the same data (the UI must agree)."""
     with Store.open(settings) as store:
@@ -142,9 +147,9 @@ def test_chinese_query_finds_chinese_documents(demo):
 
 def test_language_filter_narrows_results_and_shows_facet_counts(demo):
     at = app().run()
-    lang = at.multiselect(key="w_langs")
-    facet = library(demo, "", limit=0, facets=True).facets["lang"]  # every document, per language
-    assert lang.options == [f"{ {'zh': 'Chinese', 'en': 'English'}[v]} ({n})" for v, n in facet]
+    lang = facet(at, "Language")
+    counts = library(demo, "", limit=0, facets=True).facets["lang"]  # every document, per language
+    assert lang.options == [f"{ {'zh': 'Chinese', 'en': 'English'}[v]} ({n})" for v, n in counts]
     lang.select("zh").run()
     text = markdown_text(at)
     assert summary_line(demo, "lang:zh") in text and "query: lang\\:zh" in text
@@ -299,7 +304,7 @@ def test_result_entity_chips_filter_the_search(bilingual):
     chips.set_value("csia").run()
     assert at.session_state["search"].filters.entities == ("csia",)
     assert "query: entity\\:csia" in markdown_text(at)
-    assert at.multiselect(key="w_entities").value == ["csia"]
+    assert facet(at, "Entities").value == ["csia"]
 
 
 def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingual):
@@ -316,11 +321,11 @@ def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingua
 
 def test_entity_filter_offers_entity_names_in_both_languages(bilingual):
     at = app().run()
-    facet = library(bilingual[0], "", limit=0, facets=True).facets["entity"]
-    options = at.multiselect(key="w_entities").options
+    counts = library(bilingual[0], "", limit=0, facets=True).facets["entity"]
+    options = facet(at, "Entities").options
     names = {"csia": "China Semiconductor Industry Association · 中国半导体行业协会",
              "sia": "Semiconductor Industry Association · 美国半导体行业协会"}  # nlp/data/entities.toml
-    assert options == [f"{names[v]} ({n})" for v, n in facet]
+    assert options == [f"{names[v]} ({n})" for v, n in counts]
 
 
 def one_translated_document(monkeypatch, tmp_path, body: str, body_tr: str) -> str:
@@ -382,3 +387,38 @@ def test_an_empty_translated_paragraph_does_not_shift_the_rest(monkeypatch, tmp_
     heading, *paragraphs = side_by_side(at)
     assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ":gray[Third\\.]"]]
     assert "covers the first" not in heading[1]
+
+
+def test_the_url_alone_sets_query_filters_sort_and_page(demo):
+    at = app()
+    at.query_params.update({"q": "出口管制", "lang": ["zh", "en"], "sort": "date", "page": "2"})
+    at.run()
+    assert not at.exception
+    query = "(出口管制) (lang:zh OR lang:en)"
+    expected = library(demo, query, sort="date", limit=10, offset=10)
+    assert at.text_input(key="w_text").value == "出口管制"
+    assert facet(at, "Language").value == ["zh", "en"]
+    assert titles(at) == [f"##### {title_markdown(h.title, highlight_words(prepare(SearchRequest('出口管制'))))}"
+                          for h in expected.hits]
+    assert any("page 2 of" in c.value for c in at.caption)
+
+
+def test_widgets_write_the_search_into_the_url(demo):
+    at = app().run()
+    at.text_input(key="w_text").input("SMIC").run()
+    facet(at, "Language").select("zh").run()
+    assert at.query_params["q"] == "SMIC" and at.query_params["lang"] in ("zh", ["zh"])
+    at.button(key="remove_lang_zh").click().run()  # the chip of the applied filter
+    assert "lang" not in at.query_params and at.query_params["q"] == "SMIC"
+
+
+def test_chinese_interface_from_the_url(demo):
+    at = app()
+    at.query_params["hl"] = "zh"
+    at.query_params["q"] = "出口管制"
+    at.run()
+    assert not at.exception
+    result = library(demo, "出口管制")
+    assert f"**{result.total_stories}** 篇报道，{result.total_documents} 篇匹配文档" in markdown_text(at)
+    assert at.text_input(key="w_text").label == "搜索"
+    assert any(" · 中文 · " in c.value for c in at.caption)  # document languages named in Chinese too

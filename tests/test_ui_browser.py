@@ -111,7 +111,7 @@ def test_a_copied_url_reproduces_the_search_in_a_new_browser_and_back_restores_t
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"\?q=%E5%87%BA%E5%8F%A3%E7%AE%A1%E5%88%B6$"))
     first = expect_results(page, data, "出口管制")
-    page.get_by_role("button", name="by date").click()
+    page.get_by_role("radio", name="by date").click()
     expect(page).to_have_url(re.compile(r"sort=date"))
     page.get_by_role("combobox", name="Language").click()
     page.get_by_role("option", name=re.compile(r"^Chinese \(")).click()
@@ -162,7 +162,8 @@ def test_facet_values_are_alternatives_facets_combine_and_a_chip_removes_one(app
     facet = dict(library(data, "出口管制", limit=0, facets=True).facets["lang"])
     language = page.get_by_role("combobox", name="Language")
     language.click()
-    expect(page.get_by_role("option")).to_have_text([f"Chinese ({facet['zh']})", f"English ({facet['en']})"])
+    expect(page.get_by_role("option", name=re.compile(r"\(\d+\)$"))).to_have_text(
+        [f"Chinese ({facet['zh']})", f"English ({facet['en']})"])
     page.get_by_role("option", name=re.compile(r"^Chinese")).click()
     page.keyboard.press("Escape")
     expect_results(page, data, "(出口管制) lang:zh")
@@ -217,6 +218,13 @@ def test_the_typed_words_rank_first_and_both_languages_reach_page_one(app_url, p
     expect(page.get_by_text("Also matched: export controls → 出口管制")).to_be_visible()
 
 
+def _chart_shows(page, text: str) -> None:
+    """Wait until a mark or axis of the chart says `text` (its SVG carries aria labels)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"[data-testid='stVegaLiteChart'] svg.marks [aria-label*=\"{text}\"]").first).to_be_attached()
+
+
 def _chart_csv(page, tmp_path, name: str) -> list[dict]:
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Chart data (CSV)").click()
@@ -231,8 +239,10 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     query = "出口管制"
     page.goto(search_url(app_url, q=query, per="month"))
     expect_results(page, data, query)
-    chart = page.locator("[data-testid='stVegaLiteChart'] canvas").first
-    expect(chart).to_be_visible()
+    bars = page.locator("[data-testid='stVegaLiteChart'] svg.marks [aria-roledescription='bar']")
+    expect(bars.first).to_be_visible()
+    labels = bars.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    assert {re.search(r"language: (\w+)", label).group(1) for label in labels} == {"Chinese", "English"}
     rows = _chart_csv(page, tmp_path, "by-language.csv")
     with Store.open(data) as store:
         dated = store.count_documents(
@@ -243,16 +253,18 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     assert all(re.fullmatch(r"\d{4}-\d{2}-01", r["period"]) for r in rows)
     page.screenshot(path=shots / "attention-1-month-by-language.png")
 
-    page.get_by_role("button", name="source", exact=True).click()
+    page.get_by_role("radio", name="source", exact=True).click()
     expect(page).to_have_url(re.compile(r"by=source"))
+    _chart_shows(page, "source: ")
     with Store.open(data) as store:
         names = {v["name_en"] for v in store.sources().values()}
     expect(page.get_by_text("Click a bar to filter the results to its month")).to_be_visible()
     by_source = _chart_csv(page, tmp_path, "by-source.csv")
     assert {r["series"] for r in by_source} <= names and len({r["series"] for r in by_source}) > 1
 
-    page.get_by_role("button", name="share of all documents").click()
+    page.get_by_role("radio", name="share of all documents").click()
     expect(page).to_have_url(re.compile(r"show=share"))
+    _chart_shows(page, "Y-axis titled 'share'")
     shares = _chart_csv(page, tmp_path, "share.csv")
     assert shares and all(0 < float(r["share"]) <= 1 for r in shares)
 
@@ -260,6 +272,7 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     compare.fill("SMIC")
     compare.press("Control+Enter")
     expect(page).to_have_url(re.compile(r"vs=SMIC"))
+    _chart_shows(page, "query: SMIC")
     compared = _chart_csv(page, tmp_path, "compared.csv")
     assert {r["series"] for r in compared} == {query, "SMIC"}
     page.screenshot(path=shots / "attention-2-compared-share.png")
@@ -267,20 +280,11 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     # Back to counts per month by language, then click a bar: the results keep to its month.
     page.goto(search_url(app_url, q=query, per="month"))
     expect_results(page, data, query)
-    chart = page.locator("[data-testid='stVegaLiteChart'] canvas").first
-    expect(chart).to_be_visible()
-    page.wait_for_timeout(500)
-    box = chart.bounding_box()
-    baseline = box["y"] + 262  # the plot is 260 px high under a small padding
-    for x in range(int(box["x"]) + 50, int(box["x"] + box["width"]) - 5, 8):
-        page.mouse.click(x, baseline - 4)
-        try:
-            expect(page).to_have_url(re.compile(r"after=\d{4}-\d{2}-01&before=\d{4}-\d{2}-\d{2}"), timeout=1500)
-            break
-        except AssertionError:
-            continue
-    else:
-        pytest.fail("no bar of the chart answered a click")
+    busiest = max(rows, key=lambda r: int(r["documents"]))["period"]
+    bar = page.locator(
+        f"[data-testid='stVegaLiteChart'] svg.marks [aria-roledescription='bar'][aria-label*='period: {busiest}']")
+    bar.first.click()
+    expect(page).to_have_url(re.compile(rf"after={busiest}&before={busiest[:7]}-\d\d"))
     after = re.search(r"after=([\d-]+)", page.url).group(1)
     before = re.search(r"before=([\d-]+)", page.url).group(1)
     assert after[:7] == before[:7]  # one month
@@ -310,7 +314,7 @@ def test_a_story_lists_every_copy_marks_the_first_publisher_and_diffs_the_copies
     first = page.get_by_text("first published")
     expect(first).to_have_count(1)
     earliest = docs[members[0]["id"]]  # cluster_members: earliest published first
-    row = page.locator("[data-testid='stVerticalBlockBorderWrapper']").filter(has=first).first
+    row = page.get_by_test_id("stHorizontalBlock").filter(has=first).last
     expect(row).to_contain_text(earliest.published_at[:10])
     expect(page.get_by_text("Words added in the copy are highlighted")).to_be_visible()
     page.screenshot(path=shots / "story.png", full_page=True)
@@ -385,7 +389,7 @@ def test_the_interface_switches_to_chinese_and_the_url_remembers_it(app_url, bro
 
     page.goto(search_url(app_url, q="export controls"))
     expect_results(page, data, "export controls")
-    page.get_by_role("button", name="中文").click()
+    page.get_by_role("radio", name="中文").click()
     expect(page).to_have_url(re.compile(r"hl=zh"))
     expect(page.get_by_role("textbox", name="搜索", exact=True)).to_have_value("export controls")
     result = library(data, "export controls")
@@ -401,7 +405,7 @@ def test_the_interface_switches_to_chinese_and_the_url_remembers_it(app_url, bro
     expect(fresh.get_by_role("heading", level=1)).to_have_text("状态")
     fresh.screenshot(path=shots / "chinese-2-status-new-context.png")
     fresh.context.close()
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("radio", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Status")
     expect(page).not_to_have_url(re.compile(r"hl="))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+import zlib
 
 import streamlit as st
 
@@ -50,6 +51,7 @@ HELP = """
 Chinese is segmented like the index, and Traditional characters also find Simplified ones.
 """
 
+FACET_KEYS = "facet_widgets"  # session key: each facet's current widget key (see filters_sidebar)
 FACETS = [  # (facet, widget key)
     ("source", "w_sources"),
     ("lang", "w_langs"),
@@ -73,8 +75,6 @@ def _seed_widgets(s: state.SearchState) -> None:
     a pasted link move the widgets too."""
     seeds = {"w_text": s.text, "w_expand": s.expand, "w_sort": s.sort, "w_after": s.filters.after,
              "w_before": s.filters.before}
-    for facet, key in FACETS:
-        seeds[key] = list(s.filters.values(facet))
     for key, value in seeds.items():
         if key not in st.session_state or st.session_state[key] != value:
             st.session_state[key] = value
@@ -83,10 +83,11 @@ def _seed_widgets(s: state.SearchState) -> None:
 def _from_widgets() -> None:
     """Widget callback: the widgets into the URL (and back to page 1)."""
     ss = st.session_state
+    picked = {key: tuple(ss.get(ss.get(FACET_KEYS, {}).get(key, key), ())) for _, key in FACETS}
     filters = Filters(
-        sources=tuple(ss.get("w_sources", ())), langs=tuple(ss.get("w_langs", ())),
-        kinds=tuple(ss.get("w_kinds", ())), countries=tuple(ss.get("w_countries", ())),
-        entities=tuple(ss.get("w_entities", ())), after=ss.get("w_after"), before=ss.get("w_before"),
+        sources=picked["w_sources"], langs=picked["w_langs"], kinds=picked["w_kinds"],
+        countries=picked["w_countries"], entities=picked["w_entities"],
+        after=ss.get("w_after"), before=ss.get("w_before"),
     )
     state.update(text=ss.get("w_text", ""), expand=ss.get("w_expand", True),
                  sort=ss.get("w_sort") or "relevance", filters=filters)
@@ -153,9 +154,15 @@ def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, s
             counts = dict(facets.get(facet, []))
             options = facet_options(facets.get(facet, []), s.filters.values(facet))
             labels = facet_names(facet, names, entities)
-            st.multiselect(t(f"facet.{facet}"), options, key=key, on_change=_from_widgets,
-                           format_func=lambda v, c=counts, n=labels: facet_label(v, c, n),
-                           placeholder=t("filters.any"))
+            shown = [facet_label(v, counts, labels) for v in options]
+            # The browser returns a multiselect's choices as their labels; when the counts in the
+            # labels change, a widget under the old key would read them back as new values. So a
+            # new label set is a new widget, set from the URL like every other.
+            widget = f"{key}_{zlib.crc32(chr(31).join(shown).encode()):08x}"
+            st.session_state.setdefault(FACET_KEYS, {})[key] = widget
+            st.session_state[widget] = list(s.filters.values(facet))
+            st.multiselect(t(f"facet.{facet}"), options, key=widget, on_change=_from_widgets,
+                           format_func=dict(zip(options, shown)).get, placeholder=t("filters.any"))
         if not s.filters.is_empty():
             st.button(t("filters.clear"), on_click=_clear_filters, icon=":material/filter_alt_off:")
 
