@@ -6,7 +6,9 @@ trip, measured with Playwright driving Chromium against `parallax ui` (a real `s
 - **first paint**: from `page.goto(?q=…)` in a fresh browser context (a new Streamlit session) to
   the first result heading on screen, per query of the mix;
 - **round trip**: typing a query and pressing Enter, to the page showing that query's count line
-  and first result (the chart, drawn after the results, is not waited for); p50 and p95;
+  and first result, after the previous page finished (a reader looks at results before searching
+  again); p50 and p95. The **whole page** figure runs on to the end of the script run (facets and
+  the attention chart, drawn after the results);
 - beside them, the library's own `backend.search` for the same request in this process (the raw
   figure, as a ratio), so the browser's share of the time is visible.
 
@@ -154,6 +156,13 @@ def _raw(settings, query: str, rounds: int = 5) -> float:
     return min(times)
 
 
+def idle(page) -> None:
+    """Wait until Streamlit's script run has ended (its "running" status widget is gone)."""
+    page.wait_for_timeout(100)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=120_000)
+
+
 def measure(data: Path, rounds: int, say) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
@@ -162,7 +171,7 @@ def measure(data: Path, rounds: int, say) -> dict:
     settings = load_settings(env={"PARALLAX_DATA_DIR": str(data)})
     expected = {q: _expected(settings, q) for q in QUERIES}
     proc, url = _serve(data)
-    first_paint, round_trip = [], []
+    first_paint, round_trip, whole_page = [], [], []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -184,6 +193,7 @@ def measure(data: Path, rounds: int, say) -> dict:
             page.goto(url)
             page.wait_for_selector("h5", timeout=60_000)
             box = page.get_by_role("textbox", name="Search", exact=True)
+            idle(page)
             for _ in range(rounds):
                 for query in QUERIES:
                     line, title = expected[query]
@@ -194,7 +204,8 @@ def measure(data: Path, rounds: int, say) -> dict:
                     if title:
                         expect(page.locator("h5").first).to_have_text(title, timeout=60_000)
                     round_trip.append((time.perf_counter() - t) * 1000)
-                    page.wait_for_load_state("networkidle")
+                    idle(page)  # a reader looks at the page before the next search: let the run end
+                    whole_page.append((time.perf_counter() - t) * 1000)
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -205,6 +216,8 @@ def measure(data: Path, rounds: int, say) -> dict:
                            "max": max(first_paint)},
         "round_trip_ms": {"p50": statistics.median(round_trip), "p95": _pct(round_trip, 95),
                           "samples": len(round_trip)},
+        "whole_page_ms": {"p50": statistics.median(whole_page), "p95": _pct(whole_page, 95),
+                          "note": "until the script run ends: results, facets and the attention chart"},
         "library_search_ms": {"p50": statistics.median(raw), "p95": _pct(raw, 95)},
     }
     out["round_trip_over_library_p95"] = out["round_trip_ms"]["p95"] / max(out["library_search_ms"]["p95"], 1e-9)
@@ -228,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"first paint of results: p50 {fp['p50']:.0f} ms, p95 {fp['p95']:.0f} ms (target ≤ 3,000)")
     say(f"search round trip: p50 {rt['p50']:.0f} ms, p95 {rt['p95']:.0f} ms (target ≤ 500 p95); "
         f"library search p95 {lib['p95']:.0f} ms: {figures['round_trip_over_library_p95']:.1f}×")
+    whole = figures["whole_page_ms"]
+    say(f"whole page including the attention chart: p50 {whole['p50']:.0f} ms, p95 {whole['p95']:.0f} ms")
     return 0
 
 
