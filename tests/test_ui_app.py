@@ -422,3 +422,15 @@ def test_chinese_interface_from_the_url(demo):
     assert f"**{result.total_stories}** 篇报道，{result.total_documents} 篇匹配文档" in markdown_text(at)
     assert at.text_input(key="w_text").label == "搜索"
     assert any(" · 中文 · " in c.value for c in at.caption)  # document languages named in Chinese too
+
+
+def test_running_a_saved_search_opens_the_search_page_with_it_in_the_url(empty):
+    from alerts.saved import SavedSearch, SavedSearches
+
+    with Store.open(empty) as store:
+        SavedSearches(store).add(SavedSearch(name="wg", query="working group", recipients=["a@example.org"]))
+    at = app("saved").run()
+    at.button(key="run_wg").click().run()
+    assert not at.exception
+    assert at.query_params["q"] == "working group"
+    assert at.text_input(key="w_text").value == "working group"
