@@ -24,7 +24,7 @@ import time
 from typing import Iterator
 
 from index import query as q
-from index.expand import Expanded
+from index.expand import EXPANSION_BOOST, Counterpart, Expanded
 from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, check_request,
                           highlight_words, prepare, sort_facet)
 from nlp.normalize import has_cjk
@@ -144,7 +144,8 @@ def _fields(translated: bool) -> list[str]:
     names = ORIGINAL_FIELDS + (TRANSLATED_FIELDS if translated else ())
     out = []
     for name in names:
-        boost = BOOSTS[name]
+        # A match in a machine translation is cross-language matching too: weighted as an expansion.
+        boost = round(BOOSTS[name] * (EXPANSION_BOOST if name in TRANSLATED_FIELDS else 1.0), 3)
         out += [f"{name}_en^{boost}", f"{name}_zh^{boost}", f"{name}_zh.cjk^{round(boost / 2, 2)}"]
     return out
 
@@ -183,8 +184,12 @@ def compile_node(node: q.Node, translated: bool = True) -> dict:
     if isinstance(node, q.Not):
         return {"bool": {"must_not": [compile_node(node.child, translated)]}}
     if isinstance(node, q.Or):
-        return {"bool": {"should": [compile_node(c, translated) for c in node.children],
-                         "minimum_should_match": 1}}
+        added = [c for c in node.children if isinstance(c, Counterpart)]
+        should = [compile_node(c, translated) for c in node.children if c not in added]
+        if added:  # the best of the counterparts (not their sum), weighted below the words as typed
+            should.append({"dis_max": {"queries": [compile_node(c, translated) for c in added],
+                                       "boost": EXPANSION_BOOST}})
+        return {"bool": {"should": should, "minimum_should_match": 1}}
     if isinstance(node, q.And):
         must, filters, must_not = [], [], []
         for child in node.children:

@@ -41,6 +41,18 @@ from parallax.errors import ConfigError, QueryError
 
 MAX_RUN = 8  # longest run of query words looked up as one glossary or entity name
 MAX_FORMS = 8  # counterparts added for one run, so one common word cannot blow up a query
+# Score weight of what cross-language matching adds (the best of a run's counterparts, and matches
+# in machine translations): a document matching the words as typed ranks above one found only
+# through an expansion, even one with the counterpart in its title (weighted 5), while strong
+# matches in the other language still reach the first page.
+EXPANSION_BOOST = 0.3
+
+
+@dataclass(frozen=True)
+class Counterpart(q.Phrase):
+    """A phrase the rewrite added (not typed). Still a `Phrase` to every reader of the tree
+    (highlighting, ranking rules); compilers score the best of an OR's counterparts (not their
+    sum: "export control" and "export controls" match the same words) at `EXPANSION_BOOST`."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +189,7 @@ class _Rewriter:
                 if not words or name_k in seen or len(out) >= MAX_FORMS:
                     continue
                 seen.add(name_k)
-                out.append((q.Phrase(name, words), group.origin))
+                out.append((Counterpart(name, words), group.origin))
         return out
 
     def expand_run(self, typed: str, original: q.Node, words: tuple[str, ...]) -> q.Node:

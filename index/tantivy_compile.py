@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from index import query as q
-from index.expand import Expanded
+from index.expand import EXPANSION_BOOST, Counterpart, Expanded
 from index.tantivy_schema import BOOSTS, CJK_SLOP, analyzer
 from nlp.normalize import has_cjk
 from parallax.errors import QueryError
@@ -39,7 +39,9 @@ def text_query(words: tuple[str, ...], schema, translated: bool):
             one = t.Query.term_query(schema, field, tokens[0])
         else:
             one = t.Query.phrase_query(schema, field, tokens, slop)
-        parts.append((t.Occur.Should, t.Query.boost_query(one, BOOSTS[field])))
+        # A match in a machine translation is cross-language matching too: weighted as an expansion.
+        weight = BOOSTS[field] * (EXPANSION_BOOST if field in TRANSLATED_FIELDS else 1.0)
+        parts.append((t.Occur.Should, t.Query.boost_query(one, weight)))
     return t.Query.boolean_query(parts)
 
 
@@ -74,8 +76,12 @@ def compile_node(node: q.Node, schema, translated: bool = True):
         return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()),
                                       (t.Occur.MustNot, compile_node(node.child, schema, translated))])
     if isinstance(node, q.Or):
-        return t.Query.boolean_query([(t.Occur.Should, compile_node(c, schema, translated))
-                                      for c in node.children])
+        added = [c for c in node.children if isinstance(c, Counterpart)]
+        parts = [(t.Occur.Should, compile_node(c, schema, translated)) for c in node.children if c not in added]
+        if added:  # the best of the counterparts (not their sum), weighted below the words as typed
+            best = t.Query.disjunction_max_query([compile_node(c, schema, translated) for c in added])
+            parts.append((t.Occur.Should, t.Query.boost_query(best, EXPANSION_BOOST)))
+        return t.Query.boolean_query(parts)
     if isinstance(node, q.And):
         parts = []
         for child in node.children:

@@ -240,6 +240,9 @@ def sources_check(obj: Context):
                + (f" ({', '.join(collections)})." if collections else "."))
 
 
+HIGHLIGHT_COLOUR = "#ffc857"
+
+
 def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dict[str, str]]:
     """The `streamlit run` command line and environment that serve the research app.
 
@@ -256,17 +259,56 @@ def ui_command(settings, config_path: str | None = None) -> tuple[list[str], dic
                "--server.address", settings.ui.host, "--server.port", str(settings.ui.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--theme.primaryColor", "#1f5fa8",
-               "--client.toolbarMode", "minimal"]
+               "--client.toolbarMode", "minimal",
+               # Search hits are marked with the orange background: a marker tone, not the pale default.
+               "--theme.orangeBackgroundColor", HIGHLIGHT_COLOUR]
     return command, env
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGHUP arrived while the app was serving."""
+
+
 def _run_ui(settings, config_path: str | None = None) -> None:
+    """Serve the app until Streamlit exits or this command is told to stop.
+
+    Streamlit runs in a process group of its own, so SIGTERM, SIGHUP or Ctrl-C here stops that
+    whole group (Streamlit and anything it started) rather than leaving it serving as an orphan.
+    """
+    import signal
+
     command, env = ui_command(settings, config_path)
     click.echo(f"Parallax UI: http://{settings.ui.host}:{settings.ui.port}  (Ctrl-C to stop)")
+
+    def stop(signum, frame):
+        raise _Stop()
+
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:  # Ctrl-C stops Streamlit too; end quietly rather than with a traceback
+        child.wait()
+    except (_Stop, KeyboardInterrupt):
+        _stop_group(child)
         click.echo("Parallax UI stopped.")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_group(child: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM to the child's process group; SIGKILL if it is still there after `grace` seconds."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @cli.command()

@@ -88,8 +88,8 @@ def _print_table(result) -> None:
               help="Match only the words as typed: no glossary or entity counterparts, no translations.")
 @click.option("--facets", is_flag=True, help="Also count hits per source, language, type, country, entity, month.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Readable table, or a JSON array of hits; each says which expansions it matched and "
-                   "the result's total_stories and total_documents.")
+              help="Readable table, or one JSON object: total_stories, total_documents, expansions "
+                   "(as the table prints them) and hits, each with the expansions it matched.")
 @click.pass_obj
 def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     """Search the index with the query language (see the README).
@@ -114,33 +114,37 @@ def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     with Store.open(obj.settings) as store:
         result = open_backend(obj.settings, store).search(request)
         if fmt == "json":
-            click.echo(json.dumps(hits_json(result), ensure_ascii=False, indent=1))
+            click.echo(json.dumps(search_json(result, store), ensure_ascii=False, indent=1))
         else:
             _print_table(result)
 
 
-def hits_json(result) -> list[dict]:
-    """One JSON array of hits (what scripts expect); each hit says which expansions it matched and
-    carries the whole result's counts (`total_stories`, `total_documents`, `counts_exact`), so a
-    script needs no second call; an empty array means nothing matched."""
-    from nlp.normalize import normalize
-
-    out = []
+def search_json(result, store) -> dict:
+    """The whole answer as one JSON object: both counts, the expansions the table prints (in the
+    same words), and the hits; each hit lists the expansions whose names occur in its text."""
+    docs = store.get_many([hit.id for hit in result.hits])
+    hits = []
     for hit in result.hits:
         item = hit.to_json()
-        seen = normalize(" ".join(filter(None, (hit.title, hit.title_tr, hit.snippet.text,
-                                                hit.snippet_tr.text if hit.snippet_tr else None)))).lower()
-        item["expansions"] = [e for e in result.expansions if _target(e) and _target(e) in seen]
-        item["total_stories"] = result.total_stories
-        item["total_documents"] = result.total_documents
-        item["counts_exact"] = result.exact
-        out.append(item)
-    return out
+        doc = docs.get(hit.id)
+        text = " ".join(filter(None, (hit.title, hit.title_tr, doc and doc.body, doc and doc.body_tr)))
+        item["expansions"] = [e for e in result.expansions if _occurs(_names(e), text)]
+        hits.append(item)
+    return {"total_stories": result.total_stories, "total_documents": result.total_documents,
+            "counts_exact": result.exact, "expansions": list(result.expansions), "hits": hits}
 
 
-def _target(expansion: str) -> str:
-    """'export controls → 出口管制 (glossary)' → '出口管制' (normalised, lower-case)."""
-    from nlp.normalize import normalize
+def _names(expansion: str) -> list[str]:
+    """The names an expansion added: 'export controls → 出口管制, 出口控制 (glossary)' gives both
+    Chinese forms; 'entity:csia → tagged csia, or mentions CSIA, 中国半导体行业协会 (entity csia)'
+    gives the names after "mentions"."""
+    added = expansion.split("→", 1)[-1].rsplit(" (", 1)[0].strip()
+    if " or mentions " in added:
+        added = added.split(" or mentions ", 1)[1]
+    return [name.strip() for name in added.split(", ") if name.strip()]
 
-    target = expansion.split("→", 1)[-1].rsplit(" (", 1)[0].strip()
-    return normalize(target).lower()
+
+def _occurs(names: list[str], text: str) -> bool:
+    from index.highlight import find_spans
+
+    return any(find_spans(text, [name]) for name in names)

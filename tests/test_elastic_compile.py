@@ -16,8 +16,9 @@ from parallax.errors import BackendUnavailable
 from tests.conftest import make_settings
 
 ORIGINAL = ["title_en^5.0", "title_zh^5.0", "title_zh.cjk^2.5", "body_en^1.0", "body_zh^1.0", "body_zh.cjk^0.5"]
-ALL = ORIGINAL + ["title_tr_en^2.5", "title_tr_zh^2.5", "title_tr_zh.cjk^1.25",
-                  "body_tr_en^0.6", "body_tr_zh^0.6", "body_tr_zh.cjk^0.3"]
+# Translations weighted as expansions: 2.5 and 0.6 times EXPANSION_BOOST (0.3).
+ALL = ORIGINAL + ["title_tr_en^0.75", "title_tr_zh^0.75", "title_tr_zh.cjk^0.38",
+                  "body_tr_en^0.18", "body_tr_zh^0.18", "body_tr_zh.cjk^0.09"]
 
 
 def phrase(text, fields, slop=0):
@@ -57,11 +58,15 @@ def test_chinese_words_allow_the_index_sub_words_between_them():
     assert elastic.text_query(node.words, translated=False) == phrase("供应链 安全", ORIGINAL, slop=6)
 
 
-def test_expanded_query_adds_the_counterpart_and_the_translated_fields():
+def test_expanded_query_adds_the_counterpart_weighted_below_the_typed_words_and_the_translated_fields():
+    from index.expand import EXPANSION_BOOST
+
+    counterpart = {"dis_max": {"queries": [phrase("出口管制", ALL)], "boost": EXPANSION_BOOST}}
+    assert 0 < EXPANSION_BOOST < 1
     assert compiled("export controls", enabled=True) == {"bool": {"must": [{"bool": {
         "should": [
             {"bool": {"must": [phrase("export", ALL), phrase("controls", ALL)]}},
-            phrase("出口管制", ALL),
+            counterpart,
         ],
         "minimum_should_match": 1}}]}}
 

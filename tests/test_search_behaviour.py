@@ -144,6 +144,21 @@ def test_chinese_words_find_english_statements(backend):
     assert any(note.startswith("出口管制 → export controls") for note in result.expansions)
 
 
+@pytest.mark.parametrize("query,typed,found_through_expansion", [
+    ("出口管制", ("csia", "hk"), ("sia", "rare")),
+    # rare has "export controls" only in its machine translation: found across languages too
+    ("export controls", ("sia",), ("csia", "hk", "rare")),
+])
+def test_a_match_in_the_words_as_typed_ranks_above_one_found_only_through_an_expansion(
+        backend, query, typed, found_through_expansion):
+    """The English statement has the counterpart in its title (weighted 5), the Chinese ones have
+    the typed words in theirs, and a translation matches only in the other language's words: a
+    match in the words as typed, in the original text, still comes first."""
+    engine, ids = backend
+    order = [h.id for h in engine.search(SearchRequest(query, limit=50)).hits]
+    assert max(order.index(ids[k]) for k in typed) < min(order.index(ids[k]) for k in found_through_expansion)
+
+
 def test_traditional_and_simplified_queries_find_the_same_documents(backend):
     engine, _ = backend
     simplified = engine.search(SearchRequest("出口管制", limit=50, expand=False))

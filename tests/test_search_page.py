@@ -15,7 +15,7 @@ from index.search import SearchRequest
 from index.store import Store
 from index.tantivy_schema import BUCKETS, cluster_key
 from tests.conftest import make_settings
-from ui.timeline import week_start
+from ui.timeline import period_start
 
 SOURCES = [("sia", "en", "association", "US"), ("wire", "en", "news", "GB"), ("csia", "zh", "association", "CN"),
            ("commerce", "en", "government", "US")]
@@ -103,7 +103,7 @@ def test_timeline_counts_documents_per_week_starting_on_monday(engine):
     result = backend.search(SearchRequest("", facets=True))
     weeks: dict[str, int] = {}
     for spec in DOCS.values():
-        monday = week_start(spec[1]).isoformat()
+        monday = period_start(spec[1], "week").isoformat()
         weeks[monday] = weeks.get(monday, 0) + 1
     assert result.timeline == sorted(weeks.items())
     assert result.timeline[0] == ("2025-02-24", 1)  # Sunday 2 March belongs to the week of 24 February

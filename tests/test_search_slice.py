@@ -61,7 +61,7 @@ def test_cli_search_json_in_both_languages(demo_data):
     for query in ("export controls", "出口管制"):
         out = run_cli("--data-dir", str(settings.data_dir), "search", query, "--format", "json")
         assert out.returncode == 0, out.stderr
-        hits = json.loads(out.stdout)
+        hits = json.loads(out.stdout)["hits"]
         assert isinstance(hits, list) and hits
         for key in ("id", "url", "title", "lang", "source", "published_at", "snippet", "score"):
             assert key in hits[0]
@@ -69,7 +69,7 @@ def test_cli_search_json_in_both_languages(demo_data):
 
 def test_cli_table_and_json_give_stories_and_documents(demo_data):
     """The demo republishes statements, so an empty query has fewer stories than documents; the
-    table's first line and every JSON hit say both counts, the same as the library."""
+    table's first line and the JSON object say both counts, the same as the library."""
     settings, _ = demo_data
     result = search(demo_data, "")
     assert result.total_stories < result.total_documents
@@ -78,10 +78,11 @@ def test_cli_table_and_json_give_stories_and_documents(demo_data):
     assert table.stdout.splitlines()[0] == result.counts_line()
     out = run_cli("--data-dir", str(settings.data_dir), "search", "--format", "json", "--limit", "3")
     assert out.returncode == 0, out.stderr
-    hits = json.loads(out.stdout)
-    assert len(hits) == 3
-    assert {(h["total_stories"], h["total_documents"]) for h in hits} == {
-        (result.total_stories, result.total_documents)}
+    answer = json.loads(out.stdout)
+    assert set(answer) == {"total_stories", "total_documents", "counts_exact", "expansions", "hits"}
+    assert len(answer["hits"]) == 3
+    assert (answer["total_stories"], answer["total_documents"]) == (result.total_stories,
+                                                                    result.total_documents)
 
 
 def test_cli_json_says_which_expansion_matched_and_returns_both_languages(demo_data):
@@ -89,13 +90,31 @@ def test_cli_json_says_which_expansion_matched_and_returns_both_languages(demo_d
     out = run_cli("--data-dir", str(settings.data_dir), "search", "export controls", "--format", "json",
                   "--limit", "50")
     assert out.returncode == 0, out.stderr
-    hits = json.loads(out.stdout)
+    answer = json.loads(out.stdout)
+    hits = answer["hits"]
     langs = {h["lang"] for h in hits}
     assert langs == {"en", "zh"}
     chinese = [h for h in hits if h["lang"] == "zh"]
     assert all("出口管" in h["snippet"] for h in chinese)
     assert all(h["highlights"] for h in chinese)
     assert all("export controls → 出口管制 (glossary)" in h["expansions"] for h in chinese)
+    assert "export controls → 出口管制 (glossary)" in answer["expansions"]
+
+
+@pytest.mark.parametrize("query", ["entity:csia", "CSIA", "export controls"])
+def test_cli_json_expansions_are_the_ones_the_table_prints(demo_data, query):
+    """An entity filter's note names no single word ("tagged csia, or mentions …"): hits still
+    say which of its names they contain, and the object's list is the table's "also matched"."""
+    settings, _ = demo_data
+    table = run_cli("--data-dir", str(settings.data_dir), "search", query, "--limit", "50",
+                    env={"COLUMNS": "2000"})  # one line per note, however long
+    printed = [line.removeprefix("also matched: ") for line in table.stdout.splitlines()
+               if line.startswith("also matched: ")]
+    out = run_cli("--data-dir", str(settings.data_dir), "search", query, "--format", "json", "--limit", "50")
+    answer = json.loads(out.stdout)
+    assert printed and answer["expansions"] == printed
+    assert any(h["expansions"] for h in answer["hits"])
+    assert all(set(h["expansions"]) <= set(printed) for h in answer["hits"])
 
 
 def test_cli_no_expand_keeps_to_the_words_as_typed(demo_data):
@@ -103,7 +122,7 @@ def test_cli_no_expand_keeps_to_the_words_as_typed(demo_data):
     out = run_cli("--data-dir", str(settings.data_dir), "search", "export controls", "--no-expand",
                   "--format", "json", "--limit", "50")
     assert out.returncode == 0, out.stderr
-    hits = json.loads(out.stdout)
+    hits = json.loads(out.stdout)["hits"]
     assert all(h["expansions"] == [] for h in hits)
     assert {h["lang"] for h in hits} == {"en"}
 

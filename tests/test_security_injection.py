@@ -123,7 +123,7 @@ def test_cli_search_with_sql_and_fts_syntax_reports_one_line_and_leaves_the_stor
     assert "Traceback" not in bad.stderr
     literal = run_cli("search", "--format", "json", "--no-expand", "export controls;--", env=env, timeout=120)
     assert literal.returncode == 0, literal.stderr
-    assert [h["title"] for h in json.loads(literal.stdout)] == [DOCS["en"].title]
+    assert [h["title"] for h in json.loads(literal.stdout)["hits"]] == [DOCS["en"].title]
     assert _dump(store_settings.store_path) == before
 
 

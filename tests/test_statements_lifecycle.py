@@ -163,7 +163,7 @@ def test_gone_and_vanished_statements_are_withdrawn_and_still_found_with_the_mar
     out = run_cli("search", "--format", "json", "visa programme",
                   env={"PARALLAX_DATA_DIR": str(settings.data_dir)})
     assert out.returncode == 0, out.stderr
-    [item] = [h for h in json.loads(out.stdout) if h["id"] == ids["s4"]]
+    [item] = [h for h in json.loads(out.stdout)["hits"] if h["id"] == ids["s4"]]
     assert item["status"] == "withdrawn" and item["withdrawn_at"] == vanished.withdrawn_at
     assert "withdrawn" in lifecycle["recheck"].stdout  # the crawl table has the column
 

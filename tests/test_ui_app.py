@@ -15,7 +15,8 @@ from index.store import Store
 from nlp.segment import index_text
 from tests.conftest import make_settings
 from ui.exporting import FORMATS
-from ui.markup import escape_markdown
+from index.search import highlight_words, prepare
+from ui.markup import escape_markdown, title_markdown
 from ui.navigation import TITLES
 
 TIMEOUT = 60
@@ -56,6 +57,11 @@ def markdown_text(at) -> str:
 def titles(at) -> list[str]:
     """The result cards' headings, in order."""
     return [m.value for m in at.markdown if m.value.startswith("##### ")]
+
+
+def facet(at, label: str):
+    """A sidebar filter's multiselect, by its label (its key changes with the counts it shows)."""
+    return next(m for m in at.multiselect if m.label == label)
 
 
 def library(settings, query: str = "", **request):
@@ -124,7 +130,9 @@ def test_search_page_lists_everything_then_narrows_with_a_query(demo):
     assert summary_line(demo, "export controls") in text
     assert ":orange-background[" in text  # hits are highlighted
     expected = library(demo, "export controls", limit=10)
-    assert titles(at) == [f"##### {escape_markdown(h.title)}" for h in expected.hits]
+    words = highlight_words(prepare(SearchRequest("export controls")))
+    assert titles(at) == [f"##### {title_markdown(h.title, words)}" for h in expected.hits]
+    assert any(":orange-background[**Export**]" in title for title in titles(at))  # titles too
     assert len(titles(at)) == min(10, expected.total)
 
 
@@ -133,21 +141,21 @@ def test_chinese_query_finds_chinese_documents(demo):
     at.text_input(key="w_text").input("出口管制").run()
     text = markdown_text(at)
     assert summary_line(demo, "出口管制") in text
-    assert ":orange-background[出口管制]" in text
-    assert any(" · ZH · " in c.value for c in at.caption)
+    assert ":orange-background[**出口管制**]" in text
+    assert any(" · Chinese · " in c.value for c in at.caption)  # language names, not codes
 
 
 def test_language_filter_narrows_results_and_shows_facet_counts(demo):
     at = app().run()
-    lang = at.multiselect(key="w_langs")
-    facet = library(demo, "", limit=0, facets=True).facets["lang"]  # every document, per language
-    assert lang.options == [f"{ {'zh': 'Chinese', 'en': 'English'}[v]} ({n})" for v, n in facet]
+    lang = facet(at, "Language")
+    counts = library(demo, "", limit=0, facets=True).facets["lang"]  # every document, per language
+    assert lang.options == [f"{ {'zh': 'Chinese', 'en': 'English'}[v]} ({n})" for v, n in counts]
     lang.select("zh").run()
     text = markdown_text(at)
     assert summary_line(demo, "lang:zh") in text and "query: lang\\:zh" in text
     meta = [c.value for c in at.caption if c.value.count(" · ") >= 3]  # each hit's source line
     assert len(meta) == min(10, library(demo, "lang:zh").total)
-    assert meta and all(" · ZH · " in m for m in meta)
+    assert meta and all(" · Chinese · " in m for m in meta)
 
 
 def test_invalid_query_shows_the_parser_message_not_a_traceback(demo):
@@ -255,34 +263,34 @@ def test_saving_with_a_bad_recipient_explains_and_saves_nothing(empty):
     assert not at.expander
 
 
-def test_timeline_draws_a_chart_for_the_current_query(demo):
+def test_attention_over_time_is_on_the_search_page_for_the_current_query(demo):
     at = app().run()
     at.text_input(key="w_text").input("出口管制").run()
-    state = at.session_state["search"]  # the session state carries the query to the timeline page
-    tl = app("timeline")
-    tl.session_state["search"] = state
-    tl.run()
-    assert not tl.exception
-    charts = tl.get("vega_lite_chart")
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
     assert len(charts) == 1
-    documents = library(demo, "出口管制", collapse=False).total  # every publication, not folded
-    assert any(f"{documents} documents, near-duplicates included" in c.value for c in tl.caption)
+    assert any("Click a bar to filter the results to its week" in c.value for c in at.caption)
+    assert "Chart data (CSV)" in [b.proto.label for b in at.get("download_button")]
 
 
-def test_status_page_shows_every_source_and_an_up_to_date_index(demo):
+def test_status_page_shows_every_source_relative_times_and_an_up_to_date_index(demo):
     at = app("status").run()
     with Store.open(demo) as store:
         stored = store.count_documents()
-    assert [m.value for m in at.metric][:3] == [str(stored), "0", "0"]
+    documents, last_fetch, backend, indexed, pending, processing = [m.value for m in at.metric]
+    assert (documents, backend, pending, processing) == (f"{stored:,}", "tantivy", "0", "0")
+    assert last_fetch.endswith("ago") or last_fetch == "just now"  # relative, not an ISO string
     assert any("up to date" in s.value for s in at.success)
     frame = at.dataframe[0].value
-    assert sorted(frame["source"]) == ["chipnews", "commerce", "csia", "hkpost", "mofcom", "sia", "wire"]
+    assert sorted(name.rsplit("(", 1)[1].rstrip(")") for name in frame["source"]) == [
+        "chipnews", "commerce", "csia", "hkpost", "mofcom", "sia", "wire"]
     assert set(frame["health"]) == {"ok"}
+    assert str(frame["last run"].dtype).startswith("datetime64")  # shown as "… ago" by the table
 
 
 def test_download_buttons_offer_every_format(demo):
     at = app().run()
-    labels = [b.proto.label for b in at.get("download_button")]
+    labels = [b.proto.label for b in at.get("download_button") if b.proto.label != "Chart data (CSV)"]
     assert labels == [f.upper() for f in FORMATS]
     assert {"CSV", "JSONL", "PARQUET"} <= set(labels)
 
@@ -296,7 +304,7 @@ def test_result_entity_chips_filter_the_search(bilingual):
     chips.set_value("csia").run()
     assert at.session_state["search"].filters.entities == ("csia",)
     assert "query: entity\\:csia" in markdown_text(at)
-    assert at.multiselect(key="w_entities").value == ["csia"]
+    assert facet(at, "Entities").value == ["csia"]
 
 
 def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingual):
@@ -313,11 +321,11 @@ def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingua
 
 def test_entity_filter_offers_entity_names_in_both_languages(bilingual):
     at = app().run()
-    facet = library(bilingual[0], "", limit=0, facets=True).facets["entity"]
-    options = at.multiselect(key="w_entities").options
+    counts = library(bilingual[0], "", limit=0, facets=True).facets["entity"]
+    options = facet(at, "Entities").options
     names = {"csia": "China Semiconductor Industry Association · 中国半导体行业协会",
              "sia": "Semiconductor Industry Association · 美国半导体行业协会"}  # nlp/data/entities.toml
-    assert options == [f"{names[v]} ({n})" for v, n in facet]
+    assert options == [f"{names[v]} ({n})" for v, n in counts]
 
 
 def one_translated_document(monkeypatch, tmp_path, body: str, body_tr: str) -> str:
@@ -358,7 +366,7 @@ def test_a_translation_longer_than_the_original_keeps_one_heading_and_every_para
     text = markdown_text(at)
     assert text.count("**Translation** (test\\-dictionary)") == 1 and text.count("**Original** (zh)") == 1
     assert side_by_side(at) == [
-        ["**Original** (zh)\n**声明**", "**Translation** (test\\-dictionary)\n:gray[**Statement**]"],
+        ["**Original** (zh)\n###### 声明", "**Translation** (test\\-dictionary)\n###### :gray[Statement]"],
         ["第一段。", ":gray[First\\.]"], ["", ":gray[A second part\\.]"], ["", ":gray[A third part\\.]"]]
 
 
@@ -379,3 +387,50 @@ def test_an_empty_translated_paragraph_does_not_shift_the_rest(monkeypatch, tmp_
     heading, *paragraphs = side_by_side(at)
     assert paragraphs == [["第一段。", ":gray[First\\.]"], ["第二段。", ""], ["第三段。", ":gray[Third\\.]"]]
     assert "covers the first" not in heading[1]
+
+
+def test_the_url_alone_sets_query_filters_sort_and_page(demo):
+    at = app()
+    at.query_params.update({"q": "出口管制", "lang": ["zh", "en"], "sort": "date", "page": "2"})
+    at.run()
+    assert not at.exception
+    query = "(出口管制) (lang:zh OR lang:en)"
+    expected = library(demo, query, sort="date", limit=10, offset=10)
+    assert at.text_input(key="w_text").value == "出口管制"
+    assert facet(at, "Language").value == ["zh", "en"]
+    assert titles(at) == [f"##### {title_markdown(h.title, highlight_words(prepare(SearchRequest('出口管制'))))}"
+                          for h in expected.hits]
+    assert any("page 2 of" in c.value for c in at.caption)
+
+
+def test_widgets_write_the_search_into_the_url(demo):
+    at = app().run()
+    at.text_input(key="w_text").input("SMIC").run()
+    facet(at, "Language").select("zh").run()
+    assert at.query_params["q"] == "SMIC" and at.query_params["lang"] in ("zh", ["zh"])
+    at.button(key="remove_lang_zh").click().run()  # the chip of the applied filter
+    assert "lang" not in at.query_params and at.query_params["q"] == "SMIC"
+
+
+def test_chinese_interface_from_the_url(demo):
+    at = app()
+    at.query_params["hl"] = "zh"
+    at.query_params["q"] = "出口管制"
+    at.run()
+    assert not at.exception
+    result = library(demo, "出口管制")
+    assert f"**{result.total_stories}** 篇报道，{result.total_documents} 篇匹配文档" in markdown_text(at)
+    assert at.text_input(key="w_text").label == "搜索"
+    assert any(" · 中文 · " in c.value for c in at.caption)  # document languages named in Chinese too
+
+
+def test_running_a_saved_search_opens_the_search_page_with_it_in_the_url(empty):
+    from alerts.saved import SavedSearch, SavedSearches
+
+    with Store.open(empty) as store:
+        SavedSearches(store).add(SavedSearch(name="wg", query="working group", recipients=["a@example.org"]))
+    at = app("saved").run()
+    at.button(key="run_wg").click().run()
+    assert not at.exception
+    assert at.query_params["q"] == "working group"
+    assert at.text_input(key="w_text").value == "working group"

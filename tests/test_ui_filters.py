@@ -17,7 +17,7 @@ CASES = [
     ("", Filters(langs=("zh",)), "lang:zh"),
     ("a OR b", Filters(sources=("sia", "csia")), "(a OR b) (source:sia OR source:csia)"),
     ("出口管制", Filters(kinds=("government",), countries=("CN",), entities=("csia", "sia")),
-     "(出口管制) type:government country:CN entity:csia entity:sia"),
+     "(出口管制) type:government country:CN (entity:csia OR entity:sia)"),
     ("", Filters(after=date(2025, 6, 1), before=date(2025, 12, 31)),
      "after:2025-06-01 before:2025-12-31"),
     ("x", Filters(entities=("org with space",)), '(x) entity:"org with space"'),

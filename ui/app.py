@@ -1,5 +1,5 @@
-"""The Parallax research app (Streamlit): search, read side by side, timeline, saved searches,
-status. Started by `parallax ui` (and `parallax demo`), which passes the data directory and config
+"""The Parallax research app (Streamlit): search (with attention over time), read side by side,
+stories, saved searches, status; in English or Chinese. Started by `parallax ui` (and `parallax demo`), which passes the data directory and config
 file through PARALLAX_* in the environment.
 
 Every page lives in `ui/views/` as a `render()` function over small importable modules, so tests
@@ -16,7 +16,9 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from ui.navigation import all_pages  # noqa: E402
+from ui.navigation import all_pages, language_switch  # noqa: E402
 
 st.set_page_config(page_title="Parallax", page_icon=":material/compare:", layout="wide")
-st.navigation(all_pages(), position="top").run()
+current = st.navigation(all_pages(), position="top")
+language_switch()
+current.run()

@@ -36,6 +36,14 @@ class Filters:
             return self
         return replace(self, **{FACET_FIELDS[facet]: (*current, value)})
 
+    def without_value(self, facet: str, value: str | None) -> "Filters":
+        """These filters minus one value of a facet (`value` None: the whole facet); `facet` may
+        also be "after" or "before"."""
+        if facet in ("after", "before"):
+            return replace(self, **{facet: None})
+        kept = () if value is None else tuple(v for v in self.values(facet) if v != value)
+        return replace(self, **{FACET_FIELDS[facet]: kept})
+
     def is_empty(self) -> bool:
         return self == Filters()
 
@@ -62,13 +70,14 @@ def compose_query(text: str, filters: Filters) -> str:
     clauses = []
     if text.strip():
         clauses.append(f"({text.strip()})" if filters != Filters() else text.strip())
-    for name, values in (("source", filters.sources), ("collection", filters.collections), ("lang", filters.langs),
-                         ("type", filters.kinds), ("country", filters.countries)):
+    # Values of one facet are alternatives (OR); different facets must all hold (AND).
+    for name, values in (("source", filters.sources), ("collection", filters.collections),
+                         ("lang", filters.langs),
+                         ("type", filters.kinds), ("country", filters.countries),
+                         ("entity", filters.entities)):
         clause = _any_of(name, values)
         if clause:
             clauses.append(clause)
-    for entity in filters.entities:  # every chosen entity must be present
-        clauses.append(f"entity:{_value(entity)}")
     if filters.after:
         clauses.append(f"after:{filters.after.isoformat()}")
     if filters.before:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from parallax.errors import ParallaxError
+
 
 @dataclass(frozen=True)
 class SourceHealth:
@@ -69,3 +71,53 @@ def freshness(store, backend) -> Freshness:
         "d.status = 'ok' AND (a.doc_id IS NULL OR a.content_hash != d.content_hash)")
     newest = store.conn.execute("SELECT MAX(fetched_at) FROM documents").fetchone()[0]
     return Freshness(documents, not_processed, backend.pending(), newest)
+
+
+def ago(iso: str | None, now=None, lang: str | None = None) -> str:
+    """`3 h ago` (or `3 小时前`) for an ISO UTC time: the same wherever the reader is, unlike a
+    clock time in UTC; the exact time goes in a tooltip. "never" for None."""
+    from datetime import datetime, timezone
+
+    from ui.i18n import t
+
+    if not iso:
+        return t("status.never", lang)
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    seconds = ((now or datetime.now(timezone.utc)) - then).total_seconds()
+    if seconds < 60:
+        return t("ago.now", lang)
+    if seconds < 3600:
+        return t("ago.minutes", lang, n=int(seconds // 60))
+    if seconds < 2 * 86400:
+        return t("ago.hours", lang, n=int(seconds // 3600))
+    return t("ago.days", lang, n=int(seconds // 86400))
+
+
+@dataclass(frozen=True)
+class IndexHealth:
+    backend: str
+    indexed: int | None  # documents the index holds (None: the backend cannot say cheaply)
+    pending: int | None  # documents the next sync would add, replace or remove
+    searchable: int  # documents in the store that search should find (processed, ok)
+
+    @property
+    def state(self) -> str:
+        """'ok', 'behind' (a sync is due) or 'empty' (nothing indexed yet)."""
+        if self.indexed == 0 and self.searchable:
+            return "empty"
+        return "behind" if self.pending else "ok"
+
+
+def index_health(store, backend) -> IndexHealth:
+    held = getattr(backend, "held", None)
+    try:
+        indexed = held() if held else None
+    except ParallaxError:
+        indexed = None
+    searchable = store.count_documents("d.status != 'extract_failed' AND a.doc_id IS NOT NULL")
+    return IndexHealth(backend.name, indexed, backend.pending(), searchable)

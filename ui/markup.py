@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
-HIGHLIGHT = ":orange-background[{}]"
+# Query hits: bold on the orange background, so they stand out in Latin and Chinese text alike
+# (a pale background alone is hard to see on CJK glyphs); entities keep the lighter blue.
+HIGHLIGHT = ":orange-background[**{}**]"
 ENTITY = ":blue-background[{}]"
 
 
@@ -81,10 +83,39 @@ def entity_spans(text: str, entities) -> list[tuple[int, int, dict]]:
     return sorted(found, key=lambda f: f[0])
 
 
-def paragraph_markdown(text: str, entities=()) -> str:
-    """A paragraph with its entity mentions highlighted."""
-    spans = [(s, e) for s, e, _ in entity_spans(text, entities)]
-    return marked(text, spans, ENTITY)
+def paragraph_markdown(text: str, entities=(), words=()) -> str:
+    """A paragraph with its entity mentions and the search's words highlighted (a word hit wins
+    where the two overlap, so the researcher sees why the document matched)."""
+    from index.highlight import find_spans
+
+    hits = find_spans(text, list(words)) if words else []
+    spans = [(s, e) for s, e, _ in entity_spans(text, entities)
+             if not any(s < he and hs < e for hs, he in hits)]
+    return _marked_both(text, spans, hits)
+
+
+def _marked_both(text: str, entity_spans_: list, hit_spans: list) -> str:
+    """`marked` with two kinds of non-overlapping spans: entities and query hits."""
+    if not hit_spans:
+        return marked(text, entity_spans_, ENTITY)
+    out, pos = [], 0
+    for start, end in sorted(hit_spans):
+        start = max(start, pos)
+        if start >= end:
+            continue
+        out.append(marked(text[pos:start], [(s - pos, e - pos) for s, e in entity_spans_
+                                             if s >= pos and e <= start], ENTITY))
+        out.append(HIGHLIGHT.format(escape_markdown(text[start:end])))
+        pos = end
+    out.append(marked(text[pos:], [(s - pos, e - pos) for s, e in entity_spans_ if s >= pos], ENTITY))
+    return "".join(out)
+
+
+def title_markdown(title: str | None, words=()) -> str:
+    """A title with the search's words highlighted."""
+    from index.highlight import find_spans
+
+    return marked(title or "", find_spans(title or "", list(words)) if words else [])
 
 
 def safe_link(url: str | None) -> str | None:

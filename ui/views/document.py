@@ -1,15 +1,21 @@
-"""The document page: original and translation side by side, paragraph by paragraph, entities
-highlighted and clickable, link to the source, near-duplicates, metadata."""
+"""The document page: original and translation side by side, paragraph by paragraph, the search's
+words and the entities highlighted, entities clickable, link to the source, near-duplicates, metadata.
+
+The URL carries the document (`id`) and the search it was opened from, so the highlights, "Back to
+results" and a pasted link all know that search."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from index.search import highlight_words, prepare
+from parallax.errors import ParallaxError
 from ui import state
-from ui.markup import escape_markdown, paragraph_markdown, safe_link
+from ui.markup import escape_markdown, paragraph_markdown, safe_link, title_markdown
 from ui.navigation import page
 from ui.reading import aligned_paragraphs, metadata_rows, near_duplicates, translation_coverage
 from ui.resources import handles
+from ui.i18n import t
 from ui.views.versions import render_versions
 
 NOT_TRANSLATED = "Not translated yet: the translation stage has not produced a translation of this document."
@@ -78,9 +84,20 @@ def entity_buttons(entities) -> None:
             help=f"{e.get('label') or 'entity'} · filter by entity:{entity_id}")
 
 
+def search_words(settings, s) -> list[str]:
+    """The words the search in the URL lights up (its expansions too); none when it cannot parse."""
+    if not s.text:
+        return []
+    try:
+        return highlight_words(prepare(s.request(facets=False), settings))
+    except ParallaxError:
+        return []
+
+
 def render() -> None:
+    s = state.from_url()
     if st.session_state.pop("go_search", False):
-        st.switch_page(page("search"))
+        st.switch_page(page("search"), query_params=state.link_params(state.current()))
     doc_id = st.query_params.get("id") or st.session_state.get("doc_id")
     h = handles()
     doc = h.store.get(doc_id) if doc_id else None
@@ -88,13 +105,16 @@ def render() -> None:
         st.title("Document")
         st.info("Open a document from the search results." if not doc_id
                 else f"No document with id {doc_id!r} in the store.")
-        st.page_link(page("search"), label="Back to search", icon=":material/arrow_back:")
+        st.page_link(page("search"), label=t("back"), icon=":material/arrow_back:",
+                     query_params=state.link_params(s))
         return
     st.session_state["doc_id"] = doc.id
     st.query_params["id"] = doc.id
     sources = h.store.sources()
-    st.page_link(page("search"), label="Back to results", icon=":material/arrow_back:")
-    st.markdown(f"## {escape_markdown(doc.title) or '(untitled)'}")
+    words = search_words(h.settings, s)
+    st.page_link(page("search"), label=t("back"), icon=":material/arrow_back:",
+                 query_params=state.link_params(s))
+    st.markdown(f"## {title_markdown(doc.title, words) or t('untitled')}")
     link = safe_link(doc.url)
     top = st.columns([3, 7], vertical_alignment="center")
     if link:
@@ -127,14 +147,15 @@ def render() -> None:
     if not doc.title_tr and not doc.body_tr:  # the column points at the reason, rather than standing empty
         right.caption(NO_TRANSLATION_COLUMN)
     if doc.title_tr:
-        left.markdown(f"**{escape_markdown(doc.title)}**")
-        right.markdown(translated_markdown(f"**{escape_markdown(doc.title_tr)}**"))
+        # Headings, not **bold**: a highlight is bold already, and bold cannot nest in bold.
+        left.markdown(f"###### {title_markdown(doc.title, words)}")
+        right.markdown("###### " + translated_markdown(title_markdown(doc.title_tr, words)))
     for original, translated_text in aligned_paragraphs(doc):
         left, right = st.columns(2)
         if original is not None:
-            left.markdown(paragraph_markdown(original, doc.entities))
+            left.markdown(paragraph_markdown(original, doc.entities, words))
         if translated_text is not None:
-            right.markdown(translated_markdown(paragraph_markdown(translated_text, doc.entities)))
+            right.markdown(translated_markdown(paragraph_markdown(translated_text, doc.entities, words)))
 
     with st.expander("Near-duplicates", expanded=True):
         related = near_duplicates(h.store, doc)
@@ -143,7 +164,7 @@ def render() -> None:
         for r in related:
             st.page_link(page("document"), label=escape_markdown(
                 f"{r.title} — {r.source_name} · {(r.lang or '?').upper()} · {(r.published_at or '')[:10]}"),
-                query_params={"id": r.id})
+                query_params=state.link_params(s, id=r.id))
     with st.expander("Metadata"):
         from nlp.translate import stored_details
 

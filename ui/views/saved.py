@@ -19,9 +19,7 @@ def recipients_list(text: str) -> list[str]:
 
 def _run_search(saved) -> None:
     state.update(text=saved.query, expand=saved.expand, filters=Filters())
-    for key in ("w_text", "w_expand", "w_sources", "w_langs", "w_kinds", "w_countries", "w_entities",
-                "w_after", "w_before"):
-        st.session_state.pop(key, None)
+    st.session_state["go_search"] = True  # switched to on the next run, with the search in the URL
 
 
 def _flash(message: str) -> None:
@@ -84,6 +82,10 @@ def saved_item(searches: SavedSearches, saved) -> None:
 
 
 def render() -> None:
+    if st.session_state.pop("go_search", False):
+        from ui.navigation import page
+
+        st.switch_page(page("search"), query_params=state.link_params(state.current()))
     st.title("Saved searches")
     if message := st.session_state.pop("saved_flash", None):
         st.success(message, icon=":material/check:")

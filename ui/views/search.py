@@ -1,21 +1,30 @@
-"""The search page: query, cross-language switch, filters with facet counts, sort, paged results,
-and downloads of the current result set."""
+"""The search page: query, cross-language switch, filters with facet counts, sort, paged results
+(each a story: the original and its copies), attention over time, save as alert and downloads.
+
+Everything shown is a function of the URL (`ui.state`): widgets are set from it on every run and
+their callbacks write it, so reload, back/forward and a pasted link give the same page.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+import zlib
 
 import streamlit as st
 
-from index.search import SearchRequest
+from index.search import SearchRequest, highlight_words, prepare
 from nlp import gazetteer
 from parallax.errors import ParallaxError
 from ui import state
 from ui.exporting import FORMATS, MIME, export_bytes
 from ui.filters import Filters, collection_counts, entity_names, facet_label, facet_options
-from ui.markup import escape_markdown, snippet_markdown
+from ui.i18n import lang_name, t
+from ui.markup import escape_markdown, snippet_markdown, title_markdown
 from ui.navigation import page
 from ui.resources import app_settings, handles
+from ui.stories import copy_languages
+from ui.views.attention import render_attention
 from ui.views.versions import withdrawn_note
 
 EXAMPLES = [
@@ -43,15 +52,15 @@ HELP = """
 Chinese is segmented like the index, and Traditional characters also find Simplified ones.
 """
 
-FACETS = [  # (facet, widget label, widget key)
-    ("source", "Sources", "w_sources"),
-    ("collection", "Collections", "w_collections"),
-    ("lang", "Language", "w_langs"),
-    ("type", "Type", "w_kinds"),
-    ("country", "Country", "w_countries"),
-    ("entity", "Entities", "w_entities"),
+FACET_KEYS = "facet_widgets"  # session key: each facet's current widget key (see filters_sidebar)
+FACETS = [  # (facet, widget key)
+    ("source", "w_sources"),
+    ("collection", "w_collections"),
+    ("lang", "w_langs"),
+    ("type", "w_kinds"),
+    ("country", "w_countries"),
+    ("entity", "w_entities"),
 ]
-LANG_NAMES = {"en": "English", "zh": "Chinese"}
 
 
 def known_entities(settings) -> dict[str, str]:
@@ -64,26 +73,27 @@ def known_entities(settings) -> dict[str, str]:
 
 
 def _seed_widgets(s: state.SearchState) -> None:
-    """Give widgets the remembered search when this page (re)appears."""
+    """Set every widget to what the URL says (before the widgets are drawn), so back/forward and
+    a pasted link move the widgets too."""
     seeds = {"w_text": s.text, "w_expand": s.expand, "w_sort": s.sort, "w_after": s.filters.after,
              "w_before": s.filters.before}
-    for facet, _, key in FACETS:
-        seeds[key] = list(s.filters.values(facet))
     for key, value in seeds.items():
-        st.session_state.setdefault(key, value)
+        if key not in st.session_state or st.session_state[key] != value:
+            st.session_state[key] = value
 
 
 def _from_widgets() -> None:
-    """Widget callback: copy the widgets back into the search state (and go to page 1)."""
+    """Widget callback: the widgets into the URL (and back to page 1)."""
     ss = st.session_state
+    picked = {key: tuple(ss.get(ss.get(FACET_KEYS, {}).get(key, key), ())) for _, key in FACETS}
     filters = Filters(
-        sources=tuple(ss.get("w_sources", ())), langs=tuple(ss.get("w_langs", ())),
-        kinds=tuple(ss.get("w_kinds", ())), countries=tuple(ss.get("w_countries", ())),
-        entities=tuple(ss.get("w_entities", ())), collections=tuple(ss.get("w_collections", ())),
+        sources=picked["w_sources"], langs=picked["w_langs"], kinds=picked["w_kinds"],
+        countries=picked["w_countries"], entities=picked["w_entities"],
+        collections=picked["w_collections"],
         after=ss.get("w_after"), before=ss.get("w_before"),
     )
     state.update(text=ss.get("w_text", ""), expand=ss.get("w_expand", True),
-                 sort=ss.get("w_sort", "relevance"), filters=filters)
+                 sort=ss.get("w_sort") or "relevance", filters=filters)
 
 
 def _use_example(text: str) -> None:
@@ -92,11 +102,13 @@ def _use_example(text: str) -> None:
 
 
 def _clear_filters() -> None:
-    for _, _, key in FACETS:
-        st.session_state[key] = []
-    st.session_state["w_after"] = None
-    st.session_state["w_before"] = None
-    _from_widgets()
+    state.update(filters=Filters())
+
+
+def _remove(facet: str, value: str | None) -> None:
+    """One click on an applied filter's chip: that value (or date) is no longer required."""
+    filters = state.current().filters
+    state.update(filters=filters.without_value(facet, value))
 
 
 def _go_to_page(number: int) -> None:
@@ -112,48 +124,87 @@ def _entity_chip_clicked(key: str) -> None:
 
 def query_box() -> None:
     left, right = st.columns([12, 1], vertical_alignment="bottom")
-    left.text_input("Search", key="w_text", on_change=_from_widgets,
-                    placeholder='export controls, 出口管制, "working group" lang:zh')
-    with right.popover("Help", icon=":material/help:"):
+    left.text_input(t("search.box"), key="w_text", on_change=_from_widgets,
+                    placeholder=t("search.placeholder"))
+    with right.popover(t("help"), icon=":material/help:"):
         st.markdown(HELP)
-        st.markdown("**Examples** (click to run)")
+        st.markdown(t("examples"))
         for text, why in EXAMPLES:
             st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
                       type="tertiary")
     cols = st.columns([4, 3, 5], vertical_alignment="center")
-    cols[0].toggle("Match the other language too", key="w_expand", on_change=_from_widgets,
-                   help="Also find the query's counterparts in the other language (glossary, "
-                        "entity names, translations).")
+    cols[0].toggle(t("search.expand"), key="w_expand", on_change=_from_widgets, help=t("search.expand_help"))
     cols[1].segmented_control("Sort", ["relevance", "date"], key="w_sort", on_change=_from_widgets,
-                              label_visibility="collapsed", format_func=lambda s: f"by {s}")
+                              label_visibility="collapsed",
+                              format_func=lambda v: t("search.by", sort=t(f"sort.{v}")))
+
+
+def facet_names(facet: str, names: dict[str, str], entities: dict[str, str]) -> dict[str, str]:
+    if facet == "lang":
+        return {code: lang_name(code) for code in ("en", "zh")}
+    return {"source": names, "entity": entities}.get(facet, {})
 
 
 def filters_sidebar(facets: dict[str, list[tuple[str, int]]], names: dict[str, str], s,
                     entities: dict[str, str]) -> None:
     with st.sidebar:
-        st.subheader("Filters")
-        st.date_input("Published on or after", key="w_after", on_change=_from_widgets,
+        st.subheader(t("filters"), help=t("filters.help"))
+        st.date_input(t("filters.after"), key="w_after", on_change=_from_widgets,
                       min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
-        st.date_input("Published on or before", key="w_before", on_change=_from_widgets,
+        st.date_input(t("filters.before"), key="w_before", on_change=_from_widgets,
                       min_value=date(1990, 1, 1), max_value=date(2100, 1, 1), format="YYYY-MM-DD")
-        for facet, label, key in FACETS:
+        for facet, key in FACETS:
             counts = dict(facets.get(facet, []))
             options = facet_options(facets.get(facet, []), s.filters.values(facet))
-            labels = {"lang": LANG_NAMES, "source": names, "entity": entities}.get(facet, {})
-            st.multiselect(label, options, key=key, on_change=_from_widgets,
-                           format_func=lambda v, c=counts, n=labels: facet_label(v, c, n),
-                           placeholder="any")
+            labels = facet_names(facet, names, entities)
+            shown = [facet_label(v, counts, labels) for v in options]
+            # The browser returns a multiselect's choices as their labels; when the counts in the
+            # labels change, a widget under the old key would read them back as new values. So a
+            # new label set is a new widget, set from the URL like every other.
+            widget = f"{key}_{zlib.crc32(chr(31).join(shown).encode()):08x}"
+            st.session_state.setdefault(FACET_KEYS, {})[key] = widget
+            st.session_state[widget] = list(s.filters.values(facet))
+            st.multiselect(t(f"facet.{facet}"), options, key=widget, on_change=_from_widgets,
+                           format_func=dict(zip(options, shown)).get, placeholder=t("filters.any"))
         if not s.filters.is_empty():
-            st.button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
+            st.button(t("filters.clear"), on_click=_clear_filters, icon=":material/filter_alt_off:")
 
 
-def hit_card(hit, document_page, names: dict[str, str]) -> None:
+def applied_filters(s, names: dict[str, str], entities: dict[str, str]) -> None:
+    """The filters in force as chips above the results; a click on one removes it."""
+    chips = [(facet, value, f"{t(f'facet.{facet}')}: {facet_names(facet, names, entities).get(value, value)}")
+             for facet, _ in FACETS for value in s.filters.values(facet)]
+    for facet in ("after", "before"):
+        if day := getattr(s.filters, facet):
+            chips.append((facet, None, f"{t(f'facet.{facet}')} {day.isoformat()}"))
+    if not chips:
+        return
+    cols = st.columns(min(len(chips), 6))
+    for i, (facet, value, label) in enumerate(chips):
+        cols[i % len(cols)].button(escape_markdown(label), key=f"remove_{facet}_{value}", on_click=_remove,
+                                   args=(facet, value), icon=":material/close:", help=t("filters.remove"))
+
+
+def facets_for_picking(backend, s, result) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts as every faceted search shows them: a facet's values are counted under all the
+    *other* filters (its own chosen values are alternatives, so the others stay worth offering);
+    facets with nothing chosen take the counts of the search itself."""
+    facets = dict(result.facets)
+    for facet, _ in FACETS:
+        if s.filters.values(facet):
+            others = replace(s, filters=s.filters.without_value(facet, None), page=0)
+            request = SearchRequest(query=others.query, limit=0, expand=s.expand, facets=True)
+            facets[facet] = backend.search(request).facets.get(facet, [])
+    return facets
+
+
+def hit_card(hit, document_page, story_page, names: dict[str, str], words: list[str], copies, s) -> None:
     with st.container(border=True):
-        st.markdown(f"##### {escape_markdown(hit.title) or '(untitled)'}")
+        st.markdown(f"##### {title_markdown(hit.title, words) or t('untitled')}")
         if hit.title_tr:
-            st.markdown(f"*{escape_markdown(hit.title_tr)}*")
-        meta = [hit.source_name, (hit.lang or "?").upper(), hit.country or "", hit.kind or "",
-                (hit.published_at or "undated")[:10]]
+            st.markdown(f"*{title_markdown(hit.title_tr, words)}*")
+        meta = [hit.source_name, lang_name(hit.lang), hit.country or "", hit.kind or "",
+                (hit.published_at or t("undated"))[:10]]
         st.caption(" · ".join(escape_markdown(m) for m in meta if m))
         if withdrawn_note(hit.status, hit.withdrawn_at):
             st.markdown(":red[" + escape_markdown(withdrawn_note(hit.status, hit.withdrawn_at)) + "]")
@@ -167,14 +218,21 @@ def hit_card(hit, document_page, names: dict[str, str]) -> None:
                 entities[e["canonical_id"]] = e.get("text") or e["canonical_id"]
         if entities:
             key = f"chips_{hit.id}"
-            st.pills("Entities (click to filter)", list(entities)[:10], key=key,
+            st.pills(t("chips"), list(entities)[:10], key=key,
                      format_func=lambda v, names=entities: escape_markdown(names[v]),
                      on_change=_entity_chip_clicked, args=(key,), label_visibility="collapsed")
         row = st.columns([2, 3, 5], vertical_alignment="center")
-        row[0].page_link(document_page, label="Read side by side", icon=":material/article:",
-                         query_params={"id": hit.id})
-        if hit.cluster_size > 1:
-            row[1].caption(escape_markdown(also_published(hit, names)))
+        row[0].page_link(document_page, label=t("read"), icon=":material/article:",
+                         query_params=state.link_params(s, id=hit.id))
+        if hit.id in copies:
+            row[1].page_link(story_page, label=copies_line(*copies[hit.id]), icon=":material/library_books:",
+                             query_params=state.link_params(s, id=hit.id), help=t("story.open"))
+            row[2].caption(escape_markdown(also_published(hit, names)))
+
+
+def copies_line(n: int, langs: tuple[str, ...]) -> str:
+    """`+ 2 copies in zh, en`: the copies folded into a result, by language."""
+    return t("copies", n=n, copies_word=t("copy") if n == 1 else t("copies_word"), langs=", ".join(langs))
 
 
 def also_published(hit, names: dict[str, str]) -> str:
@@ -187,13 +245,13 @@ def also_published(hit, names: dict[str, str]) -> str:
 
 def summary(result, query: str, text: str) -> str:
     """`**12** stories, 31 matching documents`: results (one per near-duplicate cluster), then
-    every document they cover; facet counts, the timeline and downloads count documents."""
-    about = "" if result.exact else "about "
+    every document they cover; facet counts, the chart and downloads count documents."""
     stories, documents = result.total_stories, result.total_documents
-    line = (f"{about}**{stories:,}** stor{'y' if stories == 1 else 'ies'}, "
-            f"{documents:,} matching document{'s' if documents != 1 else ''}")
+    line = t("summary", about="" if result.exact else t("about"), stories=f"{stories:,}",
+             stories_word=t("story") if stories == 1 else t("stories"), documents=f"{documents:,}",
+             documents_word=t("document") if documents == 1 else t("documents"))
     if query and query != text:
-        line += f" · query: {escape_markdown(query)}"
+        line += " · " + t("query", query=escape_markdown(query))
     return line
 
 
@@ -202,10 +260,10 @@ def pager(total: int, s) -> None:
     if pages == 1:
         return
     cols = st.columns([1, 2, 1, 6], vertical_alignment="center")
-    cols[0].button("Previous", disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
+    cols[0].button(t("previous"), disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
                    icon=":material/chevron_left:")
-    cols[1].caption(f"page {s.page + 1} of {pages}")
-    cols[2].button("Next", disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
+    cols[1].caption(t("page_of", page=s.page + 1, pages=pages))
+    cols[2].button(t("next"), disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
                    icon=":material/chevron_right:")
 
 
@@ -225,15 +283,46 @@ def downloads(s, documents: int) -> None:
     settings = app_settings()
     request = SearchRequest(query=s.query, sort=s.sort, expand=s.expand, limit=s.request().limit)
     cols = st.columns(len(FORMATS) + 1, vertical_alignment="center")
-    cols[0].caption(f"Download all {documents} matching document{'s' if documents != 1 else ''}")
+    cols[0].caption(t("download_all", documents=documents))
     for col, fmt in zip(cols[1:], FORMATS):
         col.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
                             file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
                             key=f"download_{fmt}", icon=":material/download:", on_click="ignore")
 
 
+def save_as_alert(h, s, result) -> None:
+    """The results' "Save as alert": the query on screen, recipients and frequency, and how many
+    documents its first digest would send (every document matching now: a new alert covers the
+    store; near-duplicates arrive as one story)."""
+    from alerts.saved import FREQUENCIES, LANGUAGES, SavedSearch, SavedSearches
+
+    with st.popover(t("alert.save"), icon=":material/notification_add:"):
+        if not s.query:
+            st.caption(t("alert.empty"))
+            return
+        st.caption(escape_markdown(s.query))
+        st.markdown(t("alert.preview", documents=f"{result.total_documents:,}", stories=f"{result.total_stories:,}"))
+        with st.form("save_alert"):
+            name = st.text_input(t("alert.name"), placeholder="csia-export-controls")
+            recipients = st.text_input(t("alert.recipients"), placeholder="analyst@example.org")
+            a, b = st.columns(2)
+            frequency = a.selectbox(t("alert.frequency"), FREQUENCIES)
+            lang = b.selectbox(t("alert.email_lang"), LANGUAGES, format_func={"en": "English", "zh": "中文"}.get)
+            if st.form_submit_button(t("alert.save"), icon=":material/save:", type="primary"):
+                from ui.views.saved import recipients_list
+
+                try:
+                    SavedSearches(h.store).add(SavedSearch(name=name, query=s.query, frequency=frequency,
+                                                           recipients=recipients_list(recipients),
+                                                           lang=lang, expand=s.expand))
+                except ParallaxError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success(t("alert.saved", name=name.strip()), icon=":material/check:")
+
+
 def render() -> None:
-    s = state.current()
+    s = state.from_url()
     _seed_widgets(s)
     st.title("Parallax")
     query_box()
@@ -243,21 +332,30 @@ def render() -> None:
     try:
         # One search gives the page, both counts and the facets (counted under the filters applied).
         result = h.backend.search(s.request(facets=True))
-        documents = result.total_documents
+        facets = facets_for_picking(h.backend, s, result)
+        words = highlight_words(prepare(s.request(facets=False), h.settings))
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
-        st.error(f"Cannot search: {exc}", icon=":material/error:")
+        st.error(t("cannot_search", error=exc), icon=":material/error:")
         return
-    facets = {**result.facets, "collection": collection_counts(result.facets.get("source", []), h.store.collections())}
+    facets["collection"] = collection_counts(facets.get("source", []), h.store.collections())
     filters_sidebar(facets, names, s, entities)
-    st.markdown(summary(result, s.query, s.text))
+    applied_filters(s, names, entities)
+    top = st.columns([7, 2], vertical_alignment="center")
+    top[0].markdown(summary(result, s.query, s.text))
+    with top[1]:
+        save_as_alert(h, s, result)
     if result.expansions:
-        st.caption("Also matched: " + "; ".join(escape_markdown(x) for x in result.expansions))
+        st.caption(t("also_matched", notes="; ".join(escape_markdown(x) for x in result.expansions)))
+    chart = st.container()
     if result.total:
-        downloads(s, documents)
-    document_page = page("document")
+        downloads(s, result.total_documents)
+    document_page, story_page = page("document"), page("story")
+    copies = copy_languages(h.store, result.hits)
     for hit in result.hits:
-        hit_card(hit, document_page, names)
+        hit_card(hit, document_page, story_page, names, words, copies, s)
     pager(result.total, s)
     if not result.total:
-        st.info("Nothing matches. Try fewer words, switch on the other language, or clear filters.")
+        st.info(t("nothing"))
+    with chart:  # drawn last, shown above the results: the first results paint without waiting
+        render_attention(h, s)
