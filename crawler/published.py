@@ -20,7 +20,12 @@ META_DATE_KEYS = ("article:published_time", "og:published_time", "og:article:pub
                   "datepublished", "pubdate", "publishdate", "publish_date", "publishtime", "publish-date",
                   "publication_date", "sailthru.date", "parsely-pub-date", "dc.date.issued", "dc.date",
                   "dcterms.created", "date", "firstpublishedtime", "og:updated_time")
-_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_]?(0[1-9]|1[0-2])[-/_]?(0[1-9]|[12]\d|3[01])(?!\d)"
+# The same separator (or none) between year, month and day (2025-09-03, 2025/09/03, 20250903), the
+# month joined to the year before a day folder (202509/03, common on Chinese portals), or one- or
+# two-digit folders (/2025/9/3/). A year folder then a number (/2025/1001.html) is an article
+# number, not 1 October.
+_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})([-/_]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)"
+                       r"|(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?!\d)"
                        r"|/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/")
 _AFTER_HEADLINE_TEXTS = 40
 _BEFORE_HEADLINE_TEXTS = 8
@@ -32,7 +37,9 @@ def url_date(url: str | None, tz: ZoneInfo) -> str | None:
         return None
     path = re.sub(r"^[a-z]+://[^/]+", "", url)
     for m in _URL_DATE.finditer(path):
-        y, mo, d = (int(g) for g in (m.groups()[:3] if m.group(1) else m.groups()[3:]))
+        g = m.groups()
+        parts = (g[0], g[2], g[3]) if g[0] else g[4:7] if g[4] else g[7:10]
+        y, mo, d = (int(x) for x in parts)
         try:
             datetime(y, mo, d)
         except ValueError:

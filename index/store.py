@@ -13,6 +13,7 @@ import sqlite3
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -715,7 +716,10 @@ class Store:
         if "details" in fields:
             fields["details"] = json.dumps(fields["details"], ensure_ascii=False)
         columns = ["doc_id", "content_hash", "version", "processed_at", *fields]
-        values = [doc_id, content_hash, version, utc_now(), *fields.values()]
+        # To the microsecond: the index tells a re-analysed document by a changed processed_at, and a
+        # translation saved in the same second as the analysis it completes must still count as one.
+        processed_at = datetime.now(timezone.utc).isoformat()
+        values = [doc_id, content_hash, version, processed_at, *fields.values()]
         updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
         with self.transaction():
             self.conn.execute(

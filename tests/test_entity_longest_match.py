@@ -9,7 +9,8 @@ import pytest
 
 from index import expand, query
 from index.document import Document
-from index.search import SearchRequest, open_backend
+from index.backends import open_backend
+from index.search import SearchRequest
 from index.store import Store
 from tests.conftest import make_settings
 

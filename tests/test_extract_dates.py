@@ -97,3 +97,23 @@ def test_todays_date_in_a_portals_top_bar_is_not_the_publication_date():
                  "<div class='topbar'>2026年1月30日 星期五</div><div class='tit'>协会听取会员企业意见</div>"
                  f"<div class='info'>2019-07-19 10:30</div>{ARTICLE}")
     assert extract(page, "http://x/a.html", tz=SHANGHAI, fetched_at=FETCHED).published_at == "2019-07-19T02:30:00+00:00"
+
+
+URL_DATES = [  # (address, the date it carries, as noon in Shanghai in UTC, or None)
+    ("http://a.example/2025-09-03/statement.html", "2025-09-03T04:00:00+00:00"),
+    ("http://a.example/202509/t20250903_1.html", "2025-09-03T04:00:00+00:00"),
+    ("http://a.example/202509/03/statement.html", "2025-09-03T04:00:00+00:00"),
+    ("http://a.example/art/2025/9/3/statement.html", "2025-09-03T04:00:00+00:00"),
+    ("http://a.example/news/20250903.html", "2025-09-03T04:00:00+00:00"),
+    # A year folder then an article number is not a date (it read as 1 October and overruled the
+    # page's own 2025年9月3日).
+    ("http://a.example/xwzx/2025/1001.html", None),
+    ("http://a.example/2025/0903.html", None),
+]
+
+
+@pytest.mark.parametrize("url, expected", URL_DATES)
+def test_a_date_in_the_address_needs_one_consistent_shape(url, expected):
+    from crawler.published import url_date
+
+    assert url_date(url, ZoneInfo("Asia/Shanghai")) == expected

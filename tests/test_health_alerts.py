@@ -75,8 +75,8 @@ def test_listing_without_articles_raises_one_operator_email_not_one_per_run(tmp_
     at = AppTest.from_function(script, default_timeout=60).run()
     assert not at.exception
     frame = at.dataframe[0].value
-    row = frame[frame["source"] == "assoc"].iloc[0]
-    assert row["problem"] == "empty" and "layout may have changed" in row["problem note"]
+    row = frame[frame["source"].str.endswith("(assoc)")].iloc[0]  # "Name (id)"
+    assert row["problem"].startswith("empty: ") and "layout may have changed" in row["problem"]
 
 
 def test_operators_come_from_the_environment_comma_separated():

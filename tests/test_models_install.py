@@ -92,7 +92,7 @@ def test_install_then_process_translates_into_store_index_and_document_page(hub,
     word = max(en.title_tr.split(), key=len)
     found = run_cli("search", word, "--format", "json", env=env)
     assert found.returncode == 0, found.stderr
-    assert EN_DOC.id in [hit["id"] for hit in json.loads(found.stdout)]
+    assert EN_DOC.id in [hit["id"] for hit in json.loads(found.stdout)["hits"]]
 
     # The document page shows original and translation, and no "not translated" notice.
     for name in [k for k in __import__("os").environ if k.startswith("PARALLAX_")]:

@@ -59,7 +59,7 @@ def test_a_query_may_start_with_a_minus(tmp_path):
     for args in (["-chips"], ["--", "-chips"], ["tariffs", "-chips"]):
         done = run_cli("search", *args, env=env)
         assert done.returncode == 0, done.stderr
-        assert "0 hits" in done.stdout
+        assert "0 stories, 0 documents" in done.stdout
     typo = run_cli("search", "chips", "--limt", "5", env=env)
     assert typo.returncode == 2 and "no such option: --limt" in typo.stderr
     bad = run_cli("search", "type:foo", env=env)

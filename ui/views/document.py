@@ -84,12 +84,12 @@ def entity_buttons(entities) -> None:
             help=f"{e.get('label') or 'entity'} · filter by entity:{entity_id}")
 
 
-def search_words(settings, s) -> list[str]:
+def search_words(settings, s, collections=None) -> list[str]:
     """The words the search in the URL lights up (its expansions too); none when it cannot parse."""
     if not s.text:
         return []
     try:
-        return highlight_words(prepare(s.request(facets=False), settings))
+        return highlight_words(prepare(s.request(facets=False), settings, collections))
     except ParallaxError:
         return []
 
@@ -111,7 +111,7 @@ def render() -> None:
     st.session_state["doc_id"] = doc.id
     st.query_params["id"] = doc.id
     sources = h.store.sources()
-    words = search_words(h.settings, s)
+    words = search_words(h.settings, s, h.store.collections())
     st.page_link(page("search"), label=t("back"), icon=":material/arrow_back:",
                  query_params=state.link_params(s))
     st.markdown(f"## {title_markdown(doc.title, words) or t('untitled')}")

@@ -333,7 +333,7 @@ def render() -> None:
         # One search gives the page, both counts and the facets (counted under the filters applied).
         result = h.backend.search(s.request(facets=True))
         facets = facets_for_picking(h.backend, s, result)
-        words = highlight_words(prepare(s.request(facets=False), h.settings))
+        words = highlight_words(prepare(s.request(facets=False), h.settings, h.store.collections()))
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
         st.error(t("cannot_search", error=exc), icon=":material/error:")

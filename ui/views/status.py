@@ -96,7 +96,10 @@ def render() -> None:
         hide_index=True, width="stretch",
         column_config={
             "source": st.column_config.TextColumn(width="medium"),
+            "collections": st.column_config.TextColumn(width="small"),
             "lang · country": st.column_config.TextColumn(width="small"),
+            "health": st.column_config.TextColumn(width="small"),
+            "fetched / new / failed": st.column_config.TextColumn(width="small"),
             "documents": st.column_config.NumberColumn(width="small"),
             "last run": st.column_config.DatetimeColumn(format="distance", width="small"),
             "last success": st.column_config.DatetimeColumn(format="distance", width="small"),
