@@ -185,16 +185,21 @@ def applied_filters(s, names: dict[str, str], entities: dict[str, str]) -> None:
                                    args=(facet, value), icon=":material/close:", help=t("filters.remove"))
 
 
-def facets_for_picking(backend, s, result) -> dict[str, list[tuple[str, int]]]:
+def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...]]
+                        ) -> dict[str, list[tuple[str, int]]]:
     """Facet counts as every faceted search shows them: a facet's values are counted under all the
     *other* filters (its own chosen values are alternatives, so the others stay worth offering);
     facets with nothing chosen take the counts of the search itself."""
     facets = dict(result.facets)
+    # No index holds collections: their counts are summed from the source counts of the same search.
+    facets["collection"] = collection_counts(result.facets.get("source", []), collections)
     for facet, _ in FACETS:
         if s.filters.values(facet):
             others = replace(s, filters=s.filters.without_value(facet, None), page=0)
             request = SearchRequest(query=others.query, limit=0, expand=s.expand, facets=True)
-            facets[facet] = backend.search(request).facets.get(facet, [])
+            found = backend.search(request).facets
+            facets[facet] = (collection_counts(found.get("source", []), collections) if facet == "collection"
+                             else found.get(facet, []))
     return facets
 
 
@@ -332,13 +337,12 @@ def render() -> None:
     try:
         # One search gives the page, both counts and the facets (counted under the filters applied).
         result = h.backend.search(s.request(facets=True))
-        facets = facets_for_picking(h.backend, s, result)
+        facets = facets_for_picking(h.backend, s, result, h.store.collections())
         words = highlight_words(prepare(s.request(facets=False), h.settings, h.store.collections()))
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
         st.error(t("cannot_search", error=exc), icon=":material/error:")
         return
-    facets["collection"] = collection_counts(facets.get("source", []), h.store.collections())
     filters_sidebar(facets, names, s, entities)
     applied_filters(s, names, entities)
     top = st.columns([7, 2], vertical_alignment="center")
