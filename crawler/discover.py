@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
@@ -87,15 +86,11 @@ def discover(settings, url: str, wishes: Wishes | None = None) -> Proposal:
     """Propose a source for `url` (see the module docstring); raises `DiscoveryError`."""
     wishes = wishes or Wishes()
     check_url(url)
-    payload = pickle.dumps((settings, url, wishes))
-    child = subprocess.run([sys.executable, "-m", "crawler.discover"], input=payload,
-                           stdout=subprocess.PIPE, check=False)
-    try:
-        outcome = json.loads(child.stdout.decode("utf-8").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        outcome = None
-    if child.returncode != 0 or not isinstance(outcome, dict):
-        raise ParallaxError(f"the discovery process stopped unexpectedly (exit code {child.returncode})")
+    from crawler.run import run_child
+
+    code, outcome = run_child("crawler.discover", (settings, url, wishes))
+    if code != 0 or outcome is None:
+        raise ParallaxError(f"the discovery process stopped unexpectedly (exit code {code})")
     if "error" in outcome:
         raise DiscoveryError(outcome["error"])
     return Proposal.from_json(outcome["proposal"])

@@ -18,6 +18,18 @@ from parallax.errors import ParallaxError
 log = logging.getLogger(__name__)
 
 
+def run_child(module: str, args: tuple) -> tuple[int, dict | None]:
+    """Run `python -m module` with `args` pickled on its stdin; (exit code, its last stdout line as
+    a JSON object, or None when it printed none). Scrapy's reactor gets a fresh process each time."""
+    child = subprocess.run([sys.executable, "-m", module], input=pickle.dumps(args),
+                           stdout=subprocess.PIPE, check=False)
+    try:
+        outcome = json.loads(child.stdout.decode("utf-8").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        outcome = None
+    return child.returncode, outcome if isinstance(outcome, dict) else None
+
+
 def crawl(settings, sources, recheck_urls: set[str] | None = None,
           recheck_days: float | None = None) -> dict[str, dict[str, int]]:
     """Crawl the given sources in a child process; returns {source_id: counts}.
@@ -38,15 +50,9 @@ def crawl(settings, sources, recheck_urls: set[str] | None = None,
             from crawler.accounting import recent_urls
 
             recheck_urls = set(recheck_urls or ()) | recent_urls(store, [s.id for s in sources], recheck_days)
-    payload = pickle.dumps((settings, list(sources), set(recheck_urls or ())))
-    child = subprocess.run([sys.executable, "-m", "crawler.run"], input=payload,
-                           stdout=subprocess.PIPE, check=False)
-    try:
-        outcome = json.loads(child.stdout.decode("utf-8").strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        outcome = None
-    if child.returncode != 0 or not isinstance(outcome, dict):
-        raise ParallaxError(f"the crawl process stopped unexpectedly (exit code {child.returncode}); "
+    code, outcome = run_child("crawler.run", (settings, list(sources), set(recheck_urls or ())))
+    if code != 0 or outcome is None:
+        raise ParallaxError(f"the crawl process stopped unexpectedly (exit code {code}); "
                             "run again: nothing stored so far is lost")
     if "error" in outcome:
         raise ParallaxError(f"the crawl failed: {outcome['error']}")

@@ -127,6 +127,20 @@ def _timed(run, texts):
     return result, sum(len(t) for t in texts) / (time.perf_counter() - started)
 
 
+def _each_engine(lang: str, texts: list[str]):
+    """(engine name, its spans per text, chars/s) for every engine of `lang` that is installed;
+    one that is not says so and is left out."""
+    for name, (engine_lang, run) in engines().items():
+        if engine_lang != lang:
+            continue
+        try:
+            predicted, speed = _timed(run, texts)
+        except ImportError as exc:
+            print(f"  {name}: not installed ({exc})")
+            continue
+        yield name, predicted, speed
+
+
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a developer's measuring tool
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="labelled Chinese news (JSON lines)")
@@ -138,14 +152,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a develop
         texts = [r["text"] for r in rows]
         gold = [{(e["start"], e["end"], e["label"]) for e in r["entities"]} for r in rows]
         print(f"{args.dev} ({len(rows)} sentences, {sum(map(len, texts)):,} characters)")
-        for name, (lang, run) in engines().items():
-            if lang != "zh":
-                continue
-            try:
-                predicted, speed = _timed(run, texts)
-            except ImportError as exc:
-                print(f"  {name}: not installed ({exc})")
-                continue
+        for name, predicted, speed in _each_engine("zh", texts):
             scores = score_spans(predicted, gold)
             per_label = "  ".join(f"{k} {v['precision']:.3f}/{v['recall']:.3f}/{v['f1']:.3f}"
                                   for k, v in scores.items())
@@ -163,14 +170,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a develop
         texts = [r["text"] for r in gold_rows]
         gold = [set(r["entities"]) for r in gold_rows]
         print(f"nlp/data/{filename} ({len(texts)} sentences written for the project)")
-        for name, (engine_lang, run) in engines().items():
-            if engine_lang != lang:
-                continue
-            try:
-                predicted, speed = _timed(run, texts)
-            except ImportError as exc:
-                print(f"  {name}: not installed ({exc})")
-                continue
+        for name, predicted, speed in _each_engine(lang, texts):
             strings = [{t[s:e] for s, e, _ in spans} for t, spans in zip(texts, predicted)]
             print(f"  {name:28s} {score(strings, gold)}  {speed / 1000:.1f}k chars/s")
 

@@ -60,3 +60,32 @@ def run_cli(*args, env=None, input=None, timeout=300):
     full_env.update(env or {})
     return subprocess.run([*PARALLAX, *args], capture_output=True, text=True, env=full_env,
                           input=input, timeout=timeout, cwd=ROOT)
+
+
+# The backends every behaviour suite runs on: tantivy always, Elasticsearch when a server is set up.
+BACKENDS = [
+    "tantivy",
+    pytest.param("elasticsearch", marks=[
+        pytest.mark.elasticsearch,
+        pytest.mark.skipif(not os.environ.get("PARALLAX_ES_URL"),
+                           reason="PARALLAX_ES_URL is not set: no Elasticsearch server to test against"),
+    ]),
+]
+
+
+def backend_settings(settings, backend: str, index_prefix: str):
+    """`settings` pointed at `backend`; Elasticsearch gets an index of its own for this run."""
+    if backend != "elasticsearch":
+        return settings
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("PARALLAX_ES_")}
+    return load_settings(env={**env, "PARALLAX_ES_INDEX": f"{index_prefix}-{int(time.time())}"},
+                         overrides={"data_dir": str(settings.data_dir), "index.backend": "elasticsearch"})
+
+
+def drop_backend(engine) -> None:
+    """Remove what a behaviour suite wrote to Elasticsearch (the tantivy index lives in tmp_path)."""
+    if engine.name == "elasticsearch":
+        for name in engine._live_indices():
+            engine.client.indices.delete(index=name)

@@ -8,13 +8,14 @@ into a chosen state (the login refused with the credentials echoed back).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import socket
 import threading
 import time
 
 
-class _ThreadServer:
+class _ThreadServer(abc.ABC):
     def __init__(self):
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -58,8 +59,9 @@ class _ThreadServer:
         finally:
             conn.close()
 
-    def handle(self, conn):  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def handle(self, conn):
+        """Talk to one client on `conn` (each server's script of the protocol)."""
 
 
 class DripServer(_ThreadServer):

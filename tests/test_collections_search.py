@@ -7,8 +7,6 @@ re-index. The SQLite run always happens; the Elasticsearch run needs PARALLAX_ES
 
 from __future__ import annotations
 
-import os
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +19,7 @@ from index.backends import open_backend
 from index.search import SearchRequest
 from index.store import Store
 from parallax.errors import QueryError
-from tests.conftest import make_settings
+from tests.conftest import BACKENDS, backend_settings, drop_backend, make_settings
 
 # (id, language, kind, country, collections)
 SOURCES = [
@@ -65,32 +63,15 @@ def corpus(tmp_path_factory):
     return settings, ids
 
 
-BACKENDS = [
-    "tantivy",
-    pytest.param("elasticsearch", marks=[
-        pytest.mark.elasticsearch,
-        pytest.mark.skipif(not os.environ.get("PARALLAX_ES_URL"),
-                           reason="PARALLAX_ES_URL is not set: no Elasticsearch server to test against"),
-    ]),
-]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, corpus):
     settings, ids = corpus
-    if request.param == "elasticsearch":
-        from parallax.settings import load_settings
-
-        env = {k: v for k, v in os.environ.items() if k.startswith("PARALLAX_ES_")}
-        settings = load_settings(env={**env, "PARALLAX_ES_INDEX": f"parallax-coll-{int(time.time())}"},
-                                 overrides={"data_dir": str(settings.data_dir), "index.backend": "elasticsearch"})
+    settings = backend_settings(settings, request.param, "parallax-coll")
     store = Store.open(settings)
     engine = open_backend(settings, store)
     engine.rebuild(store)
     yield engine, store, ids
-    if request.param == "elasticsearch":
-        for name in engine._live_indices():
-            engine.client.indices.delete(index=name)
+    drop_backend(engine)
     store.close()
 
 

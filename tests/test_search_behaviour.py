@@ -8,8 +8,6 @@ relevance-sorted results are compared as sets; date order, counts, facets and hi
 
 from __future__ import annotations
 
-import os
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +16,7 @@ from index.document import Document
 from index.search import SearchRequest
 from index.backends import open_backend
 from index.store import Store
-from tests.conftest import make_settings
+from tests.conftest import BACKENDS, backend_settings, drop_backend, make_settings
 
 SOURCES = [
     ("sia", "Semiconductor Industry Association", "en", "association", "US"),
@@ -83,33 +81,16 @@ def corpus(tmp_path_factory):
     return settings, ids
 
 
-BACKENDS = [
-    "tantivy",
-    pytest.param("elasticsearch", marks=[
-        pytest.mark.elasticsearch,
-        pytest.mark.skipif(not os.environ.get("PARALLAX_ES_URL"),
-                           reason="PARALLAX_ES_URL is not set: no Elasticsearch server to test against"),
-    ]),
-]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request, corpus):
     settings, ids = corpus
-    if request.param == "elasticsearch":
-        env = {k: v for k, v in os.environ.items() if k.startswith("PARALLAX_ES_")}
-        from parallax.settings import load_settings
-
-        settings = load_settings(env={**env, "PARALLAX_ES_INDEX": f"parallax-test-{int(time.time())}"},
-                                 overrides={"data_dir": str(settings.data_dir), "index.backend": "elasticsearch"})
+    settings = backend_settings(settings, request.param, "parallax-test")
     store = Store.open(settings)
     engine = open_backend(settings, store)
     counts = engine.rebuild(store)
     assert counts["indexed"] == len(DOCS)
     yield engine, ids
-    if request.param == "elasticsearch":
-        for name in engine._live_indices():
-            engine.client.indices.delete(index=name)
+    drop_backend(engine)
     store.close()
 
 
