@@ -15,6 +15,7 @@ decoded greedily; the output is the same as calling the model on each sentence a
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import logging
@@ -63,7 +64,7 @@ def _threads(threads: int) -> int:
     return threads if threads > 0 else max(os.cpu_count() or 1, 1)
 
 
-class Engine:
+class Engine(abc.ABC):
     """One loaded MarianMT model behind its tokenizer: sentences in, translations out.
 
     Sentences are tokenized once, sorted by token count and cut into batches of similar length, so
@@ -101,8 +102,9 @@ class Engine:
         self.output_tokens += sum(len(t) for t in out)
         return self.tokenizer.batch_decode(out, skip_special_tokens=True)
 
+    @abc.abstractmethod
     def generate_batches(self, batches: list[list[list[int]]], batch: int) -> list[list[list[int]]]:
-        raise NotImplementedError
+        """Greedy output token ids for each batch of input token ids (the engine's own call)."""
 
 
 class TransformersEngine(Engine):
