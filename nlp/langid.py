@@ -32,12 +32,13 @@ def _detector():
 def detect(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is nothing to decide on."""
     sample = text[:_SAMPLE]
-    letters = _LETTER.findall(sample)
-    if not letters:
+    if _HAN.search(sample) is not None:  # counted only where there is Han to count (no list of letters)
+        letters = _LETTER.subn("", sample)[1]
+        han = _HAN.subn("", sample)[1]
+        if not _KANA.search(sample) and han / letters > 0.3:
+            return "zh"
+    elif _LETTER.search(sample) is None:
         return None
-    han = len(_HAN.findall(sample))
-    if han and not _KANA.search(sample) and han / len(letters) > 0.3:
-        return "zh"
     found = _detector().detect_language_of(sample)
     return found.iso_code_639_1.name.lower() if found else None
 
