@@ -3,7 +3,7 @@
 - Segmentation: `nlp.segment.index_text` (normalisation, rjieba search mode, the domain words'
   Latin parts) beside rjieba called directly (`cut_for_search` on the raw text, joined with spaces,
   the same dictionary) on the Chinese documents of the benchmark corpus, in alternating rounds (the
-  best of each side), as MB/s and their ratio.
+  best of each side), as MB per CPU-second and their ratio (wall-clock figures beside them).
 - Processing: `nlp.pipeline.process` (language id, segmentation, entities, near-duplicates, saving;
   translation off) on a fresh store of the benchmark mix, in one process and with one worker per
   core, as documents per second (and per CPU-second, which other work on a shared machine disturbs
@@ -26,8 +26,33 @@ import time
 from pathlib import Path
 
 from benchmarks import corpus as corpus_mod
-from benchmarks import stages, stores, vocabulary
+from benchmarks import stores, vocabulary
 from benchmarks.report import Run
+
+
+def _timed(docs, work) -> dict:
+    """One pass of `work` over the documents: wall seconds and this process's CPU seconds."""
+    nbytes = sum(d.nbytes for d in docs)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for d in docs:
+        work(d)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"documents": len(docs), "seconds": wall, "cpu_seconds": cpu, "mb_per_s": nbytes / wall / 1e6,
+            "mb_per_cpu_s": nbytes / cpu / 1e6 if cpu else None}
+
+
+def _pair(docs, ours, baseline, rounds: int = 9) -> tuple[dict, dict]:
+    """Ours and the baseline on the same documents in alternating rounds, the best round of each.
+
+    CPU time is the figure compared: on a shared machine the wall clock mostly measures the other
+    work that holds the cores, and it lands on one side or the other by chance."""
+    best: list[dict | None] = [None, None]
+    for _ in range(rounds):
+        for side, work in enumerate((ours, baseline)):
+            r = _timed(docs, work)
+            if best[side] is None or r["cpu_seconds"] < best[side]["cpu_seconds"]:
+                best[side] = r
+    return best[0], best[1]
 
 
 def segmentation(docs) -> dict:
@@ -46,16 +71,15 @@ def segmentation(docs) -> dict:
         " ".join(seg.cut_for_search(d.title))
         " ".join(seg.cut_for_search(d.body))
 
-    a, b = stages._pair("segment.index_text", "rjieba direct (baseline)", zh, ours, direct, rounds=5)
+    a, b = _pair(zh, ours, direct)
     # On Traditional text rjieba finds fewer dictionary words (its dictionary is Simplified), so its
     # search mode emits fewer sub-words: the documents already in Simplified compare like for like.
     simplified = [d for d in zh if normalize(d.title + d.body) == d.title + d.body]
-    sa, sb = stages._pair("segment.index_text, Simplified", "rjieba direct, Simplified", simplified, ours,
-                          direct, rounds=5)
+    sa, sb = _pair(simplified, ours, direct)
     return {"documents": len(zh), "bytes": sum(d.nbytes for d in zh), "ours": a, "rjieba": b,
-            "ratio": a["seconds"] / b["seconds"],
+            "ratio": a["cpu_seconds"] / b["cpu_seconds"], "ratio_wall": a["seconds"] / b["seconds"],
             "simplified": {"documents": len(simplified), "ours": sa, "rjieba": sb,
-                           "ratio": sa["seconds"] / sb["seconds"]}}
+                           "ratio": sa["cpu_seconds"] / sb["cpu_seconds"]}}
 
 
 def processing(corpus, n: int, tmp: Path, settings, workers: int) -> dict:
@@ -128,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         if "segment" not in skip:
             seg = segmentation(sample)
             result["segmentation"] = seg
-            run.say(f"segmentation on {seg['documents']:,} Chinese documents ({seg['bytes'] / 1e6:.1f} MB): "
-                    f"ours {seg['ours']['mb_per_s']:.1f} MB/s, rjieba direct {seg['rjieba']['mb_per_s']:.1f} MB/s, "
-                    f"ratio {seg['ratio']:.2f}x (target <= 1.1x, >= 20 MB/s); on the "
+            run.say(f"segmentation on {seg['documents']:,} Chinese documents ({seg['bytes'] / 1e6:.1f} MB), per "
+                    f"CPU-second: ours {seg['ours']['mb_per_cpu_s']:.1f} MB/s, rjieba direct "
+                    f"{seg['rjieba']['mb_per_cpu_s']:.1f} MB/s, ratio {seg['ratio']:.2f}x (target <= 1.1x, "
+                    f">= 20 MB/s); wall clock {seg['ours']['mb_per_s']:.1f} vs {seg['rjieba']['mb_per_s']:.1f} MB/s "
+                    f"({seg['ratio_wall']:.2f}x; load average {os.getloadavg()[0]:.1f}); on the "
                     f"{seg['simplified']['documents']} Simplified documents ours "
-                    f"{seg['simplified']['ours']['mb_per_s']:.1f} MB/s, rjieba "
-                    f"{seg['simplified']['rjieba']['mb_per_s']:.1f} MB/s, ratio {seg['simplified']['ratio']:.2f}x")
+                    f"{seg['simplified']['ours']['mb_per_cpu_s']:.1f} MB/s, rjieba "
+                    f"{seg['simplified']['rjieba']['mb_per_cpu_s']:.1f} MB/s, ratio {seg['simplified']['ratio']:.2f}x")
         if "process" not in skip:
             result["processing"] = []
             for workers in sorted({1, cores}):
