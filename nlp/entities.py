@@ -188,12 +188,13 @@ class EntityTagger:
         if engine.kind == "spacy":
             out = []
             with one_blas_thread():
-                for doc in engine.nlp.pipe(texts, batch_size=batch_size):
+                # `text`, not `doc.text`: spaCy joins that from every token each time it is asked
+                for text, doc in zip(texts, engine.nlp.pipe(texts, batch_size=batch_size)):
                     spans = [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in KEEP_LABELS]
                     if doc.lang_ == "zh":
                         out.append((spans, _token_bounds(doc)))
                     else:
-                        out.append(([_trim_english(doc.text, *s) for s in spans], None))
+                        out.append(([_trim_english(text, *s) for s in spans], None))
             return out
         if engine.kind == "lac":
             from nlp import lac
