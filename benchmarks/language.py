@@ -107,7 +107,7 @@ def processing(corpus, n: int, tmp: Path, settings, workers: int) -> dict:
     return {"workers": workers, "documents": report.processed, "seconds": seconds,
             "docs_per_s": report.processed / seconds, "cpu_seconds": cpu,
             "docs_per_cpu_s": report.processed / cpu if cpu else None, "mb_per_s": sum(d.nbytes for d in docs) / seconds / 1e6,
-            "cpu_seconds_in_workers": cpu_workers, "cores_busy": cpu / seconds,
+            "cpu_seconds_in_workers": cpu_workers, "cores_busy": cpu / seconds, "store_dir": str(tmp.parent),
             "load_average": [load_before, os.getloadavg()[0]],
             "stage_seconds": report.seconds, "pipelines": report.pipelines,
             "rerun_processed": again.processed, "rerun_seconds": rerun_s}
@@ -192,7 +192,6 @@ def main(argv: list[str] | None = None) -> int:
     if skip and previous.is_file():  # sections skipped now keep their last measured figures
         kept = json.loads(previous.read_text(encoding="utf-8"))
         result = {**{k: kept[k] for k in ("segmentation", "processing", "entities") if k in kept}, **result}
-    result["store_dir"] = args.store_dir or tempfile.gettempdir()
     run.record("language", result)
     return 0
 
