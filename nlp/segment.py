@@ -117,13 +117,22 @@ def index_text(text: str) -> str:
     text = normalize(text)
     if not has_cjk(text):
         return text
-    joined = " ".join(tokenizer().cut_for_search(text))  # whitespace tokens stay: the index splits on any
-    mixed = _mixed_words()
-    if mixed:
-        present = set(_mixed_pattern().findall(text))
-        if present:  # their Latin parts, once each, at the end (a word search needs no position)
-            joined += " " + " ".join(mixed[w] for w in sorted(present))
+    cut_for_search, mixed, pattern = _index_parts()
+    joined = " ".join(cut_for_search(text))  # whitespace tokens stay: the index splits on any
+    # A search first: most texts have no mixed word, and then nothing more is built (every list or
+    # set made per call also brings the garbage collector round sooner).
+    if mixed and pattern.search(text) is not None:
+        present = set(pattern.findall(text))  # their Latin parts, once each, at the end (a word search needs no position)
+        joined += " " + " ".join(mixed[w] for w in sorted(present))
     return joined
+
+
+@functools.lru_cache(maxsize=1)
+def _index_parts():
+    """What `index_text` uses on every call, looked up once: it runs on every title and body, and
+    on short texts these look-ups cost as much as the cut."""
+    mixed = _mixed_words()
+    return tokenizer().cut_for_search, mixed, _mixed_pattern() if mixed else None
 
 
 def query_words(text: str) -> list[str]:

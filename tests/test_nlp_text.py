@@ -12,6 +12,26 @@ def test_language_of_short_texts():
     assert langid.detect("2024 — 12") is None
 
 
+def test_long_texts_use_the_fast_mode_with_the_same_answers():
+    """Paragraphs of LONG_TEXT characters or more go to lingua's low-accuracy mode; the answers on
+    long paragraphs in each candidate language are those of the full mode."""
+    long_texts = {
+        "en": "The association said on Tuesday that the new export rules would take effect next month "
+              "and that its members had asked for a longer period to adjust their supply chains.",
+        "fr": "L'association a indiqué mardi que les nouvelles règles d'exportation entreraient en vigueur "
+              "le mois prochain et que ses membres avaient demandé un délai plus long.",
+        "de": "Der Verband teilte am Dienstag mit, dass die neuen Ausfuhrregeln im nächsten Monat in Kraft "
+              "treten und seine Mitglieder um eine längere Übergangsfrist gebeten hätten.",
+        "es": "La asociación dijo el martes que las nuevas normas de exportación entrarían en vigor el "
+              "próximo mes y que sus miembros habían pedido un plazo más largo para adaptarse.",
+    }
+    for lang, text in long_texts.items():
+        assert len(text) >= langid.LONG_TEXT
+        assert langid.detect(text) == lang
+        assert langid._detector(False).detect_language_of(text) == langid._detector(True).detect_language_of(text)
+    assert langid.detect("Die Regeln gelten ab Montag.") == "de"  # short: the full mode
+
+
 def test_mixed_text_is_decided_per_paragraph():
     paragraphs = ["中国半导体行业协会今天发表声明，反对美国扩大出口管制。",
                   "The Semiconductor Industry Association said the rules hurt American companies.",
