@@ -144,7 +144,7 @@ def _run_isolated(stage: Stage, resources: Resources, items: list[Work], report:
         ran = stage.documents(resources, items, tally)
     except StoreError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - one of the documents: found below, each one run alone
         pass
     else:
         report.add(tally)
@@ -197,10 +197,12 @@ class Runner:
         self.workers = max(1, workers) if self.worker_stages else 1
         self.pool = None
 
-    def describe_workers(self) -> str:
+    def _worker_stage_names(self) -> str:
         names = [s.name for s in self.worker_stages]
-        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-        return f"{self.workers} processes for {listed}"
+        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+    def describe_workers(self) -> str:
+        return f"{self.workers} processes for {self._worker_stage_names()}"
 
     def start_workers(self) -> None:
         if self.workers > 1 and self.pool is None:
@@ -220,7 +222,7 @@ class Runner:
 
     def _workers_failed(self, exc: Exception) -> None:
         log.warning("worker processes for %s failed (%s: %s); analysing the rest in this process",
-                    self.describe_workers().split(" for ", 1)[1], type(exc).__name__, exc)
+                    self._worker_stage_names(), type(exc).__name__, exc)
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = None
 
