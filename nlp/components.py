@@ -234,7 +234,7 @@ def translate_documents(resources, items, tally):
 @STAGES.text_form("translate")
 def translate_texts(resources, items):
     """Paragraph by paragraph (blank lines), sentence by sentence, as stored documents are."""
-    from nlp.translate import split_sentences
+    from nlp.translate import rejoin, split_sentences
 
     translator = resources.translator
     out = []
@@ -246,12 +246,8 @@ def translate_texts(resources, items):
         text = item["text"]
         sentences = [split_sentences(p, lang) for p in (_paragraphs(text) or [text])]
         translated, _, _ = translator.translate_sentences(engine, [s for ss in sentences for s in ss])
-        joiner = "" if lang == "en" else " "
-        pos, parts = 0, []
-        for ss in sentences:
-            parts.append(joiner.join(translated[pos:pos + len(ss)]))
-            pos += len(ss)
-        out.append({**item, "translation": "\n\n".join(parts), "translation_model": engine.name})
+        out.append({**item, "translation": "\n\n".join(rejoin(sentences, translated, lang)),
+                    "translation_model": engine.name})
     return out
 
 

@@ -49,6 +49,17 @@ def split_sentences(text: str, lang: str) -> list[str]:
     return out
 
 
+def rejoin(groups: list[list[str]], translated: list[str], lang: str) -> list[str]:
+    """The translations of each group of sentences (a paragraph) joined back into one text each;
+    `translated` holds them all, in order. English source: Chinese output, which needs no spaces."""
+    joiner = "" if lang == "en" else " "
+    out, pos = [], 0
+    for sentences in groups:
+        out.append(joiner.join(translated[pos:pos + len(sentences)]))
+        pos += len(sentences)
+    return out
+
+
 def sentence_hash(sentence: str) -> str:
     return hashlib.sha256(sentence.encode("utf-8")).hexdigest()[:32]
 
@@ -291,12 +302,7 @@ class Translator:
             cached += c
             if on_progress:
                 on_progress(len(translated), len(flat))
-        pos = 0
-        joined = []
-        for sentences in split:
-            part = translated[pos:pos + len(sentences)]
-            pos += len(sentences)
-            joined.append(("" if lang == "en" else " ").join(part))  # Chinese output needs no spaces
+        joined = rejoin(split, translated, lang)
         body = "\n\n".join(joined[1:]) if len(joined) > 1 else ""
         return TranslationResult(joined[0], body, engine.name, "translated", total, cached, scope)
 
