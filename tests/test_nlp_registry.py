@@ -233,3 +233,25 @@ def test_stored_analyses_are_read_and_written_through_their_owner(store):
     assert store.get(doc.id).cluster_id == "c1"
     assert store.conn.execute("SELECT processed_at FROM analyses").fetchone()[0] != stamp  # re-indexed next sync
     assert json.loads(store.conn.execute("SELECT details FROM analyses").fetchone()[0]) == {"note": "kept"}
+
+
+@pytest.mark.slow
+def test_free_text_translation_gives_what_a_stored_document_gets(tiny_marian, tmp_path):
+    # `parallax nlp translate` and `parallax process` run the same stage: a two-paragraph text comes
+    # back as two translated paragraphs, equal to the stored document's translated body.
+    from nlp.pipeline import process
+    from nlp.stage_io import StageRunner
+    from tests.test_nlp_translate import _settings
+    from tests.tiny_marian import SENTENCES
+
+    settings = _settings(tmp_path, tiny_marian, translate_scope="full")
+    body = "\n\n".join([SENTENCES[2] + SENTENCES[3], SENTENCES[5]])
+    runner = StageRunner(settings, "translate")
+    [item] = runner.run([{"id": "a", "text": body, "lang": "zh"}])
+    assert item["translation_model"] == str(tiny_marian) and item["translation"].count("\n\n") == 1
+    assert runner.note().startswith("translate: ") and "MarianMT" in runner.note()
+    with Store.open(settings) as store:
+        doc = Document(url="https://ex.cn/a", source_id="s", title=SENTENCES[4], body=body)
+        store.upsert_document(doc)
+        process(store, settings)
+        assert store.get(doc.id).body_tr == item["translation"]
