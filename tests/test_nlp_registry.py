@@ -8,7 +8,6 @@ loading any model; the last ones run the real registered stages.
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -216,23 +215,6 @@ def test_a_real_stage_failing_on_one_document_is_retried_by_the_next_process(set
         assert again.counts["langid"] == again.counts["entities"] == 1 and again.counts["segment"] == 0
         assert store.get(bad.id).lang == "en" and store.get(bad.id).analysis_version == STAGES.version()
         assert process(store, settings).processed == 0
-
-
-def test_stored_analyses_are_read_and_written_through_their_owner(store):
-    doc = store.get(DOCS[0].id)
-    analyses = Analyses(store)
-    analyses.save(doc.id, doc.content_hash, "v=1", lang="en", details={"note": "kept"})
-    assert analyses.details(doc.id) == {"note": "kept"}
-    assert analyses.stored([doc.id, DOCS[1].id]) == {doc.id: {"content_hash": doc.content_hash,
-                                                              "details": {"note": "kept"}}}
-    assert analyses.translation_coverage() == {"en": (0, 1)}
-    analyses.cache_translations("m", {"k1": ("Hello.", "你好。")})
-    assert analyses.cached_translations("m", ["k1", "k2"]) == [("k1", "你好。")]
-    stamp = store.conn.execute("SELECT processed_at FROM analyses").fetchone()[0]
-    analyses.assign_clusters([("c1", doc.id)])
-    assert store.get(doc.id).cluster_id == "c1"
-    assert store.conn.execute("SELECT processed_at FROM analyses").fetchone()[0] != stamp  # re-indexed next sync
-    assert json.loads(store.conn.execute("SELECT details FROM analyses").fetchone()[0]) == {"note": "kept"}
 
 
 @pytest.mark.slow
