@@ -71,7 +71,7 @@ def assign_clusters(store: Store, corpus: Corpus, n: int) -> int:
     """Put each republished copy in one cluster with its original (following chains of copies),
     as the near-duplicate stage would: a document whose cluster changes gets a new `processed_at`,
     so the next sync re-indexes it. Returns how many documents are in clusters."""
-    from index.document import utc_now
+    from nlp.analyses import Analyses
 
     root: dict[int, int] = {}
     rows = []
@@ -81,11 +81,7 @@ def assign_clusters(store: Store, corpus: Corpus, n: int) -> int:
             rows.append((f"bench-{root[doc.i]}", document_id(doc.url)))
     origins = set(root.values())
     rows += [(f"bench-{d.i}", document_id(d.url)) for d in corpus.documents(n, 0) if d.i in origins]
-    now = utc_now()
-    with store.transaction():
-        store.conn.executemany(
-            "UPDATE analyses SET cluster_id = ?, processed_at = ? WHERE doc_id = ? AND cluster_id IS NOT ?",
-            [(cluster, now, doc_id, cluster) for cluster, doc_id in rows])
+    Analyses(store).assign_clusters(rows)
     return len(rows)
 
 
@@ -112,6 +108,7 @@ def _analyse_batch(docs):
 def analyse_parallel(store: Store, workers: int, batch: int = 200) -> tuple[int, float]:
     """Bring every behind document's analysis up to date using `workers` processes."""
     from nlp import segment
+    from nlp.analyses import Analyses
     from nlp.pipeline import behind_condition, pipeline_version
 
     segment.tokenizer()  # load the dictionary once, before forking
@@ -126,7 +123,7 @@ def analyse_parallel(store: Store, workers: int, batch: int = 200) -> tuple[int,
             chunks = [docs[i:i + batch] for i in range(0, len(docs), batch)]
             for results in pool.imap(_analyse_batch, chunks):
                 for doc_id, digest, fields in results:
-                    store.save_analysis(doc_id, digest, version, **fields)
+                    Analyses(store).save(doc_id, digest, version, **fields)
                     count += 1
     return count, time.perf_counter() - started
 

@@ -61,6 +61,7 @@ def build(size: int, say) -> Path:
     from index.document import Document
     from index.store import Store
     from nlp import segment
+    from nlp.analyses import Analyses
     from nlp.pipeline import behind_condition, pipeline_version
     from parallax.settings import load_settings
 
@@ -88,7 +89,7 @@ def build(size: int, say) -> Path:
         with multiprocessing.get_context("fork").Pool(len(os.sched_getaffinity(0))) as pool:
             for results in pool.imap(_analyse, chunks):
                 for doc_id, digest, fields in results:
-                    store.save_analysis(doc_id, digest, version, **fields)
+                    Analyses(store).save(doc_id, digest, version, **fields)
         say(f"  analysed ({time.perf_counter() - started:.0f} s)")
         open_backend(settings, store).sync()
         say(f"  indexed ({time.perf_counter() - started:.0f} s)")

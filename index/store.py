@@ -13,7 +13,6 @@ import sqlite3
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -706,27 +705,6 @@ class Store:
             f"SELECT COUNT(*) FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id WHERE {where}",
             args,
         ).fetchone()[0]
-
-    # -- analyses -------------------------------------------------------------------------------
-
-    def save_analysis(self, doc_id: str, content_hash: str, version: str, **fields: Any) -> None:
-        fields = dict(fields)
-        if "entities" in fields:
-            fields["entities"] = json.dumps(list(fields["entities"]), ensure_ascii=False)
-        if "details" in fields:
-            fields["details"] = json.dumps(fields["details"], ensure_ascii=False)
-        columns = ["doc_id", "content_hash", "version", "processed_at", *fields]
-        # To the microsecond: the index tells a re-analysed document by a changed processed_at, and a
-        # translation saved in the same second as the analysis it completes must still count as one.
-        processed_at = datetime.now(timezone.utc).isoformat()
-        values = [doc_id, content_hash, version, processed_at, *fields.values()]
-        updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
-        with self.transaction():
-            self.conn.execute(
-                f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
-                f"ON CONFLICT(doc_id) DO UPDATE SET {updates}",
-                values,
-            )
 
     # -- crawl accounting -----------------------------------------------------------------------
 

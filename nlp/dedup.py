@@ -61,37 +61,26 @@ def bands(sig: np.ndarray) -> list[tuple[int, str]]:
 
 
 class Clusterer:
-    """Assigns cluster ids against the signatures stored in the store (tables doc_signatures, doc_bands)."""
+    """Assigns cluster ids against the signatures kept in the store (see nlp.analyses)."""
 
     def __init__(self, store, threshold: float):
-        self.store = store
+        from nlp.analyses import Analyses
+
+        self.analyses = Analyses(store)
         self.threshold = threshold
 
     def assign(self, doc_id: str, text: str) -> tuple[str, float]:
         """Store the document's signature and return (cluster_id, similarity to the match or 0)."""
         sig = signature(text)
-        conn = self.store.conn
         my_bands = bands(sig)
-        candidates: set[str] = set()
-        for band, bucket in my_bands:
-            candidates.update(r[0] for r in conn.execute(
-                "SELECT doc_id FROM doc_bands WHERE band = ? AND bucket = ? AND doc_id != ?",
-                (band, bucket, doc_id)))
         best, best_sim = None, 0.0
-        for other in sorted(candidates):
-            row = conn.execute("SELECT signature, cluster_id FROM doc_signatures WHERE doc_id = ?",
-                               (other,)).fetchone()
-            if row is None:
+        for other in sorted(self.analyses.band_neighbours(doc_id, my_bands)):
+            stored = self.analyses.signature(other)
+            if stored is None:
                 continue
-            sim = similarity(sig, np.frombuffer(row[0], dtype=np.uint32))
+            sim = similarity(sig, np.frombuffer(stored[0], dtype=np.uint32))
             if sim > best_sim:
-                best, best_sim = row[1], sim
+                best, best_sim = stored[1], sim
         cluster = best if best is not None and best_sim >= self.threshold else doc_id
-        with self.store.transaction():
-            conn.execute("DELETE FROM doc_bands WHERE doc_id = ?", (doc_id,))
-            conn.executemany("INSERT OR IGNORE INTO doc_bands (band, bucket, doc_id) VALUES (?, ?, ?)",
-                             [(b, k, doc_id) for b, k in my_bands])
-            conn.execute("INSERT INTO doc_signatures (doc_id, signature, cluster_id) VALUES (?, ?, ?) "
-                         "ON CONFLICT(doc_id) DO UPDATE SET signature = excluded.signature, "
-                         "cluster_id = excluded.cluster_id", (doc_id, sig.tobytes(), cluster))
+        self.analyses.save_signature(doc_id, my_bands, sig.tobytes(), cluster)
         return cluster, (best_sim if cluster != doc_id else 0.0)

@@ -1,4 +1,4 @@
-"""`parallax process`: run the language stages over every document that is behind.
+"""`parallax process`: run the registered language stages over every document that is behind.
 
 A document is behind when it has no analysis, its text changed since (content hash), or a stage's
 VERSION changed. The analysis records every stage's version (`langid=1;normalize=1;…`); when only
@@ -6,61 +6,45 @@ some versions changed, only those stages and the ones that depend on them run ag
 fields are kept as they were. Each document's analysis is written in its own transaction, so a crash
 loses at most the document in flight and a second run finds nothing to do.
 
-Stages: langid (document and paragraph language, Chinese script) → normalize (the matching form) →
-segment (index text) → entities (linked to the gazetteer) → translate (when enabled and a model is
-on this machine) → dedup (near-duplicate clusters).
+The stages are the components registered in nlp.components (nlp.registry says how a stage is
+declared); the runner here orders them by their dependencies, feeds them batches, times each one,
+and saves each document's fields with the versions of the stages that produced them. The stages
+that are pure functions of the text (language id, segmentation, entities) can run in worker
+processes for a large backlog (`nlp.workers`); the ones that use the store (translation cache,
+near-duplicate signatures) and the saving stay in this process.
+
+A stage that fails on a document does not stop the others: the document is saved with what the
+other stages found, the error is recorded in its analysis details (`stage_errors`) and logged, and
+that stage's version is left out of the analysis version, so the next run tries it (and the stages
+that depend on it) again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
-from nlp import dedup, entities, gazetteer, langid, models, normalize, segment, translate
+from nlp.analyses import Analyses
+from nlp.components import STAGES, Resources
+from nlp.registry import Registry, Stage
+from parallax.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-STAGES = {"langid": langid, "normalize": normalize, "segment": segment, "gazetteer": gazetteer,
-          "entities": entities, "translate": translate, "dedup": dedup}
-# What a stage's output feeds: re-running a stage re-runs these too.
-DEPENDENTS = {
-    "langid": {"entities", "translate"},
-    "normalize": {"segment", "entities", "dedup"},
-    "gazetteer": {"entities"},
-}
-RUNNABLE = ("langid", "segment", "entities", "translate", "dedup")
+RUNNABLE = tuple(s.name for s in STAGES.ordered() if s.runs)
+POOL_MIN_DOCUMENTS = 400
 
 
 def pipeline_version() -> str:
-    return ";".join(f"{name}={module.VERSION}" for name, module in STAGES.items())
-
-
-def parse_version(version: str | None) -> dict[str, str]:
-    out = {}
-    for part in (version or "").split(";"):
-        name, _, value = part.partition("=")
-        if name and value:
-            out[name] = value
-    return out
+    return STAGES.version()
 
 
 def stages_to_run(old_version: str | None, content_changed: bool) -> set[str]:
     """The stages that must run for a document analysed at `old_version` (None: never analysed)."""
-    if old_version is None or content_changed:
-        return set(RUNNABLE)
-    old = parse_version(old_version)
-    changed = {name for name, module in STAGES.items() if old.get(name) != module.VERSION}
-    todo = set(changed)
-    frontier = list(changed)
-    while frontier:
-        for dependent in DEPENDENTS.get(frontier.pop(), ()):
-            if dependent not in todo:
-                todo.add(dependent)
-                frontier.append(dependent)
-    return todo & set(RUNNABLE)
+    return STAGES.behind(old_version, content_changed)
 
 
 @dataclass
@@ -70,14 +54,44 @@ class ProcessReport:
     seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # documents each stage ran on
     pipelines: dict[str, str] = field(default_factory=dict)  # which engine each stage used
+    failed: dict[str, int] = field(default_factory=dict)  # documents each stage failed on
     translated: int = 0
     untranslated: int = 0
     sentences_translated: int = 0
     sentences_from_cache: int = 0
 
+    _TALLIES = ("translated", "untranslated", "sentences_translated", "sentences_from_cache")
+
     def add_time(self, stage: str, seconds: float, count: int = 0) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
         self.counts[stage] = self.counts.get(stage, 0) + count
+
+    def add(self, tally: Counter) -> None:
+        """A stage's counts of what it did (translated, sentences from the cache, …)."""
+        for key, n in tally.items():
+            if key not in self._TALLIES:
+                raise ValueError(f"a stage counted {key!r}; a report counts {', '.join(self._TALLIES)}")
+            setattr(self, key, getattr(self, key) + n)
+
+    def merge(self, part: "ProcessReport") -> None:
+        """What a worker process reports back for its slice."""
+        for stage, seconds in part.seconds.items():
+            self.add_time(stage, seconds, part.counts.get(stage, 0))
+        for stage, n in part.failed.items():
+            self.failed[stage] = self.failed.get(stage, 0) + n
+        self.pipelines.update(part.pipelines)
+        self.add(Counter({key: getattr(part, key) for key in self._TALLIES}))
+
+
+@dataclass
+class Work:
+    """One document on its way through the stages: the stages due on it, its analysis fields (as
+    stored, updated in place by each stage) and the stages that failed on it (name: why)."""
+
+    doc: object  # index.store.StoredDocument
+    todo: set[str]
+    fields: dict
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def behind_condition(version: str, retranslate: bool = False, scope: str | None = None) -> tuple[str, tuple]:
@@ -93,22 +107,102 @@ def behind_condition(version: str, retranslate: bool = False, scope: str | None 
     return where + ")", (version,)
 
 
-class Processor:
-    """The loaded stages; build once, feed batches of stored documents."""
+# -- running stages on a batch ------------------------------------------------------------------
+
+def run_stages(resources: Resources, stages: list[Stage], works: list[Work], report: ProcessReport) -> None:
+    """Each stage in turn over the work items it is due on, timed; fields updated in place.
+
+    A stage is not run on a document where a stage it depends on failed (it is recorded as not
+    run, to be run again with it)."""
+    for stage in stages:
+        items = []
+        for w in works:
+            if stage.name not in w.todo:
+                continue
+            broken = next((d for d in stage.depends_on if d in w.failed), None)
+            if broken:
+                w.failed[stage.name] = f"not run: {broken} failed"
+                continue
+            items.append(w)
+        started = time.perf_counter()
+        ran = _run_isolated(stage, resources, items, report)
+        report.add_time(stage.name, time.perf_counter() - started, ran)
+        description = stage.description(resources)
+        if description is not None:
+            report.pipelines[stage.name] = description
+
+
+def _run_isolated(stage: Stage, resources: Resources, items: list[Work], report: ProcessReport) -> int:
+    """The stage over the batch; when it raises, over each document alone, so that a document it
+    fails on is recorded (its fields as before the stage) and the others keep their results.
+    A store that cannot be written is not a document's fault: that stops the run."""
+    if not items:
+        return 0
+    before = [(dict(w.fields), dict(w.fields["details"])) for w in items]
+    tally: Counter = Counter()
+    try:
+        ran = stage.documents(resources, items, tally)
+    except StoreError:
+        raise
+    except Exception:  # noqa: BLE001 - one of the documents: found below, each one run alone
+        pass
+    else:
+        report.add(tally)
+        return len(items) if ran is None else ran
+    for w, (fields, details) in zip(items, before):
+        w.fields = {**fields, "details": dict(details)}
+    ran = 0
+    for w, (fields, details) in zip(items, before):
+        tally = Counter()
+        try:
+            n = stage.documents(resources, [w], tally)
+        except StoreError:
+            raise
+        except Exception as exc:
+            w.fields = {**fields, "details": dict(details)}
+            w.failed[stage.name] = f"{type(exc).__name__}: {exc}"[:500]
+            report.failed[stage.name] = report.failed.get(stage.name, 0) + 1
+            continue
+        report.add(tally)
+        ran += 1 if n is None else n
+    return ran
+
+
+# -- the runner ---------------------------------------------------------------------------------
+
+class Runner:
+    """The registry's stages, loaded once; feed it batches of stored documents."""
 
     def __init__(self, store, settings, translate_now: bool | None = None, scope: str | None = None,
-                 workers: int = 1):
-        """`workers` > 1 runs language id, segmentation and entities in that many processes (the
-        stages that write the store stay here); start them with `start_workers`."""
-        self.workers = max(1, workers)
-        self.pool = None
+                 workers: int = 1, force_translate: bool = False, registry: Registry = STAGES):
+        """`workers` > 1 runs the stages that are pure functions of the text (and depend only on
+        such stages) in that many processes; start them with `start_workers`. Worker processes
+        run the stages of nlp.components.STAGES."""
         self.store = store
         self.settings = settings
-        self.translate_now = settings.nlp.translate if translate_now is None else translate_now
-        self.scope = scope  # None: nlp.translate_scope
-        self.tagger = entities.EntityTagger(settings.nlp)
-        self.translator = translate.Translator(settings.nlp, store, models.models_root(settings))
-        self.clusterer = dedup.Clusterer(store, settings.nlp.duplicate_threshold)
+        self.registry = registry
+        self.analyses = Analyses(store)
+        self.resources = Resources(settings, store, translate_now=translate_now,
+                                   force_translate=force_translate, scope=scope)
+        stages = [s for s in registry.ordered() if s.runs]
+        portable: set[str] = set()
+        for s in stages:
+            if s.in_workers and all(d in portable or not registry.get(d).runs for d in registry.upstream(s.name)):
+                portable.add(s.name)
+        self.worker_stages = [s for s in stages if s.name in portable]
+        self.here_stages = [s for s in stages if s.name not in portable]
+        # Everything the stages load, now: a model or an entity list that cannot be read fails at
+        # start rather than on the first document.
+        self.resources.load(*(need for s in stages for need in s.needs))
+        self.workers = max(1, workers) if self.worker_stages else 1
+        self.pool = None
+
+    def _worker_stage_names(self) -> str:
+        names = [s.name for s in self.worker_stages]
+        return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+    def describe_workers(self) -> str:
+        return f"{self.workers} processes for {self._worker_stage_names()}"
 
     def start_workers(self) -> None:
         if self.workers > 1 and self.pool is None:
@@ -117,8 +211,9 @@ class Processor:
 
             # A worker that dies (out of memory, a model that fails to load) breaks the executor
             # with an error instead of being restarted forever, and the work falls back to this process.
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_start_worker, initargs=(self.settings.nlp,))
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                initargs=(self.settings, [s.name for s in self.worker_stages]))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -126,228 +221,134 @@ class Processor:
             self.pool = None
 
     def _workers_failed(self, exc: Exception) -> None:
-        log.warning("worker processes for language id, segmentation and entities failed (%s: %s); "
-                    "analysing the rest in this process", type(exc).__name__, exc)
+        log.warning("worker processes for %s failed (%s: %s); analysing the rest in this process",
+                    self._worker_stage_names(), type(exc).__name__, exc)
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = None
 
-    def run_batch(self, docs: list, report: ProcessReport, force_translate: bool = False) -> None:
-        plans = self.plan(docs, force_translate)
+    def run_batch(self, docs: list, report: ProcessReport) -> None:
+        works = self.plan(docs)
         if self.pool is not None:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
-                plans = self._analyse_in_workers(plans, report)
-                self.finish(plans, report, force_translate)
+                works = self._analyse_in_workers(works, report)
+                self.finish(works, report)
                 return
             except BrokenProcessPool as exc:
                 self._workers_failed(exc)
-        analyse_plans(self.tagger, plans, report)
-        self.finish(plans, report, force_translate)
+        run_stages(self.resources, self.worker_stages, works, report)
+        self.finish(works, report)
 
-    def run_window(self, docs: list, report: ProcessReport, force_translate: bool = False,
-                   slice_size: int = 32, advance=None) -> None:
+    def run_window(self, docs: list, report: ProcessReport, slice_size: int = 32, advance=None) -> None:
         """Many documents through the worker processes, slice by slice: while the workers analyse
         the next slices, this process translates, clusters and saves the ones that are done."""
         from concurrent.futures.process import BrokenProcessPool
 
-        plans = self.plan(docs, force_translate)
-        slices = [plans[i:i + slice_size] for i in range(0, len(plans), slice_size)]
+        works = self.plan(docs)
+        slices = [works[i:i + slice_size] for i in range(0, len(works), slice_size)]
         finished = 0
         try:
             for done, part in self.pool.map(_analyse_in_worker, slices):
-                _merge(report, part)
-                self.finish(done, report, force_translate)
+                report.merge(part)
+                self.finish(done, report)
                 finished += 1
                 if advance:
                     advance(len(done))
         except BrokenProcessPool as exc:
             self._workers_failed(exc)
-            for plans_left in slices[finished:]:
-                analyse_plans(self.tagger, plans_left, report)
-                self.finish(plans_left, report, force_translate)
+            for left in slices[finished:]:
+                run_stages(self.resources, self.worker_stages, left, report)
+                self.finish(left, report)
                 if advance:
-                    advance(len(plans_left))
+                    advance(len(left))
 
-    def plan(self, docs: list, force_translate: bool = False) -> list:
-        """(document, stages to run, fields as stored) for each document."""
-        details = self._details([d.id for d in docs])
-        plans = []
+    def plan(self, docs: list) -> list[Work]:
+        """Each document with the stages due on it and its fields as stored."""
+        stored = self.analyses.stored([d.id for d in docs])
+        works = []
         for doc in docs:
-            stored = details.get(doc.id, {})
-            changed = stored.get("content_hash") not in (None, doc.content_hash)
-            plans.append((doc, stages_to_run(doc.analysis_version, changed), self._current(doc, stored)))
-        if force_translate:
-            for doc, todo, fields in plans:
-                if fields.get("title_tr") is None or (
-                        self.scope == "full" and fields["details"].get("translation_scope") != "full"):
-                    todo.add("translate")
-        return plans
+            previous = stored.get(doc.id, {})
+            changed = previous.get("content_hash") not in (None, doc.content_hash)
+            works.append(Work(doc, self.registry.behind(doc.analysis_version, changed), _current(doc, previous)))
+        wanted = [s for s in self.registry.ordered() if s.also_when is not None]
+        for w in works:
+            extra = {s.name for s in wanted if s.name not in w.todo and s.also_when(self.resources, w)}
+            if extra:
+                w.todo |= self.registry.dependents(extra) & self.registry.runnable()
+        return works
 
-    def _analyse_in_workers(self, plans: list, report: ProcessReport) -> list:
-        """The CPU-bound stages of a batch spread over the worker processes, in slices."""
-        size = max(1, -(-len(plans) // self.workers))
-        slices = [plans[i:i + size] for i in range(0, len(plans), size)]
+    def _analyse_in_workers(self, works: list[Work], report: ProcessReport) -> list[Work]:
+        """The worker stages of a batch spread over the worker processes, in slices."""
+        size = max(1, -(-len(works) // self.workers))
+        slices = [works[i:i + size] for i in range(0, len(works), size)]
         out = []
         for done, part in self.pool.map(_analyse_in_worker, slices):
             out.extend(done)
-            _merge(report, part)
+            report.merge(part)
         return out
 
-    def finish(self, plans: list, report: ProcessReport, force_translate: bool = False) -> None:
-        """Translation, near-duplicates and saving: the stages that use the store, in this process."""
-        started = time.perf_counter()
-        ran = 0
-        for doc, todo, fields in plans:
-            if "translate" not in todo:
-                continue
-            if not (self.translate_now or force_translate):
-                fields["details"]["translation"] = "untranslated: translation is off (nlp.translate)"
-                fields["details"].pop("translation_scope", None)
-                fields.update(title_tr=None, body_tr=None, translation_model=None)
-                report.untranslated += 1
-                continue
-            ran += 1
-            # A document once translated in full stays so when its text changes.
-            scope = self.scope or ("full" if fields["details"].get("translation_scope") == "full"
-                                   else self.settings.nlp.translate_scope)
-            result = self.translator.translate_document(doc.title, doc.paragraphs, fields["lang"], scope)
-            fields.update(title_tr=result.title, body_tr=result.body, translation_model=result.model)
-            fields["details"]["translation"] = f"{result.note} ({scope})" if result.model else result.note
-            if result.model:
-                fields["details"]["translation_scope"] = scope
-                fields["details"]["translation_engine"] = self.translator.engines[result.model].kind
-            else:
-                fields["details"].pop("translation_scope", None)
-            report.sentences_translated += result.sentences
-            report.sentences_from_cache += result.from_cache
-            if result.model:
-                report.translated += 1
-            else:
-                report.untranslated += 1
-        report.add_time("translate", time.perf_counter() - started, ran)
-        report.pipelines["translate"] = (self.translator.describe() if (self.translate_now or force_translate)
-                                         else "off (nlp.translate = false)")
+    def finish(self, works: list[Work], report: ProcessReport) -> None:
+        """The stages that use the store (in this process), then each document saved."""
+        run_stages(self.resources, self.here_stages, works, report)
+        self.save(works, report)
 
-        started = time.perf_counter()
-        ran = 0
-        for doc, todo, fields in plans:
-            if "dedup" in todo:
-                ran += 1
-                text = doc.body if len(dedup.matching_text(doc.body)) >= 200 else doc.title + "\n" + doc.body
-                cluster, sim = self.clusterer.assign(doc.id, text)
-                fields["cluster_id"] = cluster
-                fields["details"]["duplicate_of_cluster"] = round(sim, 3) if sim else None
-        report.add_time("dedup", time.perf_counter() - started, ran)
-
-        version = pipeline_version()
-        for doc, todo, fields in plans:
-            fields["details"]["content_hash"] = doc.content_hash
-            fields["details"]["stages_run"] = sorted(todo)
-            self.store.save_analysis(doc.id, doc.content_hash, version, **fields)
+    def save(self, works: list[Work], report: ProcessReport) -> None:
+        version = self.registry.version()
+        for w in works:
+            details = w.fields["details"]
+            details["content_hash"] = w.doc.content_hash
+            details["stages_run"] = sorted(w.todo)
+            if w.failed:
+                details["stage_errors"] = dict(w.failed)
+                for stage, why in w.failed.items():
+                    if not why.startswith("not run:"):
+                        log.warning("stage %s failed on document %s (%s); its other results are saved and "
+                                    "the next `parallax process` tries it again", stage, w.doc.id, why)
+            else:
+                details.pop("stage_errors", None)
+            done_at = self.registry.version(leave_out=set(w.failed)) if w.failed else version
+            self.analyses.save(w.doc.id, w.doc.content_hash, done_at, **w.fields)
             report.processed += 1
 
-    def _details(self, ids: list[str]) -> dict[str, dict]:
-        out = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for row in self.store.conn.execute(
-                    f"SELECT doc_id, content_hash, details FROM analyses WHERE doc_id IN "
-                    f"({','.join('?' * len(chunk))})", chunk):
-                out[row[0]] = {"content_hash": row[1], "details": json.loads(row[2] or "{}")}
-        return out
 
-    @staticmethod
-    def _current(doc, stored: dict) -> dict:
-        """The analysis fields as stored, to keep where a stage does not run again."""
-        return {
-            "lang": doc.lang, "script": doc.script, "title_seg": doc.title_seg, "body_seg": doc.body_seg,
-            "entities": list(doc.entities), "title_tr": doc.title_tr, "body_tr": doc.body_tr,
-            "translation_model": doc.translation_model, "cluster_id": doc.cluster_id,
-            "details": dict(stored.get("details", {})),
-        }
+def _current(doc, stored: dict) -> dict:
+    """The analysis fields as stored, to keep where a stage does not run again."""
+    return {
+        "lang": doc.lang, "script": doc.script, "title_seg": doc.title_seg, "body_seg": doc.body_seg,
+        "entities": list(doc.entities), "title_tr": doc.title_tr, "body_tr": doc.body_tr,
+        "translation_model": doc.translation_model, "cluster_id": doc.cluster_id,
+        "details": dict(stored.get("details", {})),
+    }
 
 
-def analyse_plans(tagger, plans: list, report: ProcessReport) -> None:
-    """Language id, segmentation and entities for the planned documents (fields updated in place):
-    pure functions of the text, so they can run in any process."""
-    started = time.perf_counter()
-    ran = 0
-    for doc, todo, fields in plans:
-        if "langid" in todo:
-            ran += 1
-            lang = langid.detect(doc.title + "\n" + "\n".join(doc.paragraphs[:3])) or doc.declared_lang
-            fields["lang"] = lang
-            fields["script"] = langid.script(doc.title + doc.body) if lang == "zh" else None
-            fields["details"]["paragraph_langs"] = langid.paragraph_languages(doc.paragraphs)
-    report.add_time("langid", time.perf_counter() - started, ran)
-
-    started = time.perf_counter()
-    ran = 0
-    for doc, todo, fields in plans:
-        if "segment" in todo:
-            ran += 1
-            fields["title_seg"] = segment.index_text(doc.title)
-            fields["body_seg"] = segment.index_text(doc.body)
-    report.add_time("segment", time.perf_counter() - started, ran)
-
-    started = time.perf_counter()
-    ran = 0
-    for lang in ("en", "zh"):
-        group = [(doc, fields) for doc, todo, fields in plans
-                 if "entities" in todo and (fields["lang"] == "zh") == (lang == "zh")]
-        if not group:
-            continue
-        ran += len(group)
-        tagged = tagger.tag_many([d.title for d, _ in group] + [d.body for d, _ in group], lang)
-        titles, bodies = tagged[:len(group)], tagged[len(group):]
-        for (doc, fields), t, b in zip(group, titles, bodies):
-            fields["entities"] = ([{**m, "field": "title"} for m in t] +
-                                  [{**m, "field": "body"} for m in b])
-            fields["details"]["entities"] = {
-                "pipeline": tagger.pipeline(lang).description,
-                "offsets": "characters of the original title or body, as each entity's 'field' says"}
-    report.add_time("entities", time.perf_counter() - started, ran)
-    report.pipelines["entities"] = "; ".join(f"{k}: {v}" for k, v in tagger.describe().items())
-
+# -- worker processes ---------------------------------------------------------------------------
 
 _WORKER: dict = {}
 
 
-def _start_worker(nlp_settings) -> None:
-    _WORKER["tagger"] = entities.EntityTagger(nlp_settings)
+def _start_worker(settings, stage_names: list[str]) -> None:
+    stages = [STAGES.get(name) for name in stage_names]
+    resources = Resources(settings)
+    resources.load(*(need for s in stages for need in s.needs))
+    _WORKER.update(resources=resources, stages=stages)
 
 
-def _analyse_in_worker(plans: list):
-    part = _TimedReport()
-    analyse_plans(_WORKER["tagger"], plans, part)
-    return plans, part
+def _analyse_in_worker(works: list[Work]):
+    part = ProcessReport()
+    run_stages(_WORKER["resources"], _WORKER["stages"], works, part)
+    return works, part
 
 
-def _merge(report: ProcessReport, part: "_TimedReport") -> None:
-    for stage, (seconds, count) in part.seconds.items():
-        report.add_time(stage, seconds, count)
-    report.pipelines.update(part.pipelines)
+# -- the whole backlog --------------------------------------------------------------------------
 
-
-class _TimedReport(ProcessReport):
-    """What a worker reports back: seconds and counts per stage, and the engines used."""
-
-    def add_time(self, stage: str, seconds: float, count: int = 0) -> None:
-        old_s, old_n = self.seconds.get(stage, (0.0, 0))
-        self.seconds[stage] = (old_s + seconds, old_n + count)
-
-
-POOL_MIN_DOCUMENTS = 400
-
-
-def _run(processor: Processor, docs: list, report: ProcessReport, force_translate: bool, advance) -> None:
-    if processor.pool is None:
-        processor.run_batch(docs, report, force_translate=force_translate)
+def _run(runner: Runner, docs: list, report: ProcessReport, advance) -> None:
+    if runner.pool is None:
+        runner.run_batch(docs, report)
         if advance:
             advance(len(docs))
     else:
-        processor.run_window(docs, report, force_translate=force_translate, advance=advance)
+        runner.run_window(docs, report, advance=advance)
 
 
 def process(store, settings, progress=None, batch: int = 64, translate_now: bool | None = None,
@@ -363,28 +364,31 @@ def process(store, settings, progress=None, batch: int = 64, translate_now: bool
     # Starting a worker loads every model again (a few seconds): only worth it for a larger backlog.
     if total < max(1, POOL_MIN_DOCUMENTS):
         workers = 1
-    processor = Processor(store, settings, True if fill_translations else translate_now, scope, workers=workers)
-    report = ProcessReport(pipelines={"langid": "lingua + Han-share rule", "normalize": "OpenCC t2s per character",
-                                      "segment": "rjieba + domain dictionary",
-                                      "dedup": f"MinHash {dedup.PERMUTATIONS} / LSH {dedup.BANDS} bands"})
-    if workers > 1:
-        report.pipelines["workers"] = f"{workers} processes for langid, segment and entities"
+    runner = Runner(store, settings, True if fill_translations else translate_now, scope, workers=workers,
+                    force_translate=fill_translations)
+    report = ProcessReport()
+    for stage in runner.registry.ordered():
+        description = stage.description(runner.resources)
+        if description is not None:
+            report.pipelines[stage.name] = description
+    if runner.workers > 1:
+        report.pipelines["workers"] = runner.describe_workers()
     if progress:
         progress.start("process", total)
     advance = progress.advance if progress else None
-    window = batch * workers * 4 if workers > 1 else batch
-    processor.start_workers()
+    window = batch * runner.workers * 4 if runner.workers > 1 else batch
+    runner.start_workers()
     try:
         pending: list = []
         for doc in store.iter_documents(where, args, batch=batch):
             pending.append(doc)
             if len(pending) >= window:
-                _run(processor, pending, report, fill_translations, advance)
+                _run(runner, pending, report, advance)
                 pending = []
         if pending:
-            _run(processor, pending, report, fill_translations, advance)
+            _run(runner, pending, report, advance)
     finally:
-        processor.close()
+        runner.close()
     if progress:
         progress.finish()
     report.skipped = store.count_documents() - report.processed

@@ -49,6 +49,17 @@ def split_sentences(text: str, lang: str) -> list[str]:
     return out
 
 
+def rejoin(groups: list[list[str]], translated: list[str], lang: str) -> list[str]:
+    """The translations of each group of sentences (a paragraph) joined back into one text each;
+    `translated` holds them all, in order. English source: Chinese output, which needs no spaces."""
+    joiner = "" if lang == "en" else " "
+    out, pos = [], 0
+    for sentences in groups:
+        out.append(joiner.join(translated[pos:pos + len(sentences)]))
+        pos += len(sentences)
+    return out
+
+
 def sentence_hash(sentence: str) -> str:
     return hashlib.sha256(sentence.encode("utf-8")).hexdigest()[:32]
 
@@ -291,12 +302,7 @@ class Translator:
             cached += c
             if on_progress:
                 on_progress(len(translated), len(flat))
-        pos = 0
-        joined = []
-        for sentences in split:
-            part = translated[pos:pos + len(sentences)]
-            pos += len(sentences)
-            joined.append(("" if lang == "en" else " ").join(part))  # Chinese output needs no spaces
+        joined = rejoin(split, translated, lang)
         body = "\n\n".join(joined[1:]) if len(joined) > 1 else ""
         return TranslationResult(joined[0], body, engine.name, "translated", total, cached, scope)
 
@@ -316,47 +322,29 @@ class Translator:
     def _cached(self, model: str, keys: set[str]) -> dict[str, str]:
         if self.store is None:
             return {k: self.memory_cache[(model, k)] for k in keys if (model, k) in self.memory_cache}
-        out: dict[str, str] = {}
-        key_list = list(keys)
-        for i in range(0, len(key_list), 500):
-            chunk = key_list[i:i + 500]
-            rows = self.store.conn.execute(
-                f"SELECT sentence_hash, target FROM translation_cache WHERE model = ? AND sentence_hash "
-                f"IN ({','.join('?' * len(chunk))})", (model, *chunk)).fetchall()
-            # A damaged entry (bytes, a number: the table is plain SQLite and may have been written
-            # by something else) is a cache miss: the sentence is translated again and the entry
-            # replaced, rather than the stage failing on it.
-            good = {r[0]: r[1] for r in rows if isinstance(r[1], str)}
-            if len(good) < len(rows):
-                self._warn_once(f"corrupt-cache:{model}",
-                                f"ignored {len(rows) - len(good)} damaged translation cache entries "
-                                f"for {model!r}; those sentences are translated again")
-            out.update(good)
-        return out
+        from nlp.analyses import Analyses
+
+        rows = Analyses(self.store).cached_translations(model, keys)
+        # A damaged entry (bytes, a number: the table is plain SQLite and may have been written
+        # by something else) is a cache miss: the sentence is translated again and the entry
+        # replaced, rather than the stage failing on it.
+        good = {key: target for key, target in rows if isinstance(target, str)}
+        if len(good) < len(rows):
+            self._warn_once(f"corrupt-cache:{model}",
+                            f"ignored {len(rows) - len(good)} damaged translation cache entries "
+                            f"for {model!r}; those sentences are translated again")
+        return good
 
     def _remember(self, model: str, new: dict[str, tuple[str, str]]) -> None:
         if self.store is None:
             self.memory_cache.update({(model, k): t for k, (_, t) in new.items()})
             return
-        from index.document import utc_now
+        from nlp.analyses import Analyses
 
-        with self.store.transaction():
-            self.store.conn.executemany(
-                "INSERT OR REPLACE INTO translation_cache (model, sentence_hash, source, target, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(model, k, s, t, utc_now()) for k, (s, t) in new.items()])
+        Analyses(self.store).cache_translations(model, new)
 
 
-# -- one stored document, and what the store holds ----------------------------------------------------
-
-
-def stored_details(store, doc_id: str) -> dict:
-    """The analysis details of a stored document ({} when it has not been processed)."""
-    row = store.conn.execute("SELECT details FROM analyses WHERE doc_id = ?", (doc_id,)).fetchone()
-    try:
-        return json.loads(row[0] or "{}") if row else {}
-    except ValueError:
-        return {}
+# -- one stored document ------------------------------------------------------------------------------
 
 
 def translate_stored(store, settings, doc_id: str, scope: str = "full", on_progress=None,
@@ -367,6 +355,7 @@ def translate_stored(store, settings, doc_id: str, scope: str = "full", on_progr
     Only the translation fields change: the other stages' results and the analysis version stay, so
     `parallax process` does not see the document as behind afterwards.
     """
+    from nlp.analyses import Analyses
     from nlp.models import models_root
 
     doc = store.get(doc_id)
@@ -377,16 +366,10 @@ def translate_stored(store, settings, doc_id: str, scope: str = "full", on_progr
     translator = translator or Translator(settings.nlp, store, models_root(settings))
     result = translator.translate_document(doc.title, doc.paragraphs, doc.lang, scope, on_progress)
     if result.model:
-        details = stored_details(store, doc_id)
+        analyses = Analyses(store)
+        details = analyses.details(doc_id)
         details.update(translation=f"{result.note} ({scope})", translation_scope=scope,
                        translation_engine=translator.engines[result.model].kind)
-        store.save_analysis(doc.id, doc.content_hash, doc.analysis_version, title_tr=result.title,
-                            body_tr=result.body, translation_model=result.model, details=details)
+        analyses.save(doc.id, doc.content_hash, doc.analysis_version, title_tr=result.title,
+                      body_tr=result.body, translation_model=result.model, details=details)
     return result
-
-
-def coverage(store) -> dict[str, tuple[int, int]]:
-    """Per language of the processed documents: (translated, all) — for the status page."""
-    rows = store.conn.execute("SELECT lang, SUM(title_tr IS NOT NULL), COUNT(*) FROM analyses "
-                              "WHERE lang IN ('en', 'zh') GROUP BY lang").fetchall()
-    return {lang: (int(done or 0), int(total)) for lang, done, total in rows}

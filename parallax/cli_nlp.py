@@ -11,9 +11,8 @@ import sys
 
 import click
 
+from nlp.components import STAGES
 from parallax.errors import InputError
-
-STAGE_NAMES = ("langid", "segment", "entities", "translate")
 
 
 def _read_batches(stream, size: int):
@@ -42,13 +41,13 @@ def _read_batches(stream, size: int):
         yield batch
 
 
-@click.command("nlp")
-@click.argument("stage", type=click.Choice(STAGE_NAMES))
+@click.command("nlp", help="Run one language stage on JSON lines {\"id\", \"text\"} from standard input. "
+                            f"STAGE is one of: {', '.join(STAGES.text_names())}.")
+@click.argument("stage")
 @click.option("--batch", default=64, show_default=True, type=click.IntRange(1, 10000),
               help="Lines processed together.")
 @click.pass_obj
 def nlp_command(obj, stage, batch):
-    """Run one language stage on JSON lines {"id", "text"} from standard input."""
     from nlp.stage_io import StageRunner
 
     runner = StageRunner(obj.settings, stage)

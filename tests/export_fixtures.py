@@ -10,6 +10,7 @@ from pathlib import Path
 from index.document import Document
 from index.backends import open_backend
 from index.store import Store
+from nlp.analyses import Analyses
 from nlp.pipeline import process
 
 GAZETTEER = """\
@@ -97,7 +98,7 @@ def build_store(settings) -> None:
         process(store, settings)
         for index, fields in ENRICH.items():
             doc = store.get(DOCS[index].id)
-            store.save_analysis(doc.id, doc.content_hash, doc.analysis_version, **fields)
+            Analyses(store).save(doc.id, doc.content_hash, doc.analysis_version, **fields)
         open_backend(settings, store).sync(store)
 
 

@@ -12,6 +12,7 @@ from index.document import Document
 from index.search import SearchRequest
 from index.backends import open_backend
 from index.store import Store
+from nlp.analyses import Analyses
 from nlp.segment import index_text
 from tests.conftest import make_settings
 from ui.exporting import FORMATS
@@ -100,9 +101,9 @@ def bilingual(monkeypatch, tmp_path):
             store.upsert_document(doc)
             translated = {"title_tr": "CSIA statement", "translation_model": "test-dictionary",
                           "body_tr": "CSIA and SIA held a working group meeting.\n\nThey discussed export controls."}
-            store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
-                                title_seg=index_text(doc.title), body_seg=index_text(doc.body),
-                                entities=ENTITIES, cluster_id="cluster-1", **(translated if n == 0 else {}))
+            Analyses(store).save(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                                 title_seg=index_text(doc.title), body_seg=index_text(doc.body),
+                                 entities=ENTITIES, cluster_id="cluster-1", **(translated if n == 0 else {}))
             ids.append(doc.id)
         open_backend(settings, store).sync()
     use_data(monkeypatch, settings)
@@ -337,9 +338,9 @@ def one_translated_document(monkeypatch, tmp_path, body: str, body_tr: str) -> s
                        published_at="2025-07-21T08:00:00+00:00", declared_lang="zh", kind="association",
                        country="CN")
         store.upsert_document(doc)
-        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
-                            title_seg=index_text(doc.title), body_seg=index_text(doc.body), entities=[],
-                            title_tr="Statement", body_tr=body_tr, translation_model="test-dictionary")
+        Analyses(store).save(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                             title_seg=index_text(doc.title), body_seg=index_text(doc.body), entities=[],
+                             title_tr="Statement", body_tr=body_tr, translation_model="test-dictionary")
         open_backend(settings, store).sync()
     use_data(monkeypatch, settings)
     return doc.id

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from index.document import Document
 from index.backends import open_backend
 from index.store import Store
+from nlp.analyses import Analyses
 from ui.health import freshness, source_health
 
 
@@ -48,8 +49,8 @@ def test_freshness_counts_documents_not_yet_processed_or_indexed(settings):
             store.upsert_document(doc)
         backend = open_backend(settings, store)
         before = freshness(store, backend)
-        store.save_analysis(docs[0].id, docs[0].content_hash, "v1", lang="en", title_seg="t0",
-                            body_seg="chips and export controls")
+        Analyses(store).save(docs[0].id, docs[0].content_hash, "v1", lang="en", title_seg="t0",
+                             body_seg="chips and export controls")
         middle = freshness(store, backend)
         backend.sync()
         after = freshness(store, backend)

@@ -166,9 +166,9 @@ def render() -> None:
                 f"{r.title} — {r.source_name} · {(r.lang or '?').upper()} · {(r.published_at or '')[:10]}"),
                 query_params=state.link_params(s, id=r.id))
     with st.expander("Metadata"):
-        from nlp.translate import stored_details
+        from nlp.analyses import Analyses
 
-        rows = metadata_rows(doc, sources.get(doc.source_id), stored_details(h.store, doc.id))
+        rows = metadata_rows(doc, sources.get(doc.source_id), Analyses(h.store).details(doc.id))
         # A dataframe grid shows cell values as plain text (st.table would read them as markdown).
         st.dataframe({"field": [k for k, _ in rows], "value": [v for _, v in rows]},
                      hide_index=True, width="stretch")

@@ -22,10 +22,10 @@ def render_translation(h) -> None:
     """Each direction's model: installed (where, which engine) or missing (with the command), and
     how many documents of that language carry a translation."""
     from nlp import models
-    from nlp.translate import coverage
+    from nlp.analyses import Analyses
 
     st.subheader("Translation")
-    counts = coverage(h.store)
+    counts = Analyses(h.store).translation_coverage()
     states = models.status(h.settings)
     rows = {"direction": [], "model": [], "state": [], "translated documents": []}
     for state in states:
