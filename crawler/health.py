@@ -161,14 +161,18 @@ def _status(store, records, source, now: datetime) -> tuple[str, str, float | No
     return "ok", "ok", expected, days_since
 
 
+def _unchanged(run: dict) -> bool:
+    """The Python twin of `UNCHANGED_SQL` (tested to agree)."""
+    return bool(run["entries_ok"] > 0 and run["not_modified"] == run["entries_ok"] and not run["fetched"]
+                and not run["skipped_known"] and not run["failed"])
+
+
 def _as_read(runs: list[dict]) -> list[dict]:
     """Newest first, each run as what it read: a 304-only run (`UNCHANGED_SQL`) stands for the
     last run before it that read content (left out when that is older than the history read)."""
     out, content = [], None
     for run in reversed(runs):
-        unchanged = (run["entries_ok"] > 0 and run["not_modified"] == run["entries_ok"] and not run["fetched"]
-                     and not run["skipped_known"] and not run["failed"])
-        if not unchanged:
+        if not _unchanged(run):
             content = run
         if content is not None:
             out.append(content)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.health import _succeeded, source_health
-from crawler.records import INTERRUPTED, SUCCESS_SQL, CrawlRecords
+from crawler.health import _succeeded, _unchanged, source_health
+from crawler.records import INTERRUPTED, SUCCESS_SQL, UNCHANGED_SQL, CrawlRecords
 from crawler.sources import Entry, Source
 from index.document import Document
 from index.store import Store
@@ -109,13 +109,15 @@ def test_silent_for_longer_than_its_cadence(store):
 @pytest.mark.parametrize("counts", [
     {}, {"failed": 2}, {"entries_ok": 1}, {"entries_ok": 1, "fetched": 2, "failed": 2},
     {"entries_ok": 1, "fetched": 3, "failed": 2}, {"entries_ok": 1, "not_modified": 1, "fetched": 1},
-    {"entries_ok": 2, "skipped_known": 4, "failed": 9}, {"fetched": 5}])
-def test_sql_and_python_agree_on_what_a_success_is(store, counts):
+    {"entries_ok": 2, "skipped_known": 4, "failed": 9}, {"fetched": 5}, {"entries_ok": 2, "not_modified": 2},
+    {"entries_ok": 2, "not_modified": 1}])
+def test_sql_and_python_agree_on_success_and_on_304_only_runs(store, counts):
     _runs(store, counts)
     run = CrawlRecords(store).finished_runs("s", 1)[0]
-    in_sql = store.conn.execute(f"SELECT COUNT(*) FROM crawl_runs WHERE id = ? AND {SUCCESS_SQL}",
-                                (run["id"],)).fetchone()[0] == 1
-    assert _succeeded(run) == in_sql
+    for sql, python in ((SUCCESS_SQL, _succeeded), (UNCHANGED_SQL, _unchanged)):
+        in_sql = store.conn.execute(f"SELECT COUNT(*) FROM crawl_runs WHERE id = ? AND {sql}",
+                                    (run["id"],)).fetchone()[0] == 1
+        assert python(run) == in_sql
 
 
 def test_finishing_a_run_writes_every_count_in_one_transaction(store):
