@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alerts.saved import SavedSearches
 from index.revisions import word_diff
 from index.store import StoredDocument
 
@@ -45,13 +46,9 @@ def _short(parts: list[str]) -> str:
 
 def owed_changes(store, alert: str, recipient: str) -> list[Change]:
     """The edits and withdrawals of documents `recipient` had from `alert` and not yet heard of."""
-    rows = store.conn.execute(
-        """SELECT d.doc_id, d.content_hash AS sent_hash,
-                  (SELECT MAX(version) FROM document_versions v WHERE v.doc_id = d.doc_id) AS latest
-           FROM alert_deliveries d WHERE d.alert = ? AND d.recipient = ?""",
-        (alert, recipient)).fetchall()
-    told = {(r[0], r[1]) for r in store.conn.execute(
-        "SELECT doc_id, change FROM alert_changes WHERE alert = ? AND recipient = ?", (alert, recipient))}
+    saved = SavedSearches(store)
+    rows = saved.delivered(alert, recipient)
+    told = saved.told_changes(alert, recipient)
     docs = store.get_many([r["doc_id"] for r in rows])
     out: list[Change] = []
     for row in rows:
@@ -79,7 +76,4 @@ def owed_changes(store, alert: str, recipient: str) -> list[Change]:
 
 
 def record_changes(store, alert: str, recipient: str, changes: list[Change], sent_at: str) -> None:
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO alert_changes (alert, recipient, doc_id, change, sent_at) "
-            "VALUES (?, ?, ?, ?, ?)", [(alert, recipient, c.doc.id, c.key, sent_at) for c in changes])
+    SavedSearches(store).record_changes(alert, recipient, [(c.doc.id, c.key) for c in changes], sent_at)

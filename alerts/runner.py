@@ -243,10 +243,7 @@ def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> N
     if saved.on_changes:
         _send_changes(store, settings, saved, channels, mailer, outcome, report, now)
     if outcome.settled:
-        with store.transaction() as conn:
-            conn.execute(
-                "UPDATE saved_searches SET last_seq = MAX(last_seq, ?), last_run_at = ? WHERE name = ?",
-                (watermark, now.replace(microsecond=0).isoformat(), saved.name))
+        SavedSearches(store).advance(saved.name, watermark, now.replace(microsecond=0).isoformat())
 
 
 def _post(channel: dict, notice, settings) -> None:
@@ -289,8 +286,5 @@ def _record(store, digest: Digest, msg_id: str | None, now: datetime) -> None:
     sent_at = now.replace(microsecond=0).isoformat()
     rows = [(digest.alert, doc.id, digest.recipient, outcome, doc.content_hash, doc.cluster_id,
              msg_id, sent_at) for doc, outcome in digest.outcomes()]
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO alert_deliveries (alert, doc_id, recipient, outcome, content_hash, "
-            "cluster_id, message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    SavedSearches(store).record_deliveries(rows)
 

@@ -140,7 +140,9 @@ def _values(saved: SavedSearch) -> tuple:
 
 
 class SavedSearches:
-    """The alerts in one store: add, list, get, update, remove."""
+    """The alerts in one store: add, list, get, update, remove; and their bookkeeping (what was
+    delivered, which changes were told, why an alert last failed). The only writer of the alerts'
+    tables: `saved_searches`, `alert_deliveries`, `alert_changes`, `alert_errors`."""
 
     def __init__(self, store):
         self.store = store
@@ -184,6 +186,42 @@ class SavedSearches:
             if cur.rowcount == 0:
                 raise self._unknown(saved.name, " to update")
         return saved
+
+    def advance(self, name: str, watermark: int, when: str) -> None:
+        """Every document up to store seq `watermark` has been considered for `name` (never backwards)."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE saved_searches SET last_seq = MAX(last_seq, ?), last_run_at = ? WHERE name = ?",
+                (watermark, when, name))
+
+    # -- what was sent --------------------------------------------------------------------------
+
+    def record_deliveries(self, rows: list[tuple]) -> None:
+        """(alert, doc_id, recipient, outcome, content_hash, cluster_id, message_id, sent_at) per
+        document sent; a document already recorded for that recipient keeps its first row."""
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO alert_deliveries (alert, doc_id, recipient, outcome, content_hash, "
+                "cluster_id, message_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def delivered(self, name: str, recipient: str) -> list[dict]:
+        """What `recipient` had from `name`: {doc_id, sent_hash, latest (the newest stored version)}."""
+        return [dict(r) for r in self.store.conn.execute(
+            """SELECT d.doc_id, d.content_hash AS sent_hash,
+                      (SELECT MAX(version) FROM document_versions v WHERE v.doc_id = d.doc_id) AS latest
+               FROM alert_deliveries d WHERE d.alert = ? AND d.recipient = ?""", (name, recipient))]
+
+    def told_changes(self, name: str, recipient: str) -> set[tuple[str, str]]:
+        """(doc_id, change key) of every change already told to `recipient` for `name`."""
+        return {(r[0], r[1]) for r in self.store.conn.execute(
+            "SELECT doc_id, change FROM alert_changes WHERE alert = ? AND recipient = ?", (name, recipient))}
+
+    def record_changes(self, name: str, recipient: str, keys: list[tuple[str, str]], sent_at: str) -> None:
+        """(doc_id, change key) pairs told to `recipient`, each kept once."""
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO alert_changes (alert, recipient, doc_id, change, sent_at) "
+                "VALUES (?, ?, ?, ?, ?)", [(name, recipient, doc_id, key, sent_at) for doc_id, key in keys])
 
     # -- why an alert was last not delivered ----------------------------------------------------
 

@@ -26,7 +26,8 @@ from typing import Callable, Iterable
 
 from benchmarks.corpus import SOURCES, Corpus, CorpusDocument
 from index.document import Document, document_id
-from index.store import MIGRATIONS, Store
+from index.migrations import MIGRATIONS, RENAMED
+from index.store import Store
 from index.tantivy_schema import SCHEMA_VERSION
 
 
@@ -131,7 +132,11 @@ def analyse_parallel(store: Store, workers: int, batch: int = 200) -> tuple[int,
 def tier_key() -> str:
     from nlp.pipeline import pipeline_version
 
-    text = pipeline_version() + "|" + ",".join(name for name, _ in MIGRATIONS) + f"|tantivy{SCHEMA_VERSION}"
+    # The schema by the names its migrations first shipped under (`RENAMED`), so tier stores built
+    # before the renumbering (their bookkeeping is renamed on open) are still found.
+    shipped = {new: old for old, new in RENAMED.items()}
+    names = ",".join(shipped.get(name, name) for name, _ in MIGRATIONS)
+    text = pipeline_version() + "|" + names + f"|tantivy{SCHEMA_VERSION}"
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 

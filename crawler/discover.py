@@ -15,10 +15,7 @@ address tried and what each answered.
 
 from __future__ import annotations
 
-import json
-import pickle
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from parallax.errors import ConfigError, DiscoveryError, ParallaxError
@@ -88,7 +85,7 @@ def discover(settings, url: str, wishes: Wishes | None = None) -> Proposal:
     check_url(url)
     from crawler.run import run_child
 
-    code, outcome = run_child("crawler.discover", (settings, url, wishes))
+    code, outcome = run_child("crawler.discover_child", (settings, url, wishes))
     if code != 0 or outcome is None:
         raise ParallaxError(f"the discovery process stopped unexpectedly (exit code {code})")
     if "error" in outcome:
@@ -113,40 +110,3 @@ def suggest_id(url: str) -> str:
     generic = {"com", "org", "net", "gov", "edu", "cn", "hk", "tw", "uk", "co", "ac", "int", "info"}
     meaningful = [l for l in labels if l not in generic] or labels
     return re.sub(r"[^a-z0-9_-]", "-", meaningful[-1])
-
-
-# -- the child process ---------------------------------------------------------------------------
-
-
-def _child_main() -> None:
-    from crawler.run import _exit_with_parent
-
-    settings, url, wishes = pickle.loads(sys.stdin.buffer.read())
-    _exit_with_parent()
-    result: dict = {}
-    try:
-        proposal = _run_spider(settings, url, wishes)
-        result = {"proposal": asdict(proposal)}
-    except ParallaxError as exc:
-        result = {"error": str(exc)}
-    print(json.dumps(result, ensure_ascii=False))
-
-
-def _run_spider(settings, url: str, wishes: Wishes) -> Proposal:
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.spiders.discovery import DiscoverySpider
-    from crawler.settings import scrapy_settings
-
-    outcome: dict = {}
-    process = CrawlerProcess({**scrapy_settings(settings), "ITEM_PIPELINES": {}, "HTTPCACHE_ENABLED": False})
-    process.crawl(DiscoverySpider, url=url, wishes=wishes, outcome=outcome,
-                  max_bytes=settings.crawl.max_page_bytes)
-    process.start()
-    if "proposal" in outcome:
-        return outcome["proposal"]
-    raise DiscoveryError(outcome.get("error") or f"nothing could be fetched from {url}")
-
-
-if __name__ == "__main__":
-    _child_main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from crawler.accounting import save_aliases
+from crawler.records import CrawlRecords
 from crawler.dates import parse_date
 from crawler.extract import ExtractionError, extract
 from crawler.pdf import extract_pdf, is_pdf
@@ -47,7 +47,7 @@ class StorePipeline:
         source = spider.source
         doc = build_document(item, source, self.max_page_bytes)
         outcome = self.store.upsert_document(doc)
-        save_aliases(self.store, doc.url, {canonical_url(item.url), canonical_url(item.requested_url)})
+        CrawlRecords(self.store).save_aliases(doc.url, {canonical_url(item.url), canonical_url(item.requested_url)})
         spider.tally.stored(source.id, outcome, doc)
         return item
 

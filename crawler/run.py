@@ -95,23 +95,23 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     from crawler.spiders import SPIDERS
     from index.store import Store
 
-    from crawler.accounting import Tally, finish_run, known_urls, load_fetch_state, save_fetch_state
+    from crawler.accounting import Tally
+    from crawler.records import CrawlRecords
 
     tally = Tally()
     alone = _crawl_lock(settings)
     with Store.open(settings) as store:
+        records = CrawlRecords(store)
         if alone:
-            from crawler.accounting import close_interrupted_runs
-
-            closed = close_interrupted_runs(store)
+            closed = records.close_interrupted()
             if closed:
                 log.warning("closed %d crawl run(s) left open by a crawl that did not finish", closed)
-        runs = {s.id: store.start_crawl_run(s.id) for s in sources}
+        runs = {s.id: records.start_run(s.id) for s in sources}
         # Every stored URL, whichever source stored it: an article found by two sources (a
         # statement in a feed and republished in a listing) is one document, fetched once.
-        known_anywhere = known_urls(store)
+        known_anywhere = records.known_urls()
         known = {s.id: known_anywhere for s in sources}
-        fetch_state = load_fetch_state(store)
+        fetch_state = records.fetch_state()
     process = CrawlerProcess(scrapy_settings(settings))
     for source in sources:
         for entry in source.entries:
@@ -122,11 +122,12 @@ def run_in_this_process(settings, sources, recheck_urls: set[str] | None = None)
     from crawler.withdrawals import record_listings_and_withdrawals
 
     with Store.open(settings) as store:
-        save_fetch_state(store, tally.fetch_state)
+        records = CrawlRecords(store)
+        records.save_fetch_state(tally.fetch_state)
         withdrawn = record_listings_and_withdrawals(store, [s.id for s in sources], tally)
         for source in sources:
             tally.source_counts(source.id)["withdrawn"] = withdrawn.get(source.id, 0)
-            finish_run(store, runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
+            records.finish_run(runs[source.id], tally.source_counts(source.id), tally.errors.get(source.id, []))
     return {s.id: tally.source_counts(s.id) for s in sources}
 
 

@@ -15,6 +15,7 @@ A withdrawn document keeps its text and its place in the index, with `status = '
 
 from __future__ import annotations
 
+from crawler.records import CrawlRecords
 from index.document import document_id, utc_now
 
 VANISHED = "no longer linked from its source's listings or feeds"
@@ -28,9 +29,9 @@ def _doc_ids(store, urls: set[str]) -> dict[str, str]:
         if store.has_document(doc_id):
             out[url] = doc_id
             continue
-        row = store.conn.execute("SELECT doc_url FROM url_aliases WHERE url = ?", (url,)).fetchone()
-        if row is not None and store.has_document(document_id(row[0])):
-            out[url] = document_id(row[0])
+        target = CrawlRecords(store).alias_of(url)
+        if target is not None and store.has_document(document_id(target)):
+            out[url] = document_id(target)
     return out
 
 
@@ -48,7 +49,7 @@ def record_listings_and_withdrawals(store, source_ids: list[str], tally, now: st
             ids = _doc_ids(store, {url for url, _ in gone})
             for url, status in gone:
                 if url in ids:
-                    marked += store.mark_withdrawn([ids[url]], f"HTTP {status} on a re-check", now)
+                    marked += CrawlRecords(store).mark_withdrawn([ids[url]], f"HTTP {status} on a re-check", now)
         marked += _vanished(store, source_id, tally, now)
         withdrawn[source_id] = len(set(marked))
     return withdrawn
@@ -62,9 +63,7 @@ def _vanished(store, source_id: str, tally, now: str) -> list[str]:
     if not complete:
         return []
     listed = set(_doc_ids(store, links).values())
-    with store.transaction():
-        store.conn.executemany("UPDATE documents SET listed_at = ? WHERE id = ?",
-                               [(now, doc_id) for doc_id in sorted(listed)])
+    CrawlRecords(store).mark_listed(listed, now)
     marks = ",".join("?" * len(listed))
     oldest = store.conn.execute(
         f"SELECT MIN(published_at) FROM documents WHERE id IN ({marks})", sorted(listed)).fetchone()[0]
@@ -74,4 +73,4 @@ def _vanished(store, source_id: str, tally, now: str) -> list[str]:
         "SELECT id FROM documents WHERE source_id = ? AND status = 'ok' AND listed_at IS NOT NULL "
         "AND published_at >= ?", (source_id, oldest))
         if r[0] not in listed]
-    return store.mark_withdrawn(candidates, VANISHED, now) if candidates else []
+    return CrawlRecords(store).mark_withdrawn(candidates, VANISHED, now) if candidates else []

@@ -154,12 +154,29 @@ def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
     return lexicon
 
 
+class Expansion(str):
+    """One "also matched" line ("export controls → 出口管制, 出口控制 (glossary)") that also
+    carries, as data, the names it added: whoever needs them (the CLI's per-hit expansions) reads
+    `names` instead of parsing the words back out of the line. It is a str, so every reader of
+    the line (table, app, JSON) is unchanged."""
+
+    names: tuple[str, ...]
+
+    def __new__(cls, text: str, names=()) -> "Expansion":
+        made = super().__new__(cls, text)
+        made.names = tuple(names)
+        return made
+
+    def __reduce__(self):
+        return (Expansion, (str(self), self.names))
+
+
 @dataclass(frozen=True)
 class Expanded:
     """A query tree after the rewrite, what was added, and whether translations are searched."""
 
     node: q.Node
-    expansions: tuple[str, ...]
+    expansions: tuple[Expansion, ...]
     translated: bool
 
 
@@ -171,9 +188,9 @@ class _Rewriter:
         self.expand = expand
         self.notes: list[str] = []
 
-    def note(self, text: str) -> None:
+    def note(self, text: str, names: list[str]) -> None:
         if text not in self.notes:
-            self.notes.append(text)
+            self.notes.append(Expansion(text, names))
 
     def counterparts(self, key: tuple[str, ...]) -> list[tuple[q.Phrase, str]]:
         """Phrases for the other names of every concept called `key`, with their origin."""
@@ -200,7 +217,7 @@ class _Rewriter:
         for phrase, origin in found:
             by_origin.setdefault(origin, []).append(phrase.text)
         for origin, names in by_origin.items():
-            self.note(f"{typed} → {', '.join(names)} ({origin})")
+            self.note(f"{typed} → {', '.join(names)} ({origin})", names)
         return q.Or((original, *(phrase for phrase, _ in found)))
 
     def rewrite(self, node: q.Node) -> q.Node:
@@ -266,7 +283,7 @@ class _Rewriter:
                 # document without the longer name; one that names both is found by its tag.
                 mentions.append(q.And((phrase, *(q.Not(p) for p in longer))) if longer else phrase)
         self.note(f"entity:{node.value} → tagged {entity.id}, or mentions "
-                  f"{', '.join(p.text for p in phrases)} (entity {entity.id})")
+                  f"{', '.join(p.text for p in phrases)} (entity {entity.id})", [p.text for p in phrases])
         return q.Or((q.Filter("entity", entity.id), *mentions))
 
     def longer_names(self, key: tuple[str, ...], entity_id: str) -> list[q.Phrase]:

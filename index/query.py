@@ -259,6 +259,14 @@ def parse(query: str, segment=None) -> Node:
     return _Parser(query, segment).parse()
 
 
+def restrict(query: str, field: str, value: str | None) -> str:
+    """`query` limited to documents whose `field` is `value` (`--lang zh` on the command line):
+    the query in brackets AND the filter, so `a OR b` stays one alternative under the filter."""
+    if not value:
+        return query
+    return f"({query}) {field}:{value}" if query.strip() else f"{field}:{value}"
+
+
 def walk(node: Node):
     """Every node of the tree, parents before children."""
     yield node

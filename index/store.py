@@ -17,313 +17,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from index.document import Document, utc_now
+from index.migrations import MIGRATIONS, RENAMED, split_sql
 from parallax.errors import StoreError
-
-# Named migrations, applied in this order and recorded in `schema_migrations`. Append only: never
-# edit one that has shipped, add a new one.
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_initial",
-        """
-        CREATE TABLE sources (
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            name_en TEXT NOT NULL,
-            language TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            country TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE documents (
-            id TEXT PRIMARY KEY,
-            url TEXT NOT NULL,
-            source_id TEXT NOT NULL,
-            kind TEXT,
-            country TEXT,
-            declared_lang TEXT,
-            title TEXT NOT NULL DEFAULT '',
-            body TEXT NOT NULL DEFAULT '',
-            author TEXT,
-            published_at TEXT,
-            encoding TEXT,
-            raw_html BLOB,
-            content_hash TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'ok',
-            error TEXT,
-            fetched_at TEXT NOT NULL,
-            first_seen_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            seq INTEGER NOT NULL
-        );
-        CREATE INDEX documents_source ON documents(source_id);
-        CREATE UNIQUE INDEX documents_seq ON documents(seq);
-        CREATE TABLE analyses (
-            doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
-            content_hash TEXT NOT NULL,
-            version TEXT NOT NULL,
-            lang TEXT,
-            script TEXT,
-            title_seg TEXT NOT NULL DEFAULT '',
-            body_seg TEXT NOT NULL DEFAULT '',
-            entities TEXT NOT NULL DEFAULT '[]',
-            title_tr TEXT,
-            body_tr TEXT,
-            translation_model TEXT,
-            cluster_id TEXT,
-            details TEXT NOT NULL DEFAULT '{}',
-            processed_at TEXT NOT NULL
-        );
-        CREATE INDEX analyses_cluster ON analyses(cluster_id);
-        CREATE TABLE crawl_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            source_id TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            fetched INTEGER NOT NULL DEFAULT 0,
-            new INTEGER NOT NULL DEFAULT 0,
-            updated INTEGER NOT NULL DEFAULT 0,
-            unchanged INTEGER NOT NULL DEFAULT 0,
-            failed INTEGER NOT NULL DEFAULT 0,
-            errors TEXT NOT NULL DEFAULT '[]'
-        );
-        CREATE INDEX crawl_runs_source ON crawl_runs(source_id, started_at);
-        CREATE TABLE fetch_state (
-            url TEXT PRIMARY KEY,
-            etag TEXT,
-            last_modified TEXT,
-            last_status INTEGER,
-            checked_at TEXT NOT NULL
-        );
-        """,
-    ),
-    (
-        "0002_sqlite_index",
-        """
-        CREATE VIRTUAL TABLE doc_fts USING fts5(
-            doc_id UNINDEXED, title, body, title_tr, body_tr,
-            tokenize = 'porter unicode61 remove_diacritics 2'
-        );
-        CREATE TABLE index_state (
-            doc_id TEXT PRIMARY KEY,
-            content_hash TEXT NOT NULL,
-            analysis_version TEXT NOT NULL,
-            processed_at TEXT NOT NULL,
-            indexed_at TEXT NOT NULL
-        );
-        CREATE TABLE doc_entities (
-            doc_id TEXT NOT NULL,
-            entity_id TEXT NOT NULL,
-            PRIMARY KEY (doc_id, entity_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX doc_entities_entity ON doc_entities(entity_id);
-        """,
-    ),
-    (
-        "0004_document_versions",
-        """
-        CREATE TABLE document_versions (
-            doc_id TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            content_hash TEXT NOT NULL,
-            title TEXT NOT NULL,
-            body TEXT NOT NULL,
-            published_at TEXT,
-            fetched_at TEXT NOT NULL,
-            PRIMARY KEY (doc_id, version)
-        ) WITHOUT ROWID;
-        INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at, fetched_at)
-            SELECT id, 1, content_hash, title, body, published_at, fetched_at FROM documents;
-        """,
-    ),
-    (
-        "0005_source_health",
-        """
-        CREATE TABLE health_events (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            source_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            message TEXT NOT NULL,
-            opened_at TEXT NOT NULL,
-            notified_at TEXT,
-            closed_at TEXT
-        );
-        CREATE INDEX health_events_open ON health_events(source_id, closed_at);
-        """,
-    ),
-    (
-        "0003_search",
-        """
-        -- What the Elasticsearch backend has indexed, so `parallax index` sends only what changed.
-        CREATE TABLE es_index_state (
-            doc_id TEXT PRIMARY KEY,
-            content_hash TEXT NOT NULL,
-            processed_at TEXT NOT NULL,
-            indexed_at TEXT NOT NULL
-        );
-        -- A document deleted from the store leaves the embedded index in the same transaction.
-        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
-            DELETE FROM doc_fts WHERE doc_id = old.id;
-            DELETE FROM doc_entities WHERE doc_id = old.id;
-            DELETE FROM index_state WHERE doc_id = old.id;
-        END;
-        """,
-    ),
-    (
-        "0003_nlp",
-        """
-        CREATE TABLE translation_cache (
-            model TEXT NOT NULL,
-            sentence_hash TEXT NOT NULL,
-            source TEXT NOT NULL,
-            target TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (model, sentence_hash)
-        ) WITHOUT ROWID;
-        CREATE TABLE doc_signatures (
-            doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
-            signature BLOB NOT NULL,
-            cluster_id TEXT NOT NULL
-        );
-        CREATE TABLE doc_bands (
-            band INTEGER NOT NULL,
-            bucket TEXT NOT NULL,
-            doc_id TEXT NOT NULL,
-            PRIMARY KEY (band, bucket, doc_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX doc_bands_doc ON doc_bands(doc_id);
-        """,
-    ),
-    (
-        "0003_alerts",
-        """
-        CREATE TABLE saved_searches (
-            name TEXT PRIMARY KEY,
-            query TEXT NOT NULL,
-            recipients TEXT NOT NULL,
-            frequency TEXT NOT NULL,
-            lang TEXT NOT NULL,
-            active INTEGER NOT NULL DEFAULT 1,
-            expand INTEGER NOT NULL DEFAULT 1,
-            created_at TEXT NOT NULL,
-            last_run_at TEXT,
-            last_seq INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE alert_deliveries (
-            alert TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
-            doc_id TEXT NOT NULL,
-            recipient TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            cluster_id TEXT,
-            message_id TEXT,
-            sent_at TEXT NOT NULL,
-            PRIMARY KEY (alert, recipient, doc_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX alert_deliveries_cluster ON alert_deliveries(alert, recipient, cluster_id);
-        """,
-    ),
-    (
-        "0003_crawler",
-        """
-        ALTER TABLE crawl_runs ADD COLUMN skipped_known INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE crawl_runs ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE crawl_runs ADD COLUMN entries_ok INTEGER NOT NULL DEFAULT 0;
-        CREATE TABLE url_aliases (
-            url TEXT PRIMARY KEY,
-            doc_url TEXT NOT NULL,
-            seen_at TEXT NOT NULL
-        );
-        """,
-    ),
-    (
-        "0006_statements",
-        """
-        -- A statement taken down (404/410 on a re-check, or gone from the middle of its listing)
-        -- keeps its text and stays searchable; withdrawn_at is the first time it was seen missing.
-        ALTER TABLE documents ADD COLUMN withdrawn_at TEXT;
-        -- The last crawl in which a listing, feed or sitemap of its source still linked to it.
-        ALTER TABLE documents ADD COLUMN listed_at TEXT;
-        -- Webhook channels ([{"url", "format"}]) and the opt-in to edit/withdrawal events.
-        ALTER TABLE saved_searches ADD COLUMN channels TEXT NOT NULL DEFAULT '[]';
-        ALTER TABLE saved_searches ADD COLUMN on_changes INTEGER NOT NULL DEFAULT 0;
-        -- One row per change event (a new version, a withdrawal) sent to one recipient or channel.
-        CREATE TABLE alert_changes (
-            alert TEXT NOT NULL REFERENCES saved_searches(name) ON DELETE CASCADE,
-            recipient TEXT NOT NULL,
-            doc_id TEXT NOT NULL,
-            change TEXT NOT NULL,
-            sent_at TEXT NOT NULL,
-            PRIMARY KEY (alert, recipient, doc_id, change)
-        ) WITHOUT ROWID;
-        """,
-    ),
-    (
-        "0007_index_rowid",
-        """
-        -- Where each document sits in doc_fts: deleting by rowid is a lookup, deleting by the
-        -- unindexed doc_id column scans the whole index (re-indexing slowed as the index grew).
-        ALTER TABLE index_state ADD COLUMN fts_rowid INTEGER;
-        UPDATE index_state SET fts_rowid = m.fts_rowid
-            FROM (SELECT rowid AS fts_rowid, doc_id FROM doc_fts) AS m
-            WHERE m.doc_id = index_state.doc_id;
-        DROP TRIGGER IF EXISTS documents_delete_index;
-        CREATE TRIGGER documents_delete_index AFTER DELETE ON documents BEGIN
-            DELETE FROM doc_fts WHERE rowid = (SELECT fts_rowid FROM index_state WHERE doc_id = old.id);
-            DELETE FROM doc_entities WHERE doc_id = old.id;
-            DELETE FROM index_state WHERE doc_id = old.id;
-        END;
-        """,
-    ),
-    (
-        "0008_reliability",
-        """
-        -- Why an alert was last not delivered (cleared by its next full delivery), and when the
-        -- operators were told: once per problem, not once per run.
-        CREATE TABLE alert_errors (
-            alert TEXT PRIMARY KEY REFERENCES saved_searches(name) ON DELETE CASCADE,
-            error TEXT NOT NULL,
-            failed_at TEXT NOT NULL,
-            notified_at TEXT
-        );
-        """,
-    ),
-    (
-        "0009_sources",
-        """
-        -- The collections each source belongs to (a JSON list), as configured in the sources file:
-        -- search rewrites collection:NAME into the member sources, exports and alerts show them.
-        ALTER TABLE sources ADD COLUMN collections TEXT NOT NULL DEFAULT '[]';
-        """,
-    ),
-    (
-        "0010_tantivy",
-        """
-        -- The embedded index moved to tantivy (a directory beside the store): the FTS5 tables go.
-        DROP TRIGGER IF EXISTS documents_delete_index;
-        DROP TABLE IF EXISTS doc_fts;
-        DROP TABLE IF EXISTS doc_entities;
-        DROP TABLE IF EXISTS index_state;
-        -- What each generation of the tantivy index holds (one row per document), so a sync sends
-        -- only what changed and a crash between the index's commit and this table's costs a
-        -- re-index, never a miss. A rebuild fills a new generation; `live` says which one serves.
-        CREATE TABLE tantivy_docs (
-            generation INTEGER NOT NULL,
-            doc_id TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            processed_at TEXT NOT NULL,
-            PRIMARY KEY (generation, doc_id)
-        ) WITHOUT ROWID;
-        -- live: the generation searches use (0: none yet); commits: bumped on every commit, so
-        -- readers know when to reload.
-        CREATE TABLE tantivy_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        INSERT INTO tantivy_meta (name, value) VALUES ('live', 0), ('commits', 0);
-        -- Search results stream as index seq numbers; this index turns them into ids without
-        -- reading the documents' rows.
-        CREATE INDEX documents_seq_id ON documents(seq, id);
-        """,
-    ),
-]
-
 
 @dataclass(frozen=True)
 class StoredDocument:
@@ -430,6 +125,7 @@ class Store:
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
+        self._rename_old_migrations()
         applied = {r[0] for r in self.conn.execute("SELECT name FROM schema_migrations")}
         known = {name for name, _ in MIGRATIONS}
         unknown = applied - known
@@ -442,11 +138,22 @@ class Store:
             if name in applied:
                 continue
             with self.transaction():
-                for statement in _split_sql(sql):
+                for statement in split_sql(sql):
                     self.conn.execute(statement)
                 self.conn.execute(
                     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
                 )
+
+    def _rename_old_migrations(self) -> None:
+        """Rewrite the names an older Parallax recorded (`RENAMED`) to today's numbering, in one
+        transaction, so those migrations count as applied and are not run again."""
+        old = [(new, name) for name, new in RENAMED.items()]
+        marks = ",".join("?" * len(old))
+        if self.conn.execute(f"SELECT 1 FROM schema_migrations WHERE name IN ({marks})",
+                             [name for _, name in old]).fetchone() is None:
+            return
+        with self.transaction():
+            self.conn.executemany("UPDATE schema_migrations SET name = ? WHERE name = ?", old)
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
@@ -598,24 +305,6 @@ class Store:
         return [dict(r) for r in self.conn.execute(
             "SELECT * FROM document_versions WHERE doc_id = ? ORDER BY version", (doc_id,))]
 
-    def mark_withdrawn(self, doc_ids: list[str], reason: str, when: str | None = None) -> list[str]:
-        """Mark documents withdrawn (text and index entry kept); returns those newly marked.
-
-        A document already withdrawn keeps its first `withdrawn_at`; one whose fetch failed
-        (`extract_failed`) has no statement to withdraw and is left alone.
-        """
-        when = when or utc_now()
-        marked = []
-        with self.transaction():
-            for doc_id in doc_ids:
-                cur = self.conn.execute(
-                    "UPDATE documents SET status = 'withdrawn', withdrawn_at = ?, error = ? "
-                    "WHERE id = ? AND status NOT IN ('withdrawn', 'extract_failed')",
-                    (when, reason, doc_id))
-                if cur.rowcount:
-                    marked.append(doc_id)
-        return marked
-
     def has_document(self, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 
@@ -706,41 +395,11 @@ class Store:
             args,
         ).fetchone()[0]
 
-    # -- crawl accounting -----------------------------------------------------------------------
+    def documents_per_source(self, where: str = "1", args: tuple = ()) -> dict[str, int]:
+        """{source_id: documents matching a SQL condition on `documents`}; sources with none are absent."""
+        return dict(self.conn.execute(
+            f"SELECT source_id, COUNT(*) FROM documents WHERE {where} GROUP BY 1", args).fetchall())
 
-    def start_crawl_run(self, source_id: str) -> int:
-        with self.transaction():
-            cur = self.conn.execute(
-                "INSERT INTO crawl_runs (source_id, started_at) VALUES (?, ?)", (source_id, utc_now())
-            )
-            return cur.lastrowid
-
-    def finish_crawl_run(self, run_id: int, counts: dict[str, int], errors: list[dict]) -> None:
-        with self.transaction():
-            self.conn.execute(
-                """UPDATE crawl_runs SET finished_at=?, fetched=?, new=?, updated=?, unchanged=?,
-                   failed=?, skipped_known=?, errors=? WHERE id=?""",
-                (utc_now(), counts.get("fetched", 0), counts.get("new", 0), counts.get("updated", 0),
-                 counts.get("unchanged", 0), counts.get("failed", 0), counts.get("skipped_known", 0),
-                 json.dumps(errors[:200], ensure_ascii=False), run_id),
-            )
-
-    def latest_crawl_runs(self) -> list[dict]:
-        rows = self.conn.execute(
-            """SELECT r.* FROM crawl_runs r JOIN (SELECT source_id, MAX(id) AS id FROM crawl_runs
-               GROUP BY source_id) last ON last.id = r.id ORDER BY r.source_id"""
-        )
-        return [dict(r) for r in rows]
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into complete statements (trigger bodies keep their inner semicolons)."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    if current.strip():
-        statements.append(current.strip())
-    return statements
+    def newest_fetch(self) -> str | None:
+        """When the store last fetched anything (ISO UTC), None when it is empty."""
+        return self.conn.execute("SELECT MAX(fetched_at) FROM documents").fetchone()[0]

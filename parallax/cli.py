@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from parallax.cli_tables import crawl_table, missing_models, process_table
 from parallax.errors import ParallaxError
 from parallax.progress import Progress
 from parallax.settings import load_settings
@@ -35,7 +36,7 @@ class ParallaxGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ParallaxError as exc:
-            if "--debug" in sys.argv:
+            if ctx.params.get("debug"):  # the group's own --debug option
                 raise
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(1)
@@ -69,47 +70,6 @@ def cli(ctx, config, data_dir, log_json, debug):
         ctx.exit(1)
 
 
-def _table(title: str, columns: list[str], rows: list[list]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[("" if v is None else str(v)) for v in row])
-    # Piped or run from cron, rich would squash columns to 80 characters ("fa…"): print full rows.
-    console = Console() if sys.stdout.isatty() else Console(width=10_000, soft_wrap=True)
-    console.print(table)
-
-
-def _crawl_table(counts: dict[str, dict[str, int]]) -> None:
-    keys = ["fetched", "new", "updated", "unchanged", "failed", "skipped_known", "not_modified",
-            "withdrawn"]
-    rows = [[source, *[c.get(k, 0) for k in keys]] for source, c in sorted(counts.items())]
-    rows.append(["total", *[sum(c.get(k, 0) for c in counts.values()) for k in keys]])
-    _table("Crawl", ["source", *keys], rows)
-
-
-def _process_table(report) -> None:
-    counts = getattr(report, "counts", {})
-    rows = [[stage, counts.get(stage, ""), f"{seconds:.2f}s", report.pipelines.get(stage, "")]
-            for stage, seconds in report.seconds.items()]
-    _table(f"Process: {report.processed} documents", ["stage", "documents", "time", "engine"], rows)
-    if getattr(report, "translated", 0) or getattr(report, "untranslated", 0):
-        click.echo(f"Translated {report.translated} documents ({report.sentences_translated} sentences, "
-                   f"{report.sentences_from_cache} from the cache); {report.untranslated} left untranslated.")
-
-
-def _missing_models(settings) -> None:
-    """One line per translation model that is missing, with the command that installs it."""
-    from nlp.models import missing_lines
-
-    if settings.nlp.translate:
-        for line in missing_lines(settings):
-            click.echo(line[0].upper() + line[1:] + ".")
-
-
 @cli.command()
 @click.option("--no-ui", is_flag=True, help="Stop after indexing and print a summary.")
 @click.option("--site-port", default=8780, show_default=True, help="Port for the sample site on 127.0.0.1.")
@@ -121,9 +81,9 @@ def demo(obj: Context, no_ui, site_port):
     with serve_site(site_port) as server:
         click.echo(f"Sample site: {server.url}/")
         report = run_demo(obj.settings, server, obj.progress())
-        _crawl_table(report.cycle.crawl)
-        _process_table(report.cycle.process)
-        _missing_models(obj.settings)
+        crawl_table(report.cycle.crawl)
+        process_table(report.cycle.process)
+        missing_models(obj.settings)
         click.echo(f"Indexed {report.cycle.index.get('indexed', 0)} documents; "
                    f"{report.documents} in the store at {obj.settings.store_path}")
         if no_ui:
@@ -145,7 +105,7 @@ def crawl(obj: Context, sources, recheck):
     """
     from parallax import stages
 
-    _crawl_table(stages.crawl(obj.settings, list(sources) or None, recheck_days=recheck))
+    crawl_table(stages.crawl(obj.settings, list(sources) or None, recheck_days=recheck))
 
 
 @cli.command()
@@ -160,84 +120,8 @@ def process(obj: Context, fill_translations, scope):
     from parallax import stages
 
     report = stages.process(obj.settings, obj.progress(), fill_translations=fill_translations, scope=scope)
-    _process_table(report)
-    _missing_models(obj.settings)
-
-
-@cli.group()
-def sources():
-    """List, check, add (by address), export and import sources."""
-
-
-@sources.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
-              help="A table (full rows when not on a terminal), JSON (one array) or tab-separated lines.")
-@click.pass_obj
-def sources_list(obj: Context, fmt):
-    """Each source's health: documents, the last run's counts, the last success and the last error."""
-    from crawler.accounting import source_health
-    from crawler.health import source_health as cadence_health
-    from index.store import Store
-    from parallax.stages import selected_sources
-
-    configured = selected_sources(obj.settings)
-    with Store.open(obj.settings) as store:
-        health = source_health(store, [s.id for s in configured])
-        states = [cadence_health(store, s) for s in configured]
-    rows = []
-    for s, h, state in zip(configured, health, states):
-        c = h.counts
-        rows.append([s.id, s.language, "|".join(s.collections), state.status, h.documents, h.failed_documents,
-                     (h.last_run or "never")[:16], c.get("fetched", ""), c.get("new", ""),
-                     c.get("updated", ""), c.get("unchanged", ""), c.get("failed", ""),
-                     (h.last_success or "never")[:16]])
-    columns = ["id", "lang", "collections", "health", "docs", "failed docs", "last run", "fetched", "new",
-               "updated", "unchanged", "failed", "last success"]
-    if fmt != "table":
-        _print_rows(fmt, columns, rows, [(st.message if st.status not in ("ok", "never") else None, h.last_error)
-                                         for st, h in zip(states, health)])
-        return
-    _table("Sources", columns, rows)
-    for state in states:
-        if state.status not in ("ok", "never"):
-            click.echo(f"{state.source_id}: {state.status.upper()}: {state.message}")
-    for h in health:
-        if h.last_error:
-            click.echo(f"{h.source_id}: last error: {h.last_error}")
-    _missing_models(obj.settings)
-
-
-def _print_rows(fmt: str, columns: list[str], rows: list[list], notes: list[tuple]) -> None:
-    """Rows as JSON (one array of objects, with the health message and last error) or TSV."""
-    import json
-
-    keys = [c.replace(" ", "_") for c in columns]
-    if fmt == "json":
-        items = [{**dict(zip(keys, row)), "health_message": message, "last_error": error}
-                 for row, (message, error) in zip(rows, notes)]
-        for item in items:
-            item["collections"] = [c for c in item["collections"].split("|") if c]
-        click.echo(json.dumps(items, ensure_ascii=False, indent=1))
-        return
-    click.echo("\t".join(keys))
-    for row in rows:
-        click.echo("\t".join("" if v is None else str(v).replace("\t", " ").replace("\n", " ") for v in row))
-
-
-@sources.command("check")
-@click.pass_obj
-def sources_check(obj: Context):
-    """Validate the sources file; a bad entry names the source and the key."""
-    from parallax.stages import selected_sources
-
-    from crawler.sources import collections_of
-
-    found = selected_sources(obj.settings)
-    kinds = sorted({e.type for s in found for e in s.entries})
-    collections = collections_of(found)
-    click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points "
-               f"({', '.join(kinds)}), {len(collections)} collections"
-               + (f" ({', '.join(collections)})." if collections else "."))
+    process_table(report)
+    missing_models(obj.settings)
 
 
 HIGHLIGHT_COLOUR = "#ffc857"
@@ -323,8 +207,9 @@ def ui(obj: Context, port):
     _run_ui(settings, obj.config_path)
 
 
-from parallax.cli_alerts import alerts, run  # noqa: E402 - registered after the group exists
+from parallax.cli_alerts import alerts  # noqa: E402 - registered after the group exists
 from parallax.cli_export import export  # noqa: E402
+from parallax.cli_run import run  # noqa: E402
 
 cli.add_command(alerts)
 cli.add_command(run)
@@ -347,11 +232,9 @@ cli.add_command(models_command)
 
 cli.add_command(extract_command)
 
-from parallax.cli_sources import sources_add, sources_export, sources_import  # noqa: E402
+from parallax.cli_sources import sources  # noqa: E402
 
-sources.add_command(sources_add)
-sources.add_command(sources_export)
-sources.add_command(sources_import)
+cli.add_command(sources)
 
 
 def main() -> None:

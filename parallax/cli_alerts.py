@@ -1,13 +1,12 @@
-"""`parallax alerts …` and `parallax run`: thin commands over `alerts/` and `parallax.runloop`."""
+"""`parallax alerts …`: thin commands over `alerts/`."""
 
 from __future__ import annotations
-
-import threading
 
 import click
 
 from alerts.saved import FREQUENCIES, LANGUAGES
 from alerts.webhooks import FORMATS as WEBHOOK_FORMATS
+from parallax.cli_tables import table
 from parallax.errors import MailError
 
 
@@ -121,7 +120,6 @@ def alerts_list(obj):
     from alerts.headers import printable
     from alerts.saved import SavedSearches
     from index.store import Store
-    from parallax.cli import _table
 
     with Store.open(obj.settings) as store:
         found = SavedSearches(store).list()
@@ -129,7 +127,7 @@ def alerts_list(obj):
     if not found:
         click.echo("No alerts yet. Add one: parallax alerts add NAME --query Q --to ADDR")
         return
-    _table("Alerts", ["name", "query", "to", "every", "lang", "active", "last run", "seen up to"],
+    table("Alerts", ["name", "query", "to", "every", "lang", "active", "last run", "seen up to"],
            [[printable(s.name), printable(s.query), printable(_targets(s)), s.frequency, s.lang,
              "yes" if s.active else "paused", s.last_run_at or "never", s.last_seq] for s in found])
     for name, error in errors.items():
@@ -208,22 +206,3 @@ def alerts_run(obj, names, force):
     if report.failures:
         raise MailError(f"{len(report.failures)} digest(s) not delivered (listed above); "
                         "they are retried on the next run")
-
-
-@click.command("run")
-@click.option("--every", metavar="INTERVAL",
-              help="Repeat the cycle at this interval (e.g. 30m, 2h); default: one cycle.")
-@click.pass_obj
-def run(obj, every):
-    """Crawl → process → index → alerts, once or every INTERVAL; SIGTERM stops cleanly."""
-    from parallax import runloop
-
-    interval = runloop.parse_interval(every) if every else None
-    stop = threading.Event()
-    runloop.install_stop_handlers(stop)
-    outcome = runloop.run(obj.settings, interval, stop, progress=obj.progress())
-    if outcome.stopped:
-        click.echo(f"Stopped after {outcome.cycles} cycle(s).", err=True)
-        return
-    if interval is None and outcome.last_error:
-        raise MailError(outcome.last_error)

@@ -51,9 +51,9 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
     from index.backends import open_backend
     from index.store import Store
 
-    text = " ".join(query)
-    if lang:
-        text = f"({text}) lang:{lang}" if text.strip() else f"lang:{lang}"
+    from index.query import restrict
+
+    text = restrict(" ".join(query), "lang", lang)
     fmt = _format_for(fmt, output)
     request = SearchRequest(query=text, sort=sort, expand=not no_expand, collapse=False)
     with Store.open(obj.settings) as store:

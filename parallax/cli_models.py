@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from parallax.cli_tables import table
 from parallax.errors import ModelError
 
 TARGETS = ("translation", "entities", "all")
@@ -92,7 +93,6 @@ def install_command(obj, what, timeout, if_reachable):
 def list_command(obj):
     """What is installed, where, its size and revision."""
     from nlp import entities_models, models
-    from parallax.cli import _table
 
     rows = []
     for state in models.status(obj.settings):
@@ -106,6 +106,6 @@ def list_command(obj):
             rows.append([spec.direction, spec.name or "(none set)", "not installed", spec.revision, "", "", ""])
     for name, where in entities_models.status(obj.settings):
         rows.append(["entities", name, "installed" if where else "not installed", "", "", where or "", ""])
-    _table("Models", ["use", "model", "state", "revision", "size", "path", "installed"], rows)
+    table("Models", ["use", "model", "state", "revision", "size", "path", "installed"], rows)
     for line in models.missing_lines(obj.settings):
         click.echo(line)

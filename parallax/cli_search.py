@@ -106,9 +106,9 @@ def search(obj, query, limit, offset, sort, lang, no_expand, facets, fmt):
     if typo:
         raise click.UsageError(f"no such option: {typo.split('=', 1)[0]} (see --help); to search "
                                f"for it, quote it inside the query: '\"{typo}\"'")
-    text = " ".join(query)
-    if lang:
-        text = f"({text}) lang:{lang}" if text.strip() else f"lang:{lang}"
+    from index.query import restrict
+
+    text = restrict(" ".join(query), "lang", lang)
     request = SearchRequest(query=text, limit=limit, offset=offset, sort=sort, expand=not no_expand,
                             facets=facets)
     with Store.open(obj.settings) as store:
@@ -128,20 +128,10 @@ def search_json(result, store) -> dict:
         item = hit.to_json()
         doc = docs.get(hit.id)
         text = " ".join(filter(None, (hit.title, hit.title_tr, doc and doc.body, doc and doc.body_tr)))
-        item["expansions"] = [e for e in result.expansions if _occurs(_names(e), text)]
+        item["expansions"] = [str(e) for e in result.expansions if _occurs(e.names, text)]
         hits.append(item)
     return {"total_stories": result.total_stories, "total_documents": result.total_documents,
             "counts_exact": result.exact, "expansions": list(result.expansions), "hits": hits}
-
-
-def _names(expansion: str) -> list[str]:
-    """The names an expansion added: 'export controls → 出口管制, 出口控制 (glossary)' gives both
-    Chinese forms; 'entity:csia → tagged csia, or mentions CSIA, 中国半导体行业协会 (entity csia)'
-    gives the names after "mentions"."""
-    added = expansion.split("→", 1)[-1].rsplit(" (", 1)[0].strip()
-    if " or mentions " in added:
-        added = added.split(" or mentions ", 1)[1]
-    return [name.strip() for name in added.split(", ") if name.strip()]
 
 
 def _occurs(names: list[str], text: str) -> bool:

@@ -1,7 +1,9 @@
-"""`parallax sources add|export|import`: adding sites by address and editing sources in bulk.
+"""`parallax sources list|check|add|export|import`: each source's health, the sources file
+checked, sites added by address and sources edited in bulk.
 
-Thin commands over `crawler.discover` (finding a site's feeds, sitemaps or listing) and
-`crawler.sources_file` (writing the user's sources file with its comments kept, CSV in and out).
+Thin commands over `crawler.health` (one `SourceHealth` per source), `crawler.discover` (finding a
+site's feeds, sitemaps or listing) and `crawler.sources_file` (writing the user's sources file with
+its comments kept, CSV in and out).
 """
 
 from __future__ import annotations
@@ -11,6 +13,64 @@ from datetime import date
 from pathlib import Path
 
 import click
+
+from parallax.cli_tables import missing_models, print_rows, table
+
+
+@click.group()
+def sources():
+    """List, check, add (by address), export and import sources."""
+
+
+@sources.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
+              help="A table (full rows when not on a terminal), JSON (one array) or tab-separated lines.")
+@click.pass_obj
+def sources_list(obj, fmt):
+    """Each source's health: documents, the last run's counts, the last success and the last error."""
+    from crawler.health import source_healths
+    from index.store import Store
+    from parallax.stages import selected_sources
+
+    configured = selected_sources(obj.settings)
+    with Store.open(obj.settings) as store:
+        healths = source_healths(store, configured)
+    rows = []
+    for s, h in zip(configured, healths):
+        c = h.counts
+        rows.append([s.id, s.language, "|".join(s.collections), h.status, h.documents, h.failed_documents,
+                     (h.last_run or "never")[:16], c.get("fetched", ""), c.get("new", ""),
+                     c.get("updated", ""), c.get("unchanged", ""), c.get("failed", ""),
+                     (h.last_success or "never")[:16]])
+    columns = ["id", "lang", "collections", "health", "docs", "failed docs", "last run", "fetched", "new",
+               "updated", "unchanged", "failed", "last success"]
+    if fmt != "table":
+        print_rows(fmt, columns, rows, [(h.message if h.status not in ("ok", "never") else None, h.last_error)
+                                        for h in healths])
+        return
+    table("Sources", columns, rows)
+    for h in healths:
+        if h.status not in ("ok", "never"):
+            click.echo(f"{h.source_id}: {h.status.upper()}: {h.message}")
+    for h in healths:
+        if h.last_error:
+            click.echo(f"{h.source_id}: last error: {h.last_error}")
+    missing_models(obj.settings)
+
+
+@sources.command("check")
+@click.pass_obj
+def sources_check(obj):
+    """Validate the sources file; a bad entry names the source and the key."""
+    from crawler.sources import collections_of
+    from parallax.stages import selected_sources
+
+    found = selected_sources(obj.settings)
+    kinds = sorted({e.type for s in found for e in s.entries})
+    collections = collections_of(found)
+    click.echo(f"OK: {len(found)} sources, {sum(len(s.entries) for s in found)} entry points "
+               f"({', '.join(kinds)}), {len(collections)} collections"
+               + (f" ({', '.join(collections)})." if collections else "."))
 
 
 def _proposal_lines(proposal) -> list[str]:
@@ -32,7 +92,7 @@ def _proposal_lines(proposal) -> list[str]:
     return lines
 
 
-@click.command("add")
+@sources.command("add")
 @click.argument("url")
 @click.option("--id", "source_id", help="The source's id (a lowercase slug); default: from the address.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="The site's language; default: detected.")
@@ -79,7 +139,7 @@ def sources_add(obj, url, source_id, lang, kind, country, name_en, collections, 
     click.echo(f"Added {proposal.id!r} to {path}. Fetch it with: parallax crawl --source {proposal.id}")
 
 
-@click.command("export")
+@sources.command("export")
 @click.argument("output", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.pass_obj
@@ -101,7 +161,7 @@ def sources_export(obj, output, force):
     click.echo(f"Wrote {len(configured)} sources to {path}", err=True)
 
 
-@click.command("import")
+@sources.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 @click.option("--file", "file_", type=click.Path(dir_okay=False),
               help="Sources file to write (default: the `sources` setting; created if missing).")

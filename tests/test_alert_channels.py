@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from crawler.records import CrawlRecords
 from alerts.runner import run_alerts
 from alerts.saved import SavedSearch, SavedSearches
 from index.document import Document
@@ -168,7 +169,7 @@ def test_opted_in_alert_hears_once_of_each_edit_and_withdrawal(tmp_path, relay, 
         add_documents(store, settings, edited)
         first = _run(store, settings)
         again = _run(store, settings)  # the same version: nothing more
-        store.mark_withdrawn([en.id], "HTTP 410 on a re-check")
+        CrawlRecords(store).mark_withdrawn([en.id], "HTTP 410 on a re-check")
         withdrawn = _run(store, settings)
         _run(store, settings)
     assert first.alerts[0].changes == {"a@example.org": 1, f"webhook:{receiver.url('changes')}": 1}

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from crawler.records import CrawlRecords
 from crawler.run import crawl
 from crawler.sources import load_sources
 from index.store import Store
@@ -82,7 +83,7 @@ def crawled(tmp_path_factory):
         counts = crawl(settings, sources)["cases"]
         with Store.open(settings) as store:
             docs = {d.url[len(server.url) + 1:]: d for d in store.iter_documents()}
-            [run] = store.latest_crawl_runs()
+            [run] = CrawlRecords(store).latest_runs()
         listed = run_cli("sources", "list", env={"PARALLAX_DATA_DIR": str(settings.data_dir),
                                                  "PARALLAX_SOURCES": str(tmp / "sources.toml"),
                                                  "COLUMNS": "250"})
@@ -161,7 +162,7 @@ def test_a_killed_crawl_is_closed_as_interrupted_at_the_next_start(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
         with Store.open(settings) as store:
-            [left_open] = store.latest_crawl_runs()
+            [left_open] = CrawlRecords(store).latest_runs()
         assert left_open["finished_at"] is None
         server.set_rule("news/slow.html", None)
         crawl(settings, sources)

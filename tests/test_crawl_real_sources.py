@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from crawler.records import CrawlRecords
 from crawler.run import crawl
 from crawler.sources import load_sources
 from index.store import Store
@@ -27,7 +28,7 @@ def crawled(tmp_path_factory):
         counts = crawl(settings, sources)
         with Store.open(settings) as store:
             docs = {d.url: d for d in store.iter_documents()}
-            errors = {r["source_id"]: json.loads(r["errors"]) for r in store.latest_crawl_runs()}
+            errors = {r["source_id"]: json.loads(r["errors"]) for r in CrawlRecords(store).latest_runs()}
     return dict(counts=counts, docs=docs, errors=errors, base=server.url)
 
 

@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from crawler.accounting import source_health
+from crawler.health import source_healths
+from crawler.records import CrawlRecords
 from crawler.run import crawl
 from crawler.sources import load_sources
 from index.store import Store
@@ -34,12 +35,12 @@ def crawled(tmp_path_factory):
         hits_first = dict(server.hits)
         with Store.open(settings) as store:
             docs = {d.url[len(server.url) + 1:]: d for d in store.iter_documents()}
-            runs_first = {r["source_id"]: r for r in store.latest_crawl_runs()}
+            runs_first = {r["source_id"]: r for r in CrawlRecords(store).latest_runs()}
             states = dict(store.conn.execute("SELECT url, last_status FROM fetch_state").fetchall())
         second = crawl(settings, sources)
         hits_second = {k: v - hits_first.get(k, 0) for k, v in server.hits.items() if v > hits_first.get(k, 0)}
         with Store.open(settings) as store:
-            health = {h.source_id: h for h in source_health(store, [s.id for s in sources])}
+            health = {h.source_id: h for h in source_healths(store, sources)}
             total = store.count_documents()
             # The re-check hook: an article published two days ago is due again with --recheck 7
             # (the others were published long ago and are not).

@@ -233,10 +233,17 @@ def test_query_matching_nothing_gives_a_readable_empty_file(opened, tmp_path, fm
         assert len(read_back(fmt, path)) == 0
 
 
-def test_without_a_gazetteer_entity_ids_are_kept_and_names_empty(opened, tmp_path):
+def test_missing_gazetteer_file_is_the_loaders_config_error(tmp_path):
+    from parallax.errors import ConfigError
+
+    # Bad input: an entities file that does not exist (the same error as the entity stage gives).
+    with pytest.raises(ConfigError, match="nlp.entities_file"):
+        load_entity_names(tmp_path / "no-such-entities.toml")
+
+
+def test_without_entity_names_ids_are_kept_and_names_empty(opened):
     store, backend, _ = opened
-    names = load_entity_names(tmp_path / "no-such-entities.toml")
-    assert names == {}
+    names = {}
     rows = {r["id"]: r for r in iter_rows(store, backend, SearchRequest(query=""), names)}
     first = rows[ZH_ID]["entities"][0]
     assert first["id"] == "csia" and first["name_en"] is None and first["name_zh"] is None

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from crawler.records import CrawlRecords
 from crawler.health import expected_cadence, mark_notified, source_health, update_events
 from crawler.run import crawl
 from crawler.sources import load_sources
@@ -83,8 +84,8 @@ def test_source_quiet_longer_than_its_learned_cadence_is_silent(settings):
             store.upsert_document(Document(url=f"https://a.example/{n}", source_id="assoc",
                                            title=f"S{n}", body="Text.", published_at=published))
         store.conn.execute("UPDATE documents SET first_seen_at = published_at")
-        run = store.start_crawl_run("assoc")
-        store.finish_crawl_run(run, {"fetched": 0, "skipped_known": 10}, [])
+        records = CrawlRecords(store)
+        records.finish_run(records.start_run("assoc"), {"entries_ok": 1, "skipped_known": 10}, [])
         source = assoc_source()
         assert expected_cadence(store, source) == pytest.approx(6.0)
         health = source_health(store, source, now=now)

@@ -15,7 +15,7 @@ from index.store import Store
 from nlp.analyses import Analyses
 from nlp.segment import index_text
 from tests.conftest import make_settings
-from ui.exporting import FORMATS
+from index.export import FORMATS
 from index.search import highlight_words, prepare
 from ui.markup import escape_markdown, title_markdown
 from ui.navigation import TITLES

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from index.document import Document
 from index.backends import open_backend
 from index.store import Store
+from crawler.records import CrawlRecords
 from nlp.analyses import Analyses
 from ui.health import freshness, source_health
 
@@ -16,27 +17,25 @@ def _source(source_id):
                            kind="news", country="US")
 
 
-def test_failing_degraded_ok_and_never_crawled_sources(settings):
+def test_status_rows_carry_the_one_source_health(settings):
     with Store.open(settings) as store:
         for sid in ("good", "flaky", "down", "new"):
             store.upsert_source(_source(sid))
-        run = store.start_crawl_run("good")
-        store.finish_crawl_run(run, {"fetched": 3, "new": 3}, [])
-        run = store.start_crawl_run("flaky")
-        store.finish_crawl_run(run, {"fetched": 4, "new": 2, "failed": 1},
-                               [{"url": "https://flaky.example/a", "error": "HTTP 503"}])
-        run = store.start_crawl_run("down")
-        store.finish_crawl_run(run, {"fetched": 2}, [])
-        run = store.start_crawl_run("down")  # the latest run: every fetch failed
-        store.finish_crawl_run(run, {"fetched": 2, "failed": 2},
-                               [{"url": "https://down.example/", "error": "connection refused"}] * 2)
+        records = CrawlRecords(store)
+        records.finish_run(records.start_run("good"), {"entries_ok": 1, "fetched": 3, "new": 3}, [])
+        records.finish_run(records.start_run("flaky"), {"entries_ok": 1, "fetched": 4, "new": 2, "failed": 1},
+                           [{"url": "https://flaky.example/a", "reason": "HTTP 503"}])
+        records.finish_run(records.start_run("down"), {"entries_ok": 1, "fetched": 2}, [])
+        for _ in range(2):  # then two runs in which the site did not answer at all
+            records.finish_run(records.start_run("down"), {"failed": 1},
+                               [{"url": "https://down.example/", "reason": "connection refused"}])
         rows = {r.source_id: r for r in source_health(store)}
-    assert {k: r.state for k, r in rows.items()} == {
-        "good": "ok", "flaky": "degraded", "down": "failing", "new": "never crawled"}
-    assert rows["down"].last_success is not None  # the earlier run succeeded
-    assert rows["down"].last_success <= rows["down"].last_run
-    assert rows["flaky"].errors == [{"url": "https://flaky.example/a", "error": "HTTP 503"}]
-    assert rows["new"].last_run is None and rows["new"].last_success is None
+    assert {k: r.health.status for k, r in rows.items()} == {
+        "good": "ok", "flaky": "degraded", "down": "failing", "new": "never"}
+    assert rows["down"].health.last_success is not None  # the first run succeeded
+    assert rows["down"].health.last_success <= rows["down"].health.last_run
+    assert rows["flaky"].health.errors == ({"url": "https://flaky.example/a", "reason": "HTTP 503"},)
+    assert rows["new"].health.last_run is None and rows["new"].health.last_success is None
     assert rows["good"].name == "GOOD"
 
 

@@ -1,60 +1,46 @@
-"""Per-source health and index freshness, read from the store's crawl accounting."""
+"""What the status page shows: each source's health (`crawler.health`), and how far processing
+and the index are behind the store."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from crawler.health import SourceHealth, source_healths
+from crawler.records import CrawlRecords
 from parallax.errors import ParallaxError
 
 
 @dataclass(frozen=True)
-class SourceHealth:
+class SourceRow:
+    """A row of the status page's sources table: the source's names beside its `SourceHealth`."""
+
     source_id: str
     name: str
     language: str
     country: str
-    documents: int
-    last_run: str | None
-    last_success: str | None
-    fetched: int
-    new: int
-    failed: int
-    errors: list[dict]
-
-    @property
-    def state(self) -> str:
-        """'ok', 'failing' (last run fetched nothing and failed), 'degraded' or 'never crawled'."""
-        if self.last_run is None:
-            return "never crawled"
-        if self.failed and self.failed >= self.fetched:
-            return "failing"
-        if self.failed:
-            return "degraded"
-        return "ok"
+    health: SourceHealth
 
 
-def source_health(store) -> list[SourceHealth]:
-    """One row per known source: documents stored, the last run's counts and errors, and when a
-    run last finished without every fetch failing."""
-    conn = store.conn
-    counts = dict(conn.execute("SELECT source_id, COUNT(*) FROM documents GROUP BY 1").fetchall())
-    success = dict(conn.execute(
-        "SELECT source_id, MAX(finished_at) FROM crawl_runs WHERE finished_at IS NOT NULL "
-        "AND (failed = 0 OR fetched > failed) GROUP BY 1").fetchall())
-    runs = {r["source_id"]: r for r in store.latest_crawl_runs()}
+def source_health(store, settings=None) -> list[SourceRow]:
+    """One row per source the store knows (configured, crawled or holding documents), with the
+    same `crawler.health.SourceHealth` the CLI and the operators' emails use. With `settings`, the
+    configured sources' cadences apply (a sources file that does not load leaves them learned)."""
+    configured = {}
+    if settings is not None:
+        from parallax.stages import selected_sources
+
+        try:
+            configured = {s.id: s for s in selected_sources(settings)}
+        except ParallaxError:
+            configured = {}
     sources = store.sources()
-    out = []
-    for source_id in sorted(set(sources) | set(runs) | set(counts)):
-        src, run = sources.get(source_id, {}), runs.get(source_id, {})
-        out.append(SourceHealth(
-            source_id=source_id, name=src.get("name_en", source_id), language=src.get("language", ""),
-            country=src.get("country", ""), documents=counts.get(source_id, 0),
-            last_run=run.get("finished_at") or run.get("started_at"),
-            last_success=success.get(source_id), fetched=run.get("fetched", 0), new=run.get("new", 0),
-            failed=run.get("failed", 0), errors=json.loads(run.get("errors") or "[]"),
-        ))
-    return out
+    runs = {r["source_id"] for r in CrawlRecords(store).latest_runs()}
+    counts = set(store.documents_per_source())
+    ids = sorted(set(sources) | runs | counts)
+    healths = source_healths(store, [configured.get(i, i) for i in ids])
+    return [SourceRow(h.source_id, sources.get(h.source_id, {}).get("name_en", h.source_id),
+                      sources.get(h.source_id, {}).get("language", ""),
+                      sources.get(h.source_id, {}).get("country", ""), h) for h in healths]
 
 
 @dataclass(frozen=True)
@@ -69,8 +55,7 @@ def freshness(store, backend) -> Freshness:
     documents = store.count_documents()
     not_processed = store.count_documents(
         "d.status = 'ok' AND (a.doc_id IS NULL OR a.content_hash != d.content_hash)")
-    newest = store.conn.execute("SELECT MAX(fetched_at) FROM documents").fetchone()[0]
-    return Freshness(documents, not_processed, backend.pending(), newest)
+    return Freshness(documents, not_processed, backend.pending(), store.newest_fetch())
 
 
 def ago(iso: str | None, now=None, lang: str | None = None) -> str:

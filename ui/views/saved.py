@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from alerts.saved import FREQUENCIES, LANGUAGES, SavedSearch, SavedSearches
 from parallax.errors import ParallaxError
 from ui import state
 from ui.filters import Filters
 from ui.markup import escape_markdown
 from ui.resources import handles
-from ui.saved import FREQUENCIES, LANGUAGES, SavedSearch, SavedSearches
 
 
 def recipients_list(text: str) -> list[str]:

@@ -13,11 +13,11 @@ import zlib
 
 import streamlit as st
 
+from index.export import FORMATS, MEDIA_TYPES as MIME, export_bytes
 from index.search import SearchRequest, highlight_words, prepare
 from nlp import gazetteer
 from parallax.errors import ParallaxError
 from ui import state
-from ui.exporting import FORMATS, MIME, export_bytes
 from ui.filters import Filters, collection_counts, entity_names, facet_label, facet_options
 from ui.i18n import lang_name, t
 from ui.markup import escape_markdown, snippet_markdown, title_markdown

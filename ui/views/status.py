@@ -15,7 +15,8 @@ from ui.resources import handles
 from ui.source_events import problem_columns
 
 # Plain words: the table is drawn on a canvas whose fonts may lack colour emoji.
-STATE_LABELS = {"ok": "ok", "degraded": "DEGRADED", "failing": "FAILING", "never crawled": "never crawled"}
+STATE_LABELS = {"ok": "ok", "degraded": "DEGRADED", "silent": "SILENT", "empty": "EMPTY", "failing": "FAILING",
+                "never": "never crawled"}
 
 
 def render_translation(h) -> None:
@@ -77,7 +78,7 @@ def render() -> None:
                    help=f"{fresh.newest_fetch} UTC" if fresh.newest_fetch else None)
     render_index(h, fresh)
     st.subheader(t("status.sources"))
-    rows = source_health(h.store)
+    rows = source_health(h.store, h.settings)
     member_of = {sid: [] for sid in (r.source_id for r in rows)}
     collections = h.store.collections()
     for name, members in collections.items():
@@ -88,9 +89,11 @@ def render() -> None:
         {"source": [f"{r.name} ({r.source_id})" for r in rows],
          "collections": [", ".join(member_of.get(r.source_id, [])) for r in rows],
          "lang · country": [" · ".join(x for x in (r.language, r.country) if x) for r in rows],
-         "health": [STATE_LABELS[r.state] for r in rows], "documents": [r.documents for r in rows],
-         "last run": _when([r.last_run for r in rows]), "last success": _when([r.last_success for r in rows]),
-         "fetched / new / failed": [f"{r.fetched} / {r.new} / {r.failed}" for r in rows],
+         "health": [STATE_LABELS[r.health.status] for r in rows], "documents": [r.health.documents for r in rows],
+         "last run": _when([r.health.last_run for r in rows]),
+         "last success": _when([r.health.last_success for r in rows]),
+         "fetched / new / failed": [" / ".join(str(r.health.counts.get(k, 0)) for k in ("fetched", "new", "failed"))
+                                    for r in rows],
          "problem": [p if not note else f"{p}: {note}" for p, note in zip(problems["problem"],
                                                                        problems["problem note"])]},
         hide_index=True, width="stretch",
@@ -106,9 +109,9 @@ def render() -> None:
             "problem": st.column_config.TextColumn(width="medium"),
         })
     for r in rows:
-        if r.errors:
-            with st.expander(t("status.errors", source=r.source_id, n=len(r.errors))):
-                st.dataframe(r.errors, width="stretch")
+        if r.health.errors:
+            with st.expander(t("status.errors", source=r.source_id, n=len(r.health.errors))):
+                st.dataframe(list(r.health.errors), width="stretch")
 
     by_collection(rows, collections)
     render_translation(h)
@@ -121,15 +124,14 @@ def by_collection(rows, collections: dict[str, tuple[str, ...]]) -> None:
         return
     st.subheader("By collection")
     health = {r.source_id: r for r in rows}
-    table = {"collection": [], "sources": [], "ok": [], "degraded": [], "failing": [], "never crawled": [],
-             "documents": []}
+    table = {"collection": [], "sources": [], **{label: [] for label in STATE_LABELS.values()}, "documents": []}
     for name, members in collections.items():
         known = [health[m] for m in members if m in health]
         table["collection"].append(name)
         table["sources"].append(", ".join(members))
-        for state in ("ok", "degraded", "failing", "never crawled"):
-            table[state].append(sum(r.state == state for r in known))
-        table["documents"].append(sum(r.documents for r in known))
+        for state, label in STATE_LABELS.items():
+            table[label].append(sum(r.health.status == state for r in known))
+        table["documents"].append(sum(r.health.documents for r in known))
     st.dataframe(table, hide_index=True, width="stretch")
 
 
