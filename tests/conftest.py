@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,16 @@ def sample_site():
 
     with SiteServer(bundled_site()) as server:
         yield server
+
+
+@pytest.fixture
+def serve_site():
+    """Serve fixture directories on 127.0.0.1 for one test: `serve_site(root)` starts a SiteServer
+    on port 0 (parallel test processes never collide) and returns it; all are stopped afterwards."""
+    from parallax.sample_server import SiteServer
+
+    with ExitStack() as stack:
+        yield lambda root: stack.enter_context(SiteServer(root))
 
 
 @pytest.fixture(scope="session")
