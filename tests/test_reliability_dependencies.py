@@ -102,6 +102,7 @@ def test_index_lag_bookkeeping_is_what_the_catch_up_sends(tmp_path):
         assert "correction" in store.get(en_id).body
 
 
+@pytest.mark.slow
 def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_marian, tmp_path):
     """Fault: garbage bytes, an integer and a float stored as cached translations."""
     settings = translate_settings(tmp_path, tiny_marian, translate_scope="full")
@@ -129,6 +130,7 @@ def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_m
         assert types == {"text"}  # the damaged entries were replaced
 
 
+@pytest.mark.slow
 def test_missing_translation_models_are_reported_once_and_the_pipeline_continues(tmp_path):
     """Fault: both translation models point at directories that do not exist."""
     settings = make_settings(tmp_path / "data")
