@@ -57,12 +57,29 @@ def demo_data(tmp_path_factory, sample_site):
     return settings, report
 
 
+def built_once(tmp_path_factory, name: str, build):
+    """`build(directory)` run once for the whole run, its result (a path) shared by every test
+    process: under pytest-xdist the first worker builds under a file lock in the run's common
+    tmp dir and the others wait for it and reuse the files. Only for files nobody writes to."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # not distributed: an ordinary session fixture
+        return build(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / name
+    done = shared.with_suffix(".built")
+    with FileLock(str(shared.with_suffix(".lock"))):
+        if not done.exists():
+            result = build(shared)
+            done.write_text(str(result), encoding="utf-8")
+    return Path(done.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def tiny_marian(tmp_path_factory):
-    """A tiny MarianMT model (random weights, its own sentencepiece vocabulary), built once."""
+    """A tiny MarianMT model (random weights, its own sentencepiece vocabulary), built once per run."""
     from tests.tiny_marian import build_tiny_marian
 
-    return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+    return built_once(tmp_path_factory, "tiny-marian", build_tiny_marian)
 
 
 def run_cli(*args, env=None, input=None, timeout=300):
