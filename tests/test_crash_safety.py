@@ -1,8 +1,9 @@
 """Crash safety: SIGKILL in the middle of a crawl, of processing and of indexing, then a restart.
 
 The fault tried: the whole process group is killed with SIGKILL (as by the OOM killer or a power
-cut) while documents are being written. After a restart every document is present exactly once and
-every derived field is filled.
+cut) while documents are being written. Each kill must land in the middle of the work (some of it
+written, not all: a kill after the end would prove nothing, so the test fails then). After a
+restart every document is present exactly once and every derived field is filled.
 """
 
 from __future__ import annotations
