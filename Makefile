@@ -4,9 +4,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): `auto` is one per core; 0 runs the suite in this one process.
+PYTEST_WORKERS ?= auto
 SIZE ?= 10000
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,8 +33,13 @@ demo: install
 	-$(VENV)/bin/parallax models install translation --if-reachable --timeout 3
 	$(VENV)/bin/parallax demo $(ARGS)
 
+# The whole suite on every core; each test module stays on one worker (its module fixtures are built
+# once). `make test-fast` leaves out the tests marked slow (browser, kill-and-restart, large crawls).
 test: install system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+
+test-fast:
+	$(MAKE) test PYTEST_ARGS="-m 'not slow' $(PYTEST_ARGS)"
 
 bench: install
 	$(PY) -m benchmarks.run --size $(SIZE)

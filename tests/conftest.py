@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,16 @@ def sample_site():
         yield server
 
 
+@pytest.fixture
+def serve_site():
+    """Serve fixture directories on 127.0.0.1 for one test: `serve_site(root)` starts a SiteServer
+    on port 0 (parallel test processes never collide) and returns it; all are stopped afterwards."""
+    from parallax.sample_server import SiteServer
+
+    with ExitStack() as stack:
+        yield lambda root: stack.enter_context(SiteServer(root))
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory, sample_site):
     """The sample site crawled, processed and indexed once; tests must not write to it."""
@@ -46,12 +57,29 @@ def demo_data(tmp_path_factory, sample_site):
     return settings, report
 
 
+def built_once(tmp_path_factory, name: str, build):
+    """`build(directory)` run once for the whole run, its result (a path) shared by every test
+    process: under pytest-xdist the first worker builds under a file lock in the run's common
+    tmp dir and the others wait for it and reuse the files. Only for files nobody writes to."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # not distributed: an ordinary session fixture
+        return build(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / name
+    done = shared.with_suffix(".built")
+    with FileLock(str(shared.with_suffix(".lock"))):
+        if not done.exists():
+            result = build(shared)
+            done.write_text(str(result), encoding="utf-8")
+    return Path(done.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def tiny_marian(tmp_path_factory):
-    """A tiny MarianMT model (random weights, its own sentencepiece vocabulary), built once."""
+    """A tiny MarianMT model (random weights, its own sentencepiece vocabulary), built once per run."""
     from tests.tiny_marian import build_tiny_marian
 
-    return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+    return built_once(tmp_path_factory, "tiny-marian", build_tiny_marian)
 
 
 def run_cli(*args, env=None, input=None, timeout=300):

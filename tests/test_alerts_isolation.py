@@ -155,13 +155,13 @@ def test_parallax_run_with_one_broken_alert_still_delivers_the_others(tmp_path):
     """The whole cycle in a child process: crawl, process, index, then alerts with a broken one
     between two good ones. The good ones are delivered; the run says which one failed and exits 1."""
     from parallax.sample_server import SiteServer
-    from tests.test_run_loop import run_once, write_site, write_sources
+    from tests.test_run_loop import run_once, write_assoc_sources, write_site
 
     root = tmp_path / "site"
     write_site(root)
     with SiteServer(root) as site, Relay() as relay:
         sources = tmp_path / "sources.toml"
-        write_sources(sources, site.url)
+        write_assoc_sources(sources, site.url)
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         with Store(data_dir / "parallax.sqlite3") as store:

@@ -20,6 +20,7 @@ from index.search import SearchRequest
 from index.store import Store
 from parallax.errors import QueryError
 from tests.conftest import BACKENDS, backend_settings, drop_backend, make_settings
+from tests.sources_fixtures import feed, source_block, write_sources
 
 # (id, language, kind, country, collections)
 SOURCES = [
@@ -111,15 +112,13 @@ def test_changing_a_collection_in_the_sources_file_needs_no_reindex(backend, tmp
     engine, store, ids = backend
     from crawler.sources import load_sources
 
-    path = tmp_path / "sources.toml"
     blocks = []
     for sid, lang, kind, country, collections in SOURCES:
         # wire joins the press collection; semi leaves us-associations.
         collections = {"wire": ["press"], "semi": []}.get(sid, collections)
-        blocks.append(f'[[source]]\nid = "{sid}"\nname = "{sid}"\nname_en = "{sid}"\nlanguage = "{lang}"\n'
-                      f'kind = "{kind}"\ncountry = "{country}"\ncollections = {collections!r}\n'
-                      f'[[source.entry]]\ntype = "feed"\nurl = "http://127.0.0.1/{sid}.xml"\n')
-    path.write_text("\n".join(blocks).replace("'", '"'), encoding="utf-8")
+        blocks.append(source_block(sid, feed(f"http://127.0.0.1/{sid}.xml"), name=sid, language=lang, kind=kind,
+                                   country=country, collections=collections))
+    path = write_sources(tmp_path / "sources.toml", *blocks)
     before = store.collections()
     try:
         store.record_collections(load_sources(path))
@@ -162,10 +161,8 @@ def test_exports_carry_the_source_collections_and_follow_a_collection_query(back
 def test_an_index_run_records_the_collections_of_the_sources_file(tmp_path, caplog):
     from parallax import stages
 
-    path = tmp_path / "sources.toml"
-    path.write_text('[[source]]\nid = "sia"\nname = "SIA"\nname_en = "SIA"\nlanguage = "en"\nkind = "association"\n'
-                    'country = "US"\ncollections = ["us-associations"]\n'
-                    '[[source.entry]]\ntype = "feed"\nurl = "http://127.0.0.1:9/feed"\n', encoding="utf-8")
+    path = write_sources(tmp_path / "sources.toml", source_block(
+        "sia", feed("http://127.0.0.1:9/feed"), name="SIA", collections=["us-associations"]))
     settings = make_settings(tmp_path / "data", sources=str(path))
     with Store.open(settings) as store:
         store.upsert_source(SimpleNamespace(id="sia", name="SIA", name_en="SIA", language="en", kind="association",

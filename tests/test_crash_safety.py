@@ -1,25 +1,34 @@
 """Crash safety: SIGKILL in the middle of a crawl, of processing and of indexing, then a restart.
 
 The fault tried: the whole process group is killed with SIGKILL (as by the OOM killer or a power
-cut) while documents are being written. After a restart every document is present exactly once and
-every derived field is filled.
+cut) while documents are being written. Each kill must land in the middle of the work (some of it
+written, not all: a kill after the end would prove nothing, so the test fails then). After a
+restart every document is present exactly once and every derived field is filled.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from index.store import Store
 from tests.conftest import ROOT, make_settings
+from tests.sources_fixtures import listing, source_block, write_config, write_sources
 
-PAGES = 300
+PAGES = 150  # more than two processing batches of 64, so each kill lands before the last commit
+
+# The killed runs are slowed down (one request at a time, one document per index commit) so that
+# the kill lands in the middle of the work; the re-runs that finish it use the configured settings.
+SLOW_CRAWL = {"PARALLAX_CRAWL_DOWNLOAD_DELAY": "0.02", "PARALLAX_CRAWL_CONCURRENCY_PER_DOMAIN": "1"}
+SLOW_INDEX = {"PARALLAX_INDEX_BATCH": "1"}
 
 
 def _write_site(root: Path) -> None:
@@ -44,72 +53,58 @@ def _write_site(root: Path) -> None:
 
 
 @pytest.fixture
-def crash_env(tmp_path):
-    from parallax.sample_server import SiteServer
-
+def crash_env(tmp_path, serve_site):
     site = tmp_path / "site"
     _write_site(site)
-    with SiteServer(site) as server:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(f"""
-[[source]]
-id = "big"
-name = "Big"
-name_en = "Big"
-language = "en"
-kind = "news"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/list-0.html"]
-article_pattern = '/news/\\d+\\.html$'
-next_pattern = '/news/list-\\d+\\.html$'
-max_pages = 100
-""", encoding="utf-8")
-        config = tmp_path / "parallax.toml"
-        config.write_text(f"""
-data_dir = "{tmp_path / 'data'}"
-sources = "{sources}"
-[crawl]
-download_delay = 0.02
-autothrottle = false
-concurrency_per_domain = 1
-[index]
-batch = 20
-""", encoding="utf-8")
-        yield config, make_settings(tmp_path / "data", sources=str(sources))
+    server = serve_site(site)
+    sources = write_sources(tmp_path / "sources.toml", source_block(
+        "big", listing(f"{server.url}/news/list-0.html", r"/news/\d+\.html$",
+                       next_pattern=r"/news/list-\d+\.html$", max_pages=100), kind="news"))
+    config = write_config(tmp_path / "parallax.toml", data_dir=tmp_path / "data", sources=sources,
+                          crawl={"download_delay": 0.0, "autothrottle": False, "concurrency_per_domain": 8},
+                          index={"batch": 20})
+    return config, make_settings(tmp_path / "data", sources=str(sources))
 
 
-def _start(config: Path, *args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
+def _start(config: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
+    full_env.update(env or {})
     return subprocess.Popen([sys.executable, "-m", "parallax.cli", "--config", str(config), *args],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
 
 
-def _count(settings, sql: str) -> int:
+def _count(settings, sql: str) -> int | None:
+    """The count, read without migrating or locking anything; None while the store or the table
+    does not exist yet (the child creates them) or is locked by a migration."""
     if not settings.store_path.exists():
-        return 0
-    with Store(settings.store_path) as store:
-        return store.conn.execute(sql).fetchone()[0]
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{settings.store_path}?mode=ro", uri=True, timeout=1)) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:
+        return None
 
 
-def _kill_when(proc: subprocess.Popen, settings, sql: str, at_least: int, timeout: float = 60) -> int:
+def _kill_mid_run(proc: subprocess.Popen, settings, sql: str, at_least: int, timeout: float = 120) -> int:
+    """SIGKILL the process group once `sql` counts `at_least` rows; return the count left behind.
+
+    Fails if the process ended (or never got that far) before it could be killed: a test of
+    killing that killed nothing would prove nothing."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            seen = _count(settings, sql)
-        except Exception:  # the store may be mid-migration on the very first poll
-            seen = 0
-        if seen >= at_least:
+    while (seen := _count(settings, sql) or 0) < at_least:
+        if proc.poll() is not None:
+            pytest.fail(f"the process ended (exit {proc.returncode}) with {seen} rows, before it could be "
+                        f"killed: {proc.stderr.read().decode()[-2000:]}")
+        if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            return seen
-        if proc.poll() is not None:
-            pytest.fail(f"process ended before it could be killed: {proc.stderr.read().decode()}")
-        time.sleep(0.05)
+            pytest.fail(f"the process made no progress to kill in within {timeout:.0f} s ({seen} rows)")
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
-    pytest.fail("process made no progress to kill in")
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the process must have died of the kill, not finished"
+    return _count(settings, sql) or 0
 
 
 def _finish(config: Path, *args: str) -> None:
@@ -122,29 +117,27 @@ def _finish(config: Path, *args: str) -> None:
 def test_killed_crawl_process_and_index_each_resume_without_loss_or_duplicates(crash_env):
     config, settings = crash_env
 
-    crawl = _start(config, "crawl")
-    killed_at = _kill_when(crawl, settings, "SELECT COUNT(*) FROM documents", 20)
-    assert killed_at < PAGES
-    time.sleep(1.0)  # a surviving crawl child would keep writing; it must have exited with us
-    after_kill = _count(settings, "SELECT COUNT(*) FROM documents")
-    time.sleep(1.0)
-    assert _count(settings, "SELECT COUNT(*) FROM documents") == after_kill
+    crawl = _start(config, "crawl", env=SLOW_CRAWL)
+    left = _kill_mid_run(crawl, settings, "SELECT COUNT(*) FROM documents", 20)
+    assert 20 <= left < PAGES, f"the crawl was killed after {left} of {PAGES} pages, not in the middle"
+    # A surviving crawl child would keep writing: it must have died with the group.
+    assert _group_gone(crawl.pid), f"still running after the kill: {_group_alive(crawl.pid)}"
+    assert _count(settings, "SELECT COUNT(*) FROM documents") == left
     _finish(config, "crawl")
     assert _count(settings, "SELECT COUNT(*) FROM documents") == PAGES
     assert _count(settings, "SELECT COUNT(DISTINCT url) FROM documents") == PAGES
 
     process = _start(config, "process")
-    _kill_when(process, settings, "SELECT COUNT(*) FROM analyses", 5)
+    left = _kill_mid_run(process, settings, "SELECT COUNT(*) FROM analyses", 5)
+    assert 5 <= left < PAGES, f"processing was killed after {left} of {PAGES} documents, not in the middle"
     _finish(config, "process")
     assert _count(settings, "SELECT COUNT(*) FROM analyses") == PAGES
     assert _count(settings, "SELECT COUNT(*) FROM analyses a JOIN documents d ON d.id = a.doc_id "
                             "WHERE a.content_hash = d.content_hash AND a.body_seg != ''") == PAGES
 
-    index = _start(config, "index")
-    try:
-        _kill_when(index, settings, "SELECT COUNT(*) FROM tantivy_docs", 1, timeout=30)
-    except pytest.fail.Exception:
-        pass  # indexing 300 documents can finish before a poll; the invariants below still hold
+    index = _start(config, "index", env=SLOW_INDEX)
+    left = _kill_mid_run(index, settings, "SELECT COUNT(*) FROM tantivy_docs", 1)
+    assert 1 <= left < PAGES, f"indexing was killed after {left} of {PAGES} documents, not in the middle"
     _finish(config, "index")
     assert _count(settings, "SELECT COUNT(*) FROM tantivy_docs") == PAGES
     with Store(settings.store_path) as store:
@@ -156,3 +149,26 @@ def test_killed_crawl_process_and_index_each_resume_without_loss_or_duplicates(c
         assert len(ids) == len(set(ids)) == backend.held() == PAGES  # each document exactly once
         request = SearchRequest("出口管制", limit=1, expand=False, collapse=False)
         assert backend.search(request).total == PAGES // 2
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """The processes of group `pgid` still running (zombies, already dead, are not counted)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process went away while we looked
+            continue
+        if int(fields[2]) == pgid and fields[0] not in "ZX":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _group_gone(pgid: int, timeout: float = 10) -> bool:
+    """Wait until no process of the group runs: the crawl child must die with its parent."""
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

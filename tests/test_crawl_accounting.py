@@ -25,6 +25,7 @@ from index.store import Store
 from parallax.sample_server import SiteServer
 from tests.conftest import ROOT, run_cli
 from tests.crawl_helpers import local_crawl_settings
+from tests.sources_fixtures import listing, source_block, write_sources
 
 ARTICLE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}
 </head><body><article><h1>{title}</h1>
@@ -44,20 +45,9 @@ REDIRECTS = {"news/loop-a.html": "/news/loop-b.html", "news/loop-b.html": "/news
              "news/old-target.html": "/news/target.html"}
 LINKED = [*PAGES, "news/loop-a.html", "news/old-target.html", "news/nul.html", "news/gone.html"]
 
-SOURCES = """
-[[source]]
-id = "cases"
-name = "Cases"
-name_en = "Cases"
-language = "en"
-kind = "association"
-country = "US"
 
-[[source.entry]]
-type = "listing"
-url = "{base}/index.html"
-article_pattern = "/news/"
-"""
+def write_cases_sources(path, base):
+    return write_sources(path, source_block("cases", listing(f"{base}/index.html", "/news/")))
 
 
 def write_site(root):
@@ -78,7 +68,7 @@ def crawled(tmp_path_factory):
     write_site(tmp / "site")
     settings = local_crawl_settings(tmp / "data")
     with SiteServer(tmp / "site") as server:
-        (tmp / "sources.toml").write_text(SOURCES.format(base=server.url), encoding="utf-8")
+        write_cases_sources(tmp / "sources.toml", server.url)
         sources = load_sources(tmp / "sources.toml")
         counts = crawl(settings, sources)["cases"]
         with Store.open(settings) as store:
@@ -148,7 +138,7 @@ def test_a_killed_crawl_is_closed_as_interrupted_at_the_next_start(tmp_path):
     (root / "index.html").write_text('<a href="/news/slow.html">slow</a>', encoding="utf-8")
     settings = local_crawl_settings(tmp_path / "data", timeout=30)
     with SiteServer(root) as server:
-        (tmp_path / "sources.toml").write_text(SOURCES.format(base=server.url), encoding="utf-8")
+        write_cases_sources(tmp_path / "sources.toml", server.url)
         sources = load_sources(tmp_path / "sources.toml")
         import pickle
 

@@ -13,6 +13,7 @@ from parallax.cli import cli
 from parallax.sample_server import bundled_site
 from tests.conftest import run_cli
 from tests.crawl_helpers import SITES
+from tests.sources_fixtures import feed, listing, source_block
 
 FAST = {"PARALLAX_CRAWL_DOWNLOAD_DELAY": "0", "PARALLAX_CRAWL_AUTOTHROTTLE": "false",
         "PARALLAX_CRAWL_CONCURRENCY_PER_DOMAIN": "8", "PARALLAX_CRAWL_RETRIES": "0", "COLUMNS": "200"}
@@ -48,17 +49,15 @@ def test_crawl_command_reports_per_source_counts_and_a_second_run_finds_nothing_
 
 BAD_SOURCES = [
     # (what is wrong, sources.toml text, words the error must contain)
-    ("unknown key", '[[source]]\nid="x1"\nname="X"\nname_en="X"\nlanguage="en"\nkind="news"\ncountry="US"\n'
-     'colour="red"\n[[source.entry]]\ntype="feed"\nurl="https://x.example/feed"\n', ["'x1'", "colour"]),
-    ("bad regex", '[[source]]\nid="x2"\nname="X"\nname_en="X"\nlanguage="en"\nkind="news"\ncountry="US"\n'
-     '[[source.entry]]\ntype="listing"\nurl="https://x.example/"\narticle_pattern="(unclosed"\n',
+    ("unknown key", source_block("x1", feed("https://x.example/feed"), name="X", kind="news", colour="red"),
+     ["'x1'", "colour"]),
+    ("bad regex", source_block("x2", listing("https://x.example/", "(unclosed"), name="X", kind="news"),
      ["'x2'", "article_pattern", "regular expression"]),
-    ("bad entry type", '[[source]]\nid="x3"\nname="X"\nname_en="X"\nlanguage="en"\nkind="news"\ncountry="US"\n'
-     '[[source.entry]]\ntype="rss"\nurl="https://x.example/"\n', ["'x3'", "type", "feed, sitemap, listing"]),
-    ("bad kind", '[[source]]\nid="x4"\nname="X"\nname_en="X"\nlanguage="en"\nkind="blog"\ncountry="US"\n'
-     '[[source.entry]]\ntype="feed"\nurl="https://x.example/"\n', ["'x4'", "kind", "association"]),
-    ("bad time zone", '[[source]]\nid="x5"\nname="X"\nname_en="X"\nlanguage="zh"\nkind="news"\ncountry="CN"\n'
-     'timezone="Beijing"\n[[source.entry]]\ntype="feed"\nurl="https://x.example/"\n', ["'x5'", "timezone", "Asia/Shanghai"]),
+    ("bad entry type", source_block("x3", {"type": "rss", "url": "https://x.example/"}, name="X", kind="news"),
+     ["'x3'", "type", "feed, sitemap, listing"]),
+    ("bad kind", source_block("x4", feed("https://x.example/"), name="X", kind="blog"), ["'x4'", "kind", "association"]),
+    ("bad time zone", source_block("x5", feed("https://x.example/"), name="X", language="zh", kind="news",
+                                   country="CN", timezone="Beijing"), ["'x5'", "timezone", "Asia/Shanghai"]),
 ]
 
 

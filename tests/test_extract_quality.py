@@ -1,21 +1,15 @@
 """Extraction measured against the text written into the project's own pages: precision and
 recall of body tokens (English words, single Chinese characters) on every fixture page, with the
 sources' selectors and with automatic extraction alone; paragraph counts and must / must-not
-phrases on the demo site. benchmarks/extraction_quality.py prints the same numbers."""
+phrases on the demo site. benchmarks/extraction_quality.py prints the same numbers (the measure is
+tests/extraction_quality.py)."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import pytest
 
 from crawler.quality import body_tokens, score
-
-_spec = importlib.util.spec_from_file_location(
-    "extraction_quality", Path(__file__).resolve().parent.parent / "benchmarks" / "extraction_quality.py")
-quality = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(quality)
+from tests import extraction_quality as quality
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,13 @@ from parallax.sample_server import SiteServer
 from parallax.settings import load_settings
 from tests.alerts_fixtures import Relay, smtp_overrides
 from tests.conftest import make_settings, run_cli
+from tests.sources_fixtures import listing, source_block, write_sources
 from tests.test_source_health import _site
 
-SOURCES = """
-[[source]]
-id = "assoc"
-name = "Assoc"
-name_en = "Industry Association"
-language = "en"
-kind = "association"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{url}/news/index.html"]
-article_pattern = '/news/\\d+\\.html$'
-"""
+
+def assoc_source(url: str) -> str:
+    return source_block("assoc", listing(f"{url}/news/index.html", r"/news/\d+\.html$"),
+                        name_en="Industry Association")
 
 
 @pytest.mark.slow
@@ -37,8 +29,7 @@ def test_listing_without_articles_raises_one_operator_email_not_one_per_run(tmp_
     site = tmp_path / "site"
     _site(site, with_links=True)
     with Relay() as relay, SiteServer(site) as server:
-        sources_file = tmp_path / "sources.toml"
-        sources_file.write_text(SOURCES.format(url=server.url), encoding="utf-8")
+        sources_file = write_sources(tmp_path / "sources.toml", assoc_source(server.url))
         settings = make_settings(tmp_path / "data", sources=str(sources_file),
                                  **{"alerts.operators": ["ops@example.org", "oncall@example.org"]},
                                  **smtp_overrides(relay.port))

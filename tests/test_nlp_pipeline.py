@@ -68,6 +68,7 @@ def test_which_stages_a_version_change_affects():
     assert stages_to_run(current.replace("gazetteer=1", "gazetteer=0"), False) == {"entities"}
 
 
+@pytest.mark.slow
 def test_process_command_prints_stage_counts_times_and_engines(tmp_path):
     data = tmp_path / "data"
     with _store_at(data) as store:
@@ -86,6 +87,7 @@ def _store_at(data):
     return Store.open(make_settings(data))
 
 
+@pytest.mark.slow
 def test_nlp_command_reads_and_writes_json_lines():
     lines = [{"id": "a", "text": "中國半導體行業協會反對出口管制"}, {"id": "b", "text": "CSIA met SIA in Seoul."}]
     stdin = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n"

@@ -4,7 +4,6 @@ text layer is stored and flagged, not dropped."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 
@@ -18,6 +17,7 @@ from index.backends import open_backend
 from index.store import Store
 from nlp.pipeline import process
 from parallax.sample_server import SiteServer
+from tests.sources_fixtures import fast_crawl, listing, source_block, write_sources
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -56,22 +56,9 @@ def test_pdf_statements_are_extracted_and_searchable(tmp_path, settings):
         "<html><body><a href='joint-en.pdf'>EN</a> <a href='joint-zh.pdf'>ZH</a> "
         "<a href='scanned.pdf'>Scan</a></body></html>")
     with SiteServer(site) as server:
-        sources_file = tmp_path / "sources.toml"
-        sources_file.write_text(f"""
-[[source]]
-id = "assoc"
-name = "Assoc"
-name_en = "Assoc"
-language = "en"
-kind = "association"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/docs/index.html"]
-article_pattern = '\\.pdf$'
-""")
-        fast = settings.replace(crawl=dataclasses.replace(settings.crawl, download_delay=0.0,
-                                                          autothrottle=False))
+        sources_file = write_sources(tmp_path / "sources.toml", source_block(
+            "assoc", listing(f"{server.url}/docs/index.html", r"\.pdf$")))
+        fast = fast_crawl(settings)
         counts = crawl(fast, load_sources(sources_file))
     assert counts["assoc"]["new"] == 3
     with Store.open(fast) as store:

@@ -53,6 +53,7 @@ def test_quoted_field_text_and_other_words_with_a_colon_are_searched_as_words():
     assert parse("note:this").text == "note:this"
 
 
+@pytest.mark.slow
 def test_a_query_may_start_with_a_minus(tmp_path):
     assert isinstance(parse("-chips tariffs").children[0], Not)
     env = {"PARALLAX_DATA_DIR": str(tmp_path / "data")}

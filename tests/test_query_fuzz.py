@@ -51,8 +51,9 @@ def test_both_compilers_raise_only_query_error(text, enabled):
     if node is None:
         return
     expanded = expand(node, enabled=enabled)
-    elastic.compile_query(expanded, since_seq=3)
-    compile_request(expanded, SCHEMA, since_seq=3)
+    compiled = elastic.compile_query(expanded, since_seq=3)
+    assert compiled["bool"]["filter"] == [{"range": {"seq": {"gt": 3}}}]  # the alerts' cut-off is kept
+    assert compile_request(expanded, SCHEMA, since_seq=3) is not None
 
 
 SCHEMA = build_schema()

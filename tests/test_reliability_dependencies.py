@@ -25,7 +25,7 @@ from parallax.errors import BackendUnavailable
 from tests.alerts_fixtures import DOCS, add_documents, free_port
 from tests.conftest import make_settings, run_cli
 from tests.test_nlp_translate import _settings as translate_settings
-from tests.test_run_loop import write_site, write_sources
+from tests.test_run_loop import write_assoc_sources, write_site
 
 
 def _es_settings(data_dir, port):
@@ -49,7 +49,7 @@ def test_parallax_run_with_elasticsearch_unreachable_reports_index_lag_and_keeps
     closed = free_port()
     with SiteServer(root) as site:
         sources = tmp_path / "sources.toml"
-        write_sources(sources, site.url)
+        write_assoc_sources(sources, site.url)
         env = {"PARALLAX_DATA_DIR": str(tmp_path / "data"), "PARALLAX_SOURCES": str(sources),
                "PARALLAX_CRAWL_DOWNLOAD_DELAY": "0", "PARALLAX_CRAWL_AUTOTHROTTLE": "false",
                "PARALLAX_NLP_TRANSLATE": "false", "PARALLAX_INDEX_BACKEND": "elasticsearch",
@@ -102,6 +102,7 @@ def test_index_lag_bookkeeping_is_what_the_catch_up_sends(tmp_path):
         assert "correction" in store.get(en_id).body
 
 
+@pytest.mark.slow
 def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_marian, tmp_path):
     """Fault: garbage bytes, an integer and a float stored as cached translations."""
     settings = translate_settings(tmp_path, tiny_marian, translate_scope="full")
@@ -129,6 +130,7 @@ def test_corrupt_translation_cache_entries_are_translated_again_not_fatal(tiny_m
         assert types == {"text"}  # the damaged entries were replaced
 
 
+@pytest.mark.slow
 def test_missing_translation_models_are_reported_once_and_the_pipeline_continues(tmp_path):
     """Fault: both translation models point at directories that do not exist."""
     settings = make_settings(tmp_path / "data")

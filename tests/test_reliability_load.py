@@ -18,6 +18,7 @@ import pytest
 
 from index.store import Store
 from tests.conftest import ROOT, PARALLAX
+from tests.sources_fixtures import NO_POLITENESS, listing, source_block, write_config, write_sources
 
 PAGES = 5_000
 PER_LISTING = 100
@@ -66,32 +67,12 @@ def test_five_thousand_page_crawl_stays_under_the_memory_bound(tmp_path):
     site = tmp_path / "site"
     _write_site(site)
     with SiteServer(site) as server:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(f"""
-[[source]]
-id = "bulk"
-name = "Bulk"
-name_en = "Bulk"
-language = "en"
-kind = "news"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/list-0.html"]
-article_pattern = '/news/\\d+\\.html$'
-next_pattern = '/news/list-\\d+\\.html$'
-max_pages = {PAGES // PER_LISTING + 1}
-""", encoding="utf-8")
-        config = tmp_path / "parallax.toml"
-        config.write_text(f"""
-data_dir = "{tmp_path / 'data'}"
-sources = "{sources}"
-[crawl]
-download_delay = 0
-autothrottle = false
-concurrency_per_domain = 16
-timeout = 30
-""", encoding="utf-8")
+        sources = write_sources(tmp_path / "sources.toml", source_block(
+            "bulk", listing(f"{server.url}/news/list-0.html", r"/news/\d+\.html$",
+                            next_pattern=r"/news/list-\d+\.html$", max_pages=PAGES // PER_LISTING + 1),
+            kind="news"))
+        config = write_config(tmp_path / "parallax.toml", data_dir=tmp_path / "data", sources=sources,
+                              crawl={**NO_POLITENESS, "concurrency_per_domain": 16, "timeout": 30})
         import os
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}

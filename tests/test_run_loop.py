@@ -20,6 +20,7 @@ from index.store import Store
 from parallax.errors import ConfigError
 from parallax.runloop import parse_interval
 from parallax.sample_server import SiteServer
+from tests.sources_fixtures import listing, source_block, write_sources
 
 EN_TITLE = "Association welcomes talks on export controls"
 ZH_TITLE = "行业协会就出口管制问题举行座谈"
@@ -50,21 +51,9 @@ def write_site(root):
     (root / "index.html").write_text(f"<html><body><ul>{links}</ul></body></html>", encoding="utf-8")
 
 
-def write_sources(path, base):
-    path.write_text(f"""
-[[source]]
-id = "assoc"
-name = "Industry Association"
-name_en = "Industry Association"
-language = "en"
-kind = "association"
-country = "US"
-
-[[source.entry]]
-type = "listing"
-url = "{base}/index.html"
-article_pattern = "/news/"
-""", encoding="utf-8")
+def write_assoc_sources(path, base):
+    return write_sources(path, source_block("assoc", listing(f"{base}/index.html", "/news/"),
+                                            name="Industry Association"))
 
 
 @pytest.fixture
@@ -84,7 +73,7 @@ def relay():
 @pytest.fixture
 def env(tmp_path, site, relay):
     sources = tmp_path / "sources.toml"
-    write_sources(sources, site.url)
+    write_assoc_sources(sources, site.url)
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     with Store(data_dir / "parallax.sqlite3") as store:

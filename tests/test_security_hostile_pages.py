@@ -20,6 +20,7 @@ from crawler.extract import ExtractionError, extract
 from crawler.urls import resolve_canonical
 from index.store import Store
 from tests.conftest import make_settings, run_cli
+from tests.sources_fixtures import NO_POLITENESS, listing, source_block, write_config, write_sources
 
 URL = "http://127.0.0.1:8000/news/hostile.html"
 MARKERS = ("SCRIPTMARK", "HANDLERMARK", "JSLINKMARK", "SVGMARK", "STYLEMARK", "IFRAMEMARK",
@@ -229,29 +230,10 @@ def test_hostile_and_oversized_pages_through_the_real_crawler(hostile_site, tmp_
     `crawl.max_page_bytes`, crawled by `parallax crawl`. The hostile one is stored as inert text
     at its http address; the big one is refused and the reason recorded for the run."""
     server, _ = hostile_site
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[source]]
-id = "hostile"
-name = "Hostile"
-name_en = "Hostile"
-language = "en"
-kind = "news"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/list.html"]
-article_pattern = '/news/[a-z]+\\.html$'
-""", encoding="utf-8")
-    config = tmp_path / "parallax.toml"
-    config.write_text(f"""
-data_dir = "{tmp_path / 'data'}"
-sources = "{sources}"
-[crawl]
-download_delay = 0
-autothrottle = false
-max_page_bytes = 1000000
-""", encoding="utf-8")
+    sources = write_sources(tmp_path / "sources.toml", source_block(
+        "hostile", listing(f"{server.url}/news/list.html", r"/news/[a-z]+\.html$"), kind="news"))
+    config = write_config(tmp_path / "parallax.toml", data_dir=tmp_path / "data", sources=sources,
+                          crawl={**NO_POLITENESS, "max_page_bytes": 1000000})
     result = run_cli("--config", str(config), "crawl", timeout=180)
     assert result.returncode == 0, result.stderr
     with Store(tmp_path / "data" / "parallax.sqlite3") as store:

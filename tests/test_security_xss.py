@@ -21,6 +21,7 @@ from index.document import Document
 from index.store import Store
 from parallax import stages
 from tests.conftest import make_settings
+from tests.sources_fixtures import listing, source_block, write_sources
 from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, running_ui
 
 pytestmark = pytest.mark.slow
@@ -51,20 +52,9 @@ def hostile_store(tmp_path):
         "<html><body><a href='portal.html'>portal</a> <a href='javascript:alert(1)'>x</a></body></html>",
         encoding="utf-8")
     with SiteServer(site) as server:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(f"""
-[[source]]
-id = "hostile"
-name = "Hostile News"
-name_en = "Hostile News"
-language = "en"
-kind = "news"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/list.html"]
-article_pattern = '/news/portal\\.html$'
-""", encoding="utf-8")
+        sources = write_sources(tmp_path / "sources.toml", source_block(
+            "hostile", listing(f"{server.url}/news/list.html", r"/news/portal\.html$"), name="Hostile News",
+            kind="news"))
         settings = make_settings(tmp_path / "data", sources=str(sources),
                                  **{"crawl.download_delay": 0.0, "crawl.autothrottle": False})
         counts = stages.crawl(settings)

@@ -98,4 +98,5 @@ def test_secrets_do_not_appear_in_repr():
 def test_shipped_defaults_file_is_valid_toml():
     from importlib import resources
 
-    tomllib.loads(resources.files("parallax").joinpath("defaults.toml").read_text("utf-8"))
+    defaults = tomllib.loads(resources.files("parallax").joinpath("defaults.toml").read_text("utf-8"))
+    assert {"crawl", "nlp", "index", "elasticsearch", "smtp", "alerts", "ui"} <= set(defaults)

@@ -9,6 +9,7 @@ import pytest
 from crawler.sources import load_sources
 from parallax.errors import ConfigError
 from parallax.settings import load_settings
+from tests.sources_fixtures import feed, source_block, write_sources
 
 BAD_NUMBERS = [
     ("crawl.concurrency_per_domain", 0),
@@ -60,19 +61,8 @@ def test_binary_config_file_is_a_clear_error_naming_the_file(tmp_path):
     assert str(config) in str(err.value) and "UTF-8" in str(err.value)
 
 
-SOURCE = """
-[[source]]
-id = "demo"
-name = "Demo"
-name_en = "Demo"
-language = "en"
-kind = "news"
-country = "US"
-{extra}
-[[source.entry]]
-type = "feed"
-urls = ["http://127.0.0.1:1/feed.xml"]
-"""
+def demo_source(date_format: str) -> str:
+    return source_block("demo", feed("http://127.0.0.1:1/feed.xml"), kind="news", date_format=date_format)
 
 
 def test_binary_sources_file_is_a_clear_error_naming_the_file(tmp_path):
@@ -86,12 +76,12 @@ def test_binary_sources_file_is_a_clear_error_naming_the_file(tmp_path):
 @pytest.mark.parametrize("fmt", ["%Q%", "%Y-%m-%", "no directive at all"])
 def test_unusable_date_format_names_the_source_and_key(tmp_path, fmt):
     path = tmp_path / "sources.toml"
-    path.write_text(SOURCE.format(extra=f'date_format = "{fmt}"'))
+    write_sources(path, demo_source(fmt))
     with pytest.raises(ConfigError, match=r"'demo'.*date_format"):
         load_sources(path)
 
 
 def test_usable_date_format_is_accepted(tmp_path):
     path = tmp_path / "sources.toml"
-    path.write_text(SOURCE.format(extra='date_format = "%Y年%m月%d日 %H:%M"'))
+    write_sources(path, demo_source("%Y年%m月%d日 %H:%M"))
     assert load_sources(path)[0].date_format == "%Y年%m月%d日 %H:%M"

@@ -15,6 +15,7 @@ from crawler.sources import load_sources
 from index.document import Document
 from index.store import Store
 from parallax.sample_server import SiteServer
+from tests.sources_fixtures import fast_crawl, listing, source_block, write_sources
 
 
 def _site(root, with_links: bool):
@@ -33,23 +34,10 @@ def test_listing_that_stops_yielding_articles_raises_one_event(tmp_path, setting
     site = tmp_path / "site"
     _site(site, with_links=True)
     with SiteServer(site) as server:
-        sources_file = tmp_path / "sources.toml"
-        sources_file.write_text(f"""
-[[source]]
-id = "assoc"
-name = "Assoc"
-name_en = "Assoc"
-language = "en"
-kind = "association"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/index.html"]
-article_pattern = '/news/\\d+\\.html$'
-""")
+        sources_file = write_sources(tmp_path / "sources.toml", source_block(
+            "assoc", listing(f"{server.url}/news/index.html", r"/news/\d+\.html$")))
         sources = load_sources(sources_file)
-        fast = settings.replace(crawl=dataclasses.replace(settings.crawl, download_delay=0.0,
-                                                          autothrottle=False))
+        fast = fast_crawl(settings)
         assert crawl(fast, sources)["assoc"]["new"] == 3
         with Store.open(fast) as store:
             assert source_health(store, sources[0]).status == "ok"

@@ -22,6 +22,7 @@ from index.store import Store
 from nlp.pipeline import process
 from parallax.sample_server import SiteServer
 from tests.conftest import run_cli
+from tests.sources_fixtures import listing, source_block, write_sources
 
 # Written for this test: 120 characters, one short announcement.
 ZH_SHORT = ("中国半导体行业协会今日发布简短公告：协会秘书处将于下月在上海召开成员单位座谈会，听取企业对出口管制"
@@ -82,20 +83,8 @@ def lifecycle(tmp_path_factory):
     site = tmp / "site"
     _write_site(site, ARTICLES, ["s4", "s1", "s2", "s3"])
     with SiteServer(site) as server:
-        sources_file = tmp / "sources.toml"
-        sources_file.write_text(f"""
-[[source]]
-id = "assoc"
-name = "Assoc"
-name_en = "Industry Association"
-language = "en"
-kind = "association"
-country = "US"
-[[source.entry]]
-type = "listing"
-urls = ["{server.url}/news/index.html"]
-article_pattern = '/news/s\\d+\\.html$'
-""", encoding="utf-8")
+        sources_file = write_sources(tmp / "sources.toml", source_block(
+            "assoc", listing(f"{server.url}/news/index.html", r"/news/s\d+\.html$"), name_en="Industry Association"))
         settings = settings.replace(sources=str(sources_file))
         sources = load_sources(sources_file)
         first = crawl(settings, sources)
