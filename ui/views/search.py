@@ -362,4 +362,4 @@ def render() -> None:
     if not result.total:
         st.info(t("nothing"))
     with chart:  # drawn last, shown above the results: the first results paint without waiting
-        render_attention(h, s)
+        render_attention(h, s, h.backend.stamp())
