@@ -126,12 +126,14 @@ def query_box() -> None:
     left, right = st.columns([12, 1], vertical_alignment="bottom")
     left.text_input(t("search.box"), key="w_text", on_change=_from_widgets,
                     placeholder=t("search.placeholder"))
-    with right.popover(t("help"), icon=":material/help:"):
-        st.markdown(HELP)
-        st.markdown(t("examples"))
-        for text, why in EXAMPLES:
-            st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
-                      type="tertiary")
+    drawer = right.popover(t("help"), icon=":material/help:", key="help_drawer", on_change="rerun")
+    with drawer:
+        if drawer.open:  # drawn when opened: every element is redrawn by the browser on every run
+            st.markdown(HELP)
+            st.markdown(t("examples"))
+            for text, why in EXAMPLES:
+                st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
+                          type="tertiary")
     cols = st.columns([4, 3, 5], vertical_alignment="center")
     cols[0].toggle(t("search.expand"), key="w_expand", on_change=_from_widgets, help=t("search.expand_help"))
     cols[1].segmented_control("Sort", ["relevance", "date"], key="w_sort", on_change=_from_widgets,
@@ -204,19 +206,25 @@ def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...
 
 
 def hit_card(hit, document_page, story_page, names: dict[str, str], words: list[str], copies, s) -> None:
+    """One result: few elements (every element is redrawn by the browser on every run, so the
+    title with its translation, and the snippets, are one Markdown block each)."""
     with st.container(border=True):
-        st.markdown(f"##### {title_markdown(hit.title, words) or t('untitled')}")
+        heading = f"##### {title_markdown(hit.title, words) or t('untitled')}"
         if hit.title_tr:
-            st.markdown(f"*{title_markdown(hit.title_tr, words)}*")
+            heading += f"\n\n*{title_markdown(hit.title_tr, words)}*"
+        st.markdown(heading)
         meta = [hit.source_name, lang_name(hit.lang), hit.country or "", hit.kind or "",
                 (hit.published_at or t("undated"))[:10]]
         st.caption(" · ".join(escape_markdown(m) for m in meta if m))
         if withdrawn_note(hit.status, hit.withdrawn_at):
             st.markdown(":red[" + escape_markdown(withdrawn_note(hit.status, hit.withdrawn_at)) + "]")
+        snippets = []
         if hit.snippet and hit.snippet.text:
-            st.markdown(snippet_markdown(hit.snippet))
+            snippets.append(snippet_markdown(hit.snippet))
         if hit.snippet_tr and hit.snippet_tr.text:
-            st.markdown(":gray[" + snippet_markdown(hit.snippet_tr) + "]")
+            snippets.append(":gray[" + snippet_markdown(hit.snippet_tr) + "]")
+        if snippets:
+            st.markdown("\n\n".join(snippets))
         entities = {}
         for e in hit.entities:
             if e.get("canonical_id") and e["canonical_id"] not in entities:
@@ -226,13 +234,16 @@ def hit_card(hit, document_page, story_page, names: dict[str, str], words: list[
             st.pills(t("chips"), list(entities)[:10], key=key,
                      format_func=lambda v, names=entities: escape_markdown(names[v]),
                      on_change=_entity_chip_clicked, args=(key,), label_visibility="collapsed")
+        read = dict(page=document_page, label=t("read"), icon=":material/article:",
+                    query_params=state.link_params(s, id=hit.id))
+        if hit.id not in copies:
+            st.page_link(**read)
+            return
         row = st.columns([2, 3, 5], vertical_alignment="center")
-        row[0].page_link(document_page, label=t("read"), icon=":material/article:",
-                         query_params=state.link_params(s, id=hit.id))
-        if hit.id in copies:
-            row[1].page_link(story_page, label=copies_line(*copies[hit.id]), icon=":material/library_books:",
-                             query_params=state.link_params(s, id=hit.id), help=t("story.open"))
-            row[2].caption(escape_markdown(also_published(hit, names)))
+        row[0].page_link(**read)
+        row[1].page_link(story_page, label=copies_line(*copies[hit.id]), icon=":material/library_books:",
+                         query_params=state.link_params(s, id=hit.id), help=t("story.open"))
+        row[2].caption(escape_markdown(also_published(hit, names)))
 
 
 def copies_line(n: int, langs: tuple[str, ...]) -> str:
@@ -301,7 +312,10 @@ def save_as_alert(h, s, result) -> None:
     store; near-duplicates arrive as one story)."""
     from alerts.saved import FREQUENCIES, LANGUAGES, SavedSearch, SavedSearches
 
-    with st.popover(t("alert.save"), icon=":material/notification_add:"):
+    drawer = st.popover(t("alert.save"), icon=":material/notification_add:", key="alert_drawer", on_change="rerun")
+    with drawer:
+        if not drawer.open:  # drawn when opened: a closed form would be redrawn on every run
+            return
         if not s.query:
             st.caption(t("alert.empty"))
             return
