@@ -53,8 +53,11 @@ def attention_frame(attention, series: str | None = None) -> pd.DataFrame:
         for start, _, n in rows:
             merged[start] = merged.get(start, 0) + n
         rows = [(start, series, n) for start, n in merged.items()]
-    return pd.DataFrame([{"period": pd.Timestamp(p), "series": s, "documents": n} for p, s, n in sorted(rows)],
-                        columns=["period", "series", "documents"])
+    rows = sorted(rows)
+    # Typed columns even when empty, so frames of several queries concatenate into dates.
+    return pd.DataFrame({"period": pd.to_datetime([p for p, _, _ in rows]).astype("datetime64[ns]"),
+                         "series": pd.Series([s for _, s, _ in rows], dtype=object),
+                         "documents": pd.Series([n for *_, n in rows], dtype="int64")})
 
 
 def with_share(frame: pd.DataFrame, everything: pd.DataFrame, by_series: bool) -> pd.DataFrame:

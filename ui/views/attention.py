@@ -69,7 +69,7 @@ def frame_for(h, s, stamp: str) -> tuple[pd.DataFrame, int]:
                 base = attention_frame(_attention(path, stamp, compose_query("", s.filters), s.expand, s.per, split, h))
             frame = with_share(frame, base, by_series=not s.compare)
         frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
     if frame.empty:
         return frame, missing
     if not s.compare:

@@ -22,7 +22,7 @@ from ui.filters import Filters, collection_counts, entity_names, facet_label, fa
 from ui.i18n import lang_name, t
 from ui.markup import escape_markdown, snippet_markdown, title_markdown
 from ui.navigation import page
-from ui.resources import app_settings, handles
+from ui.resources import app_settings, handles, search
 from ui.stories import copy_languages
 from ui.views.attention import render_attention
 from ui.views.versions import withdrawn_note
@@ -187,7 +187,7 @@ def applied_filters(s, names: dict[str, str], entities: dict[str, str]) -> None:
                                    args=(facet, value), icon=":material/close:", help=t("filters.remove"))
 
 
-def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...]]
+def facets_for_picking(h, s, result, collections: dict[str, tuple[str, ...]], stamp: str
                         ) -> dict[str, list[tuple[str, int]]]:
     """Facet counts as every faceted search shows them: a facet's values are counted under all the
     *other* filters (its own chosen values are alternatives, so the others stay worth offering);
@@ -199,7 +199,7 @@ def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...
         if s.filters.values(facet):
             others = replace(s, filters=s.filters.without_value(facet, None), page=0)
             request = SearchRequest(query=others.query, limit=0, expand=s.expand, facets=True)
-            found = backend.search(request).facets
+            found = search(h, request, stamp).facets
             facets[facet] = (collection_counts(found.get("source", []), collections) if facet == "collection"
                              else found.get(facet, []))
     return facets
@@ -350,8 +350,9 @@ def render() -> None:
     entities = known_entities(h.settings)
     try:
         # One search gives the page, both counts and the facets (counted under the filters applied).
-        result = h.backend.search(s.request(facets=True))
-        facets = facets_for_picking(h.backend, s, result, h.store.collections())
+        stamp = h.backend.stamp()
+        result = search(h, s.request(facets=True), stamp)
+        facets = facets_for_picking(h, s, result, h.store.collections(), stamp)
         words = highlight_words(prepare(s.request(facets=False), h.settings, h.store.collections()))
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
@@ -376,4 +377,4 @@ def render() -> None:
     if not result.total:
         st.info(t("nothing"))
     with chart:  # drawn last, shown above the results: the first results paint without waiting
-        render_attention(h, s, h.backend.stamp())
+        render_attention(h, s, stamp)
