@@ -290,6 +290,9 @@ def test_status_page_shows_every_source_relative_times_and_an_up_to_date_index(d
 
 def test_download_buttons_offer_every_format(demo):
     at = app().run()
+    assert [b.proto.label for b in at.get("download_button")] == ["Chart data (CSV)"]  # closed: not drawn
+    at.session_state["download_drawer"] = True  # what opening the popover sends
+    at.run()
     labels = [b.proto.label for b in at.get("download_button") if b.proto.label != "Chart data (CSV)"]
     assert labels == [f.upper() for f in FORMATS]
     assert {"CSV", "JSONL", "PARQUET"} <= set(labels)

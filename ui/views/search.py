@@ -275,12 +275,12 @@ def pager(total: int, s) -> None:
     pages = max(1, -(-total // state.PAGE_SIZE))
     if pages == 1:
         return
-    cols = st.columns([1, 2, 1, 6], vertical_alignment="center")
-    cols[0].button(t("previous"), disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
-                   icon=":material/chevron_left:")
-    cols[1].caption(t("page_of", page=s.page + 1, pages=pages))
-    cols[2].button(t("next"), disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
-                   icon=":material/chevron_right:")
+    row = st.container(horizontal=True, vertical_alignment="center")  # one block, not four columns
+    row.button(t("previous"), disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
+               icon=":material/chevron_left:")
+    row.caption(t("page_of", page=s.page + 1, pages=pages), width="content")
+    row.button(t("next"), disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
+               icon=":material/chevron_right:")
 
 
 def _export_data(settings, request: SearchRequest, fmt: str):
@@ -296,14 +296,19 @@ def _export_data(settings, request: SearchRequest, fmt: str):
 
 
 def downloads(s, documents: int) -> None:
+    """Every matching document in each export format, offered in a popover drawn when opened."""
     settings = app_settings()
     request = SearchRequest(query=s.query, sort=s.sort, expand=s.expand, limit=s.request().limit)
-    cols = st.columns(len(FORMATS) + 1, vertical_alignment="center")
-    cols[0].caption(t("download_all", documents=documents))
-    for col, fmt in zip(cols[1:], FORMATS):
-        col.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
-                            file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
-                            key=f"download_{fmt}", icon=":material/download:", on_click="ignore")
+    drawer = st.popover(t("download_all", documents=f"{documents:,}"), icon=":material/download:",
+                        key="download_drawer", on_change="rerun", type="tertiary")
+    with drawer:
+        if not drawer.open:
+            return
+        for fmt in FORMATS:
+            st.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
+                               file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
+                               key=f"download_{fmt}", icon=":material/download:", on_click="ignore",
+                               width="stretch")
 
 
 def save_as_alert(h, s, result) -> None:
