@@ -249,9 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     say = lambda line: print(line, flush=True)  # noqa: E731
     say(f"store of {args.size:,} documents")
     data = build(args.size, say)
+    load_before = os.getloadavg()[0]
     figures = measure(data, args.rounds, say)
+    load = {"start": load_before, "end": os.getloadavg()[0]}
     result = {"documents": args.size, "cores": len(os.sched_getaffinity(0)), "queries": QUERIES, **figures,
-              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "load_average_1min": load, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ui.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     fp, rt, lib = figures["first_paint_ms"], figures["round_trip_ms"], figures["library_search_ms"]
@@ -260,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         f"library search p95 {lib['p95']:.0f} ms: {figures['round_trip_over_library_p95']:.1f}×")
     whole = figures["whole_page_ms"]
     say(f"whole page including the attention chart: p50 {whole['p50']:.0f} ms, p95 {whole['p95']:.0f} ms")
+    say(f"load average (1 min) {load['start']:.1f} at the start, {load['end']:.1f} at the end, "
+        f"on {result['cores']} cores")
     return 0
 
 
