@@ -118,7 +118,6 @@ def test_elasticsearch_counts_periods_and_series_with_one_paged_composite():
     }
     following = elastic.attention_body(expanded, SearchRequest("wafer lang:en"), "week", None,
                                        after={"period": "2025-03-03"})
-    assert following["aggs"] == {"attention": {"composite": {"size": elastic.FACET_PAGE, "after": {"period": "2025-03-03"},
-                                                             "sources": [{"period": {"date_histogram": {
-                                                                 "field": "published_at", "calendar_interval": "week",
-                                                                 "format": "yyyy-MM-dd"}}}]}}}
+    weeks = {"date_histogram": {"field": "published_at", "calendar_interval": "week", "format": "yyyy-MM-dd"}}
+    assert following["aggs"] == {"attention": {"composite": {
+        "size": elastic.FACET_PAGE, "after": {"period": "2025-03-03"}, "sources": [{"period": weeks}]}}}

@@ -442,11 +442,12 @@ def test_running_a_saved_search_opens_the_search_page_with_it_in_the_url(empty):
 def test_a_rerun_that_leaves_the_search_alone_asks_the_index_nothing_until_it_changes(bilingual, monkeypatch):
     from index.tantivy import TantivyBackend
 
-    settings, ids = bilingual
+    settings, _ = bilingual
     expected = summary_line(settings, "出口管制")
     asked: list[str] = []
     search = TantivyBackend.search
-    monkeypatch.setattr(TantivyBackend, "search", lambda self, request: asked.append(request.query) or search(self, request))
+    monkeypatch.setattr(TantivyBackend, "search",
+                        lambda self, request: asked.append(request.query) or search(self, request))
     at = app().run()
     at.text_input(key="w_text").input("出口管制").run()
     assert asked == ["", "出口管制"] and expected in markdown_text(at)
@@ -454,12 +455,13 @@ def test_a_rerun_that_leaves_the_search_alone_asks_the_index_nothing_until_it_ch
     assert asked == ["", "出口管制"] and not at.exception and expected in markdown_text(at)
     # A new document indexed (a commit moves the index's stamp): the next run searches again and shows it.
     with Store.open(settings) as store:
-        doc = Document(url="https://www.csia.example/news/3.html", source_id="csia", title="中国半导体行业协会再谈出口管制",
-                       body="协会再次讨论出口管制。", published_at="2025-07-28T08:00:00+00:00", declared_lang="zh",
-                       kind="association", country="CN")
+        doc = Document(url="https://www.csia.example/news/3.html", source_id="csia",
+                       title="中国半导体行业协会再谈出口管制", body="协会再次讨论出口管制。",
+                       published_at="2025-07-28T08:00:00+00:00", declared_lang="zh", kind="association",
+                       country="CN")
         store.upsert_document(doc)
-        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans", title_seg=index_text(doc.title),
-                            body_seg=index_text(doc.body))
+        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                            title_seg=index_text(doc.title), body_seg=index_text(doc.body))
         open_backend(settings, store).sync()
     at.run()
     assert asked == ["", "出口管制", "出口管制"]
