@@ -25,8 +25,8 @@ from typing import Iterator
 
 from index import query as q
 from index.expand import EXPANSION_BOOST, Counterpart, Expanded
-from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, check_request,
-                          highlight_words, prepare, sort_facet)
+from index.search import (FACETS, Attention, Found, SearchRequest, SearchResult, build_hits, check_attention,
+                          check_request, highlight_words, prepare, sort_facet)
 from nlp.normalize import has_cjk
 from parallax.errors import BackendUnavailable, ConfigError, IndexNotBuilt, ParallaxError, QueryError
 
@@ -247,6 +247,26 @@ def facet_aggregations(after: dict[str, dict] | None = None, names=FACETS) -> di
             composite["after"] = after[name]
         aggs[name] = {"composite": composite}
     return aggs
+
+
+def attention_body(expanded: Expanded, request: SearchRequest, per: str, split: str | None,
+                   after: dict | None = None) -> dict:
+    """Documents per calendar day, week (Monday) or month, by language or source: one `composite`
+    aggregation over (period, series), paged with `after` like the facets, so every bucket is
+    exact however many periods and sources there are. The first page also counts the matches
+    without a date (`missing`)."""
+    sources: list[dict] = [{"period": {"date_histogram": {"field": "published_at", "calendar_interval": per,
+                                                          "format": "yyyy-MM-dd"}}}]
+    if split:
+        sources.append({"series": {"terms": {"field": FACET_FIELDS[split]}}})
+    composite: dict = {"size": FACET_PAGE, "sources": sources}
+    if after:
+        composite["after"] = after
+    aggs: dict = {"attention": {"composite": composite}}
+    if after is None:
+        aggs["undated"] = {"missing": {"field": "published_at"}}
+    return {"size": 0, "track_total_hits": False, "query": compile_query(expanded, request.since_seq),
+            "aggs": aggs}
 
 
 def highlight_spec(translated: bool) -> dict:
@@ -716,6 +736,32 @@ class ElasticBackend:
                     "aggs": facet_aggregations(after, names=tuple(after))}
             aggs = self._call(self.client.search, index=self.alias, action="search", **body).body["aggregations"]
         return {name: sort_facet(name, values[name]) for name in FACETS}
+
+    def attention(self, request: SearchRequest, per: str = "week", split: str | None = None) -> Attention:
+        """Matching documents per period (and language or source), following the composite's pages."""
+        check_request(request)
+        check_attention(per, split)
+        expanded = prepare(request, self.settings, self.store.collections())
+        counts: list[tuple[str, str, int]] = []
+        undated, after = 0, None
+        while True:
+            body = attention_body(expanded, request, per, split, after)
+            aggs = self._call(self.client.search, index=self.alias, action="search", **body).body["aggregations"]
+            if after is None:
+                undated = aggs["undated"]["doc_count"]
+            buckets = aggs["attention"]["buckets"]
+            counts += [(b["key"]["period"][:10], b["key"].get("series", ""), b["doc_count"])
+                       for b in buckets if b["doc_count"]]
+            after = aggs["attention"].get("after_key")
+            if len(buckets) < FACET_PAGE or not after:
+                return Attention(sorted(counts), undated=undated)
+
+    def stamp(self) -> str:
+        """When the index was last written and how many documents it holds, from `es_index_state`
+        (every sync and rebuild records what it sent there)."""
+        latest, held = self.store.conn.execute(
+            "SELECT COALESCE(MAX(indexed_at), ''), COUNT(*) FROM es_index_state").fetchone()
+        return f"{latest}.{held}"
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching id (near-duplicates included), paged with `search_after` in a point in time.

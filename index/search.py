@@ -16,6 +16,8 @@ from parallax.errors import ConfigError
 
 SORTS = ("relevance", "date")
 FACETS = ("source", "lang", "type", "country", "entity", "month")
+PERIODS = ("day", "week", "month")  # attention over time: weeks start on Monday, months on the 1st
+SPLITS = ("lang", "source")  # what attention over time may be split by
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,27 @@ class SearchResult:
         return f"{stories}, {self.total_documents:,} document{'' if self.total_documents == 1 else 's'}"
 
 
+@dataclass(frozen=True)
+class Attention:
+    """Matching documents per period (near-duplicates included: every publication counts), the
+    data of an attention-over-time chart, counted by the index's own aggregations.
+
+    `counts` holds (first day of the period as YYYY-MM-DD, series, documents) in period order,
+    series being the language or source code when split, "" otherwise; periods without documents
+    are left out. `undated` is the number of matching documents without a publication date."""
+
+    counts: list[tuple[str, str, int]]
+    undated: int = 0
+
+
+def check_attention(per: str, split: str | None) -> None:
+    """Reject an attention request no backend could honour, naming the value and the choices."""
+    if per not in PERIODS:
+        raise ConfigError(f"period {per!r} is not known; choose one of: {', '.join(PERIODS)}")
+    if split is not None and split not in SPLITS:
+        raise ConfigError(f"split {split!r} is not known; choose one of: {', '.join(SPLITS)} (or none)")
+
+
 def check_request(request: SearchRequest) -> None:
     """Reject request values no backend could honour, naming the value and the choices."""
     if request.sort not in SORTS:
@@ -217,3 +240,12 @@ class SearchBackend(Protocol):
 
         Alerts only advance their watermark to here, so a stored document that the index has not
         caught up with is never skipped."""
+
+    def attention(self, request: SearchRequest, per: str = "week", split: str | None = None) -> Attention:
+        """Documents matching `request.query` per day, week or month (`PERIODS`), each period
+        split by language or source (`SPLITS`) when `split` is given: one aggregation in the
+        index, never a walk over the matches."""
+
+    def stamp(self) -> str:
+        """A token that changes whenever what searches see changes (a commit, a rebuild), read
+        cheaply: callers that keep results (the app's caches) key them on it."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from index.holdings import Holdings
-from index.search import SearchRequest, SearchResult, check_request, prepare
+from index.search import Attention, SearchRequest, SearchResult, check_attention, check_request, prepare
 from index.tantivy_compile import compile_request
 from index.tantivy_schema import SCHEMA_VERSION, build_schema, register, to_document
 from parallax.errors import BackendUnavailable
@@ -227,3 +227,21 @@ class TantivyBackend:
                 return
             offset += size
             size = min(size * 2, 10_000)
+
+    def attention(self, request: SearchRequest, per: str = "week", split: str | None = None) -> Attention:
+        """Matching documents per period (and language or source): one aggregation request."""
+        from index.tantivy_page import attention_counts
+
+        check_request(request)
+        check_attention(per, split)
+        expanded = prepare(request, self.settings, self.store.collections())
+        searcher = self.searcher()
+        if searcher is None:
+            return Attention([])
+        return attention_counts(searcher, compile_request(expanded, self._index.schema, request.since_seq),
+                                per, split)
+
+    def stamp(self) -> str:
+        """The live generation and its commit count: a sync's commit or a rebuild's swap moves it."""
+        generation, commits = self.holdings.live()
+        return f"{generation}.{commits}"

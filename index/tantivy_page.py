@@ -162,3 +162,43 @@ def _counts(searcher, schema, query, request: SearchRequest, total_documents: in
             facets[name] = sort_facet(name, values)
         timeline = [(b["key_as_string"][:10], scaled(b["doc_count"])) for b in result["timeline"]["buckets"]]
     return stories, facets, timeline, exact
+
+
+# -- attention over time ----------------------------------------------------------------------------
+
+MONTHS = 12 * 200  # month buckets asked for: two centuries of publications
+PERIOD_AGGREGATIONS = {
+    "day": {"date_histogram": {"field": "published", "fixed_interval": "1d", "min_doc_count": 1}},
+    "week": {"date_histogram": {"field": "published", "fixed_interval": "7d", "offset": "-3d",
+                                "min_doc_count": 1}},  # Mondays, as the timeline above
+    # tantivy's histograms have fixed intervals only (no calendar months): the `month` keyword
+    # (YYYY-MM of the same publication date) is the month's bucket.
+    "month": {"terms": {"field": "month", "size": MONTHS}},
+}
+
+
+def attention_aggregations(per: str, split: str | None) -> dict:
+    """Documents per period (split by a keyword field under each period) and all matches."""
+    periods = dict(PERIOD_AGGREGATIONS[per])
+    if split:
+        periods["aggs"] = {"series": {"terms": {"field": FACET_FIELDS[split], "size": FACET_SIZE}}}
+    return {"periods": periods, "matching": {"value_count": {"field": "seq"}}}
+
+
+def attention_counts(searcher, query, per: str, split: str | None):
+    """`index.search.Attention` for a compiled query, from one aggregation request."""
+    from index.search import Attention
+
+    result = searcher.aggregate(query, attention_aggregations(per, split))
+    counts, dated = [], 0
+    for bucket in result["periods"]["buckets"]:
+        if not bucket["doc_count"] or not bucket["key"]:
+            continue
+        start = f"{bucket['key']}-01" if per == "month" else bucket["key_as_string"][:10]
+        dated += bucket["doc_count"]
+        if split:
+            counts += [(start, b["key"], b["doc_count"]) for b in bucket["series"]["buckets"] if b["key"]]
+        else:
+            counts.append((start, "", bucket["doc_count"]))
+    matching = int(result["matching"]["value"] or 0)
+    return Attention(sorted(counts), undated=max(0, matching - dated))

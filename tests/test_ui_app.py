@@ -291,6 +291,9 @@ def test_status_page_shows_every_source_relative_times_and_an_up_to_date_index(d
 
 def test_download_buttons_offer_every_format(demo):
     at = app().run()
+    assert [b.proto.label for b in at.get("download_button")] == ["Chart data (CSV)"]  # closed: not drawn
+    at.session_state["download_drawer"] = True  # what opening the popover sends
+    at.run()
     labels = [b.proto.label for b in at.get("download_button") if b.proto.label != "Chart data (CSV)"]
     assert labels == [f.upper() for f in FORMATS]
     assert {"CSV", "JSONL", "PARQUET"} <= set(labels)
@@ -317,7 +320,8 @@ def test_near_duplicates_are_one_result_that_says_who_else_published_it(bilingua
     assert len(titles(at)) == 1
     assert any(c.value == "also published by 1 other\\: China Semiconductor Industry Association"
                for c in at.caption)
-    assert any("Download all 2 matching documents" in c.value for c in at.caption)  # the file has both
+    downloads = [b.proto.popover.label for b in at.get("popover") if b.proto.popover.label.startswith("Download")]
+    assert downloads == ["Download all 2 matching documents"]  # the file has both
 
 
 def test_entity_filter_offers_entity_names_in_both_languages(bilingual):
@@ -435,3 +439,32 @@ def test_running_a_saved_search_opens_the_search_page_with_it_in_the_url(empty):
     assert not at.exception
     assert at.query_params["q"] == "working group"
     assert at.text_input(key="w_text").value == "working group"
+
+
+def test_a_rerun_that_leaves_the_search_alone_asks_the_index_nothing_until_it_changes(bilingual, monkeypatch):
+    from index.tantivy import TantivyBackend
+
+    settings, _ = bilingual
+    expected = summary_line(settings, "出口管制")
+    asked: list[str] = []
+    search = TantivyBackend.search
+    monkeypatch.setattr(TantivyBackend, "search",
+                        lambda self, request: asked.append(request.query) or search(self, request))
+    at = app().run()
+    at.text_input(key="w_text").input("出口管制").run()
+    assert asked == ["", "出口管制"] and expected in markdown_text(at)
+    at.text_area(key="w_compare").input("SMIC").run()  # a chart option: the results stay as they were
+    assert asked == ["", "出口管制"] and not at.exception and expected in markdown_text(at)
+    # A new document indexed (a commit moves the index's stamp): the next run searches again and shows it.
+    with Store.open(settings) as store:
+        doc = Document(url="https://www.csia.example/news/3.html", source_id="csia",
+                       title="中国半导体行业协会再谈出口管制", body="协会再次讨论出口管制。",
+                       published_at="2025-07-28T08:00:00+00:00", declared_lang="zh", kind="association",
+                       country="CN")
+        store.upsert_document(doc)
+        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                            title_seg=index_text(doc.title), body_seg=index_text(doc.body))
+        open_backend(settings, store).sync()
+    at.run()
+    assert asked == ["", "出口管制", "出口管制"]
+    assert "3 matching documents" in markdown_text(at) and not at.exception

@@ -190,6 +190,7 @@ def test_facet_values_are_alternatives_facets_combine_and_a_chip_removes_one(app
     page.screenshot(path=shots / "facets-1-applied.png")
 
     # The CSV download holds exactly the filtered documents.
+    page.get_by_role("button", name=re.compile(r"^Download all [\d,]+ matching documents")).click()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="CSV", exact=True).click()
     saved = tmp_path / "export.csv"

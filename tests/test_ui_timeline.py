@@ -3,24 +3,19 @@ query, as counts or as a share of all documents."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from index.search import SearchRequest
+from index.search import Attention, SearchRequest
 from index.backends import open_backend
 from index.store import Store
-from ui.timeline import counts, matching_documents, period_end, period_start, with_share
+from ui.timeline import attention_frame, period_end, period_start, with_share
 
-ROWS = [  # (published_at, lang, source)
-    ("2025-07-21T08:00:00+00:00", "en", "sia"),
-    ("2025-07-23T08:00:00+00:00", "zh", "csia"),
-    ("2025-07-25T08:00:00+00:00", "zh", "csia"),
-    ("2025-08-04T08:00:00+00:00", "en", "csia"),
-    (None, "en", "sia"),
-]
+# What a backend answers for weekly counts by language (period start, series, documents).
+BY_LANGUAGE = Attention([("2025-07-21", "en", 1), ("2025-07-21", "zh", 2), ("2025-08-04", "en", 1)], undated=1)
+EVERYTHING = Attention([("2025-07-21", "en", 1), ("2025-07-21", "zh", 4), ("2025-08-04", "en", 1)])
 
 
 @pytest.mark.parametrize("published,per,start,end", [
@@ -39,45 +34,47 @@ def test_bad_or_missing_dates_have_no_period():
     assert period_start(None, "week") is None and period_start("someday", "month") is None
 
 
-def test_counts_split_by_language_by_source_and_for_a_compared_query():
-    by_lang = counts(ROWS, "week", "language")
-    assert by_lang.to_dict("records") == [
+def test_frame_has_one_row_per_period_and_series_or_one_series_for_a_compared_query():
+    assert attention_frame(BY_LANGUAGE).to_dict("records") == [
         {"period": pd.Timestamp("2025-07-21"), "series": "en", "documents": 1},
         {"period": pd.Timestamp("2025-07-21"), "series": "zh", "documents": 2},
         {"period": pd.Timestamp("2025-08-04"), "series": "en", "documents": 1},
     ]
-    by_source = counts(ROWS, "month", "source")
-    assert by_source.to_dict("records") == [
-        {"period": pd.Timestamp("2025-07-01"), "series": "csia", "documents": 2},
-        {"period": pd.Timestamp("2025-07-01"), "series": "sia", "documents": 1},
-        {"period": pd.Timestamp("2025-08-01"), "series": "csia", "documents": 1},
+    compared = attention_frame(BY_LANGUAGE, series="SMIC")
+    assert compared.to_dict("records") == [
+        {"period": pd.Timestamp("2025-07-21"), "series": "SMIC", "documents": 3},
+        {"period": pd.Timestamp("2025-08-04"), "series": "SMIC", "documents": 1},
     ]
-    compared = counts(ROWS, "day", "language", series="SMIC")
-    assert set(compared["series"]) == {"SMIC"} and compared["documents"].sum() == 4
-    assert counts([], "week", "source").empty
+    assert attention_frame(Attention([])).empty
 
 
 def test_share_is_over_all_documents_of_the_same_period_and_series():
-    everything = counts(ROWS + [("2025-07-22T08:00:00+00:00", "zh", "csia")] * 2, "week", "language")
-    matching = counts(ROWS[1:3], "week", "language")  # two of the four Chinese documents that week
+    everything = attention_frame(EVERYTHING)
+    matching = attention_frame(Attention([("2025-07-21", "zh", 2)]))  # two of the four Chinese documents
     assert with_share(matching, everything, by_series=True)["share"].tolist() == [0.5]
-    overall = with_share(counts(ROWS[1:3], "week", "language", series="q"), everything, by_series=False)
+    overall = with_share(attention_frame(Attention([("2025-07-21", "zh", 2)]), series="q"), everything,
+                         by_series=False)
     assert overall["share"].tolist() == [2 / 5]
 
 
-def test_matching_documents_covers_every_match_of_the_query(demo_data):
+def test_the_chart_counts_every_dated_match_of_the_query_near_duplicates_included(demo_data):
     settings, _ = demo_data
     with Store.open(settings) as store:
         backend = open_backend(settings, store)
         request = SearchRequest("出口管制 OR \"export controls\"")
-        documents = backend.search(replace(request, collapse=False, limit=0)).total
         results = backend.search(request).total
-        found = matching_documents(store, backend, request)
-        truth = store.get_many(list(backend.iter_ids(request)))
-        capped = matching_documents(store, backend, request, limit=3)
+        docs = store.get_many(list(backend.iter_ids(request)))
+        by_language = backend.attention(request, "week", "lang")
+        by_month = backend.attention(request, "month")
     # Every matching document is counted, near-duplicates included (the demo republishes some,
     # which the search page folds into fewer results).
-    assert len(found.rows) == documents > results > 0 and not found.capped
-    assert sorted(r[0] or "" for r in found.rows) == sorted(d.published_at or "" for d in truth.values())
-    assert {r[1] for r in found.rows} == {"en", "zh"}
-    assert len(capped.rows) == 3 and capped.capped
+    dated = [d for d in docs.values() if d.published_at]
+    assert sum(n for *_, n in by_language.counts) == len(dated) > results > 0
+    assert by_language.undated == len(docs) - len(dated)
+    expected: dict[tuple[str, str], int] = {}
+    for d in dated:
+        key = (period_start(d.published_at, "week").isoformat(), d.lang or d.declared_lang)
+        expected[key] = expected.get(key, 0) + 1
+    assert by_language.counts == sorted((p, lang, n) for (p, lang), n in expected.items())
+    assert {lang for _, lang, _ in by_language.counts} == {"en", "zh"}
+    assert all(p.endswith("-01") and series == "" for p, series, _ in by_month.counts)

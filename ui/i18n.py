@@ -91,7 +91,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "attention.csv": ("Chart data (CSV)", "图表数据（CSV）"),
     "attention.none": ("No dated documents match this search.", "没有带日期的匹配文档。"),
     "attention.undated": ("{n} without a date are not shown", "{n} 篇无日期文档未显示"),
-    "attention.capped": ("only the first {n} matches are counted", "只统计了前 {n} 个匹配"),
     "attention.period": ("period", "时间段"),
     "attention.series": ("series", "系列"),
     "attention.documents": ("documents", "文档数"),

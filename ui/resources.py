@@ -53,6 +53,19 @@ def _segmenter_loaded() -> bool:
     return True
 
 
+@st.cache_data(ttl=120, max_entries=256, show_spinner=False)
+def _search(store_path: str, stamp: str, request, _h: Handles):
+    return _h.backend.search(request)
+
+
+def search(h: Handles, request, stamp: str):
+    """The backend's answer to `request`, kept while the index is unchanged (`stamp`, see
+    `SearchBackend.stamp`) and for two minutes at most (hits are read from the store, which may
+    change before the index does): a rerun that leaves the search alone (a chart option, an
+    opened popover, a facet's other counts) asks the index nothing."""
+    return _search(str(h.settings.store_path), stamp, request, h)
+
+
 def handles() -> Handles:
     """This thread's store and backend (opened on first use, then reused)."""
     _segmenter_loaded()

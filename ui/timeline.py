@@ -3,20 +3,16 @@ compared query, as counts or as a share of all documents — the data behind the
 
 Every publication is a point in time, so a statement republished by others counts each time
 (results fold copies into one story; the chart counts documents, as Media Cloud counts stories
-per source). The matching ids come from the backend (`iter_ids`, near-duplicates included), their
-dates, languages and sources from the store, in batches.
+per source). The counts come from the backend's aggregation (`SearchBackend.attention`): one
+request in the index whatever the number of matches, nothing read from the store.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from itertools import islice
 
 import pandas as pd
 
-MAX_DOCUMENTS = 200_000
 SPLITS = {"language": "lang", "source": "source"}
 PERIODS = ("day", "week", "month")
 
@@ -46,38 +42,22 @@ def period_end(start: date, per: str) -> date:
     return start
 
 
-@dataclass(frozen=True)
-class Matches:
-    rows: list[tuple[str | None, str, str]]  # (published_at, lang, source_id) per document
-    capped: bool  # more than MAX_DOCUMENTS matched; only the first were read
+def attention_frame(attention, series: str | None = None) -> pd.DataFrame:
+    """Columns period, series, documents: one row per (period, series) of an `index.search.Attention`.
 
-
-def matching_documents(store, backend, request, limit: int = MAX_DOCUMENTS) -> Matches:
-    """(published_at, language, source) of every matching document, near-duplicates included."""
-    found = iter(backend.iter_ids(replace(request, facets=False, offset=0)))
-    ids = list(islice(found, limit))
-    capped = next(found, None) is not None
-    rows: list[tuple[str | None, str, str]] = []
-    for start in range(0, len(ids), 900):
-        batch = ids[start:start + 900]
-        marks = ",".join("?" * len(batch))
-        rows += [(r[0], r[1] or "?", r[2]) for r in store.conn.execute(
-            "SELECT d.published_at, COALESCE(a.lang, d.declared_lang), d.source_id FROM documents d "
-            f"LEFT JOIN analyses a ON a.doc_id = d.id WHERE d.id IN ({marks})", batch)]
-    return Matches(rows, capped)
-
-
-def counts(rows, per: str, split: str, series: str | None = None) -> pd.DataFrame:
-    """Columns period, series, documents: one row per (period, series) with documents.
-
-    `split` is "language" or "source" (codes; the view turns them into names); with `series`
-    given, every document counts towards that one series (a compared query). Undated documents
-    are left out (they have no period)."""
-    position = {"language": 1, "source": 2}[split]
-    found = Counter((start, series if series is not None else row[position]) for row in rows
-                    if (start := period_start(row[0], per)) is not None)
-    return pd.DataFrame([{"period": pd.Timestamp(p), "series": s, "documents": n}
-                         for (p, s), n in sorted(found.items())], columns=["period", "series", "documents"])
+    Its series are language or source codes (the view turns them into names); with `series`
+    given, every document counts towards that one series (a compared query)."""
+    rows = attention.counts
+    if series is not None:
+        merged: dict[str, int] = {}
+        for start, _, n in rows:
+            merged[start] = merged.get(start, 0) + n
+        rows = [(start, series, n) for start, n in merged.items()]
+    rows = sorted(rows)
+    # Typed columns even when empty, so frames of several queries concatenate into dates.
+    return pd.DataFrame({"period": pd.to_datetime([p for p, _, _ in rows]).astype("datetime64[ns]"),
+                         "series": pd.Series([s for _, s, _ in rows], dtype=object),
+                         "documents": pd.Series([n for *_, n in rows], dtype="int64")})
 
 
 def with_share(frame: pd.DataFrame, everything: pd.DataFrame, by_series: bool) -> pd.DataFrame:
@@ -88,7 +68,3 @@ def with_share(frame: pd.DataFrame, everything: pd.DataFrame, by_series: bool) -
     out = frame.merge(totals, on=keys, how="left")
     out["share"] = (out["documents"] / out["all"]).fillna(0.0)
     return out.drop(columns=["all"])
-
-
-def undated(rows) -> int:
-    return sum(1 for row in rows if not row[0])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -17,18 +16,18 @@ from parallax.errors import ParallaxError
 from ui import state
 from ui.filters import compose_query
 from ui.i18n import lang_name, t
-from ui.timeline import MAX_DOCUMENTS, Matches, counts, matching_documents, period_end, undated, with_share
+from ui.timeline import SPLITS, attention_frame, period_end, with_share
 
 CHART_KEY = "attention_chart"
 
 
-@st.cache_data(ttl=120, max_entries=64, show_spinner=False)
-def _matches(store_path: str, query: str, expand: bool, _h) -> Matches:
-    """The (date, language, source) of every match, kept two minutes: paging, a facet click or a
-    chart option reuse it instead of reading every match again."""
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _attention(store_path: str, stamp: str, query: str, expand: bool, per: str, split: str | None, _h):
+    """The backend's attention counts, kept while the index is unchanged (`stamp` moves with every
+    commit): a chart option, a page turn or a facet click that leaves the query alone asks nothing."""
     from index.search import SearchRequest
 
-    return matching_documents(_h.store, _h.backend, SearchRequest(query=query, expand=expand, sort="date"))
+    return _h.backend.attention(SearchRequest(query=query, expand=expand), per, split)
 
 
 def _options_changed() -> None:
@@ -52,56 +51,65 @@ def _bar_clicked() -> None:
     state.update(filters=replace(s.filters, after=start, before=period_end(start, s.per)))
 
 
-def frame_for(h, s) -> tuple[pd.DataFrame, int, bool]:
-    """(chart data, undated documents, capped) for the state: one series per language or source,
-    or one per compared query."""
+def frame_for(h, s, stamp: str) -> tuple[pd.DataFrame, int]:
+    """(chart data, undated documents) for the state: one series per language or source, or one
+    per compared query."""
     path = str(h.settings.store_path)
+    split = None if s.compare else SPLITS[s.by]
     queries = [s.query] + [compose_query(text, s.filters) for text in s.compare]
-    frames, missing, capped = [], 0, False
-    everything = None
+    frames, missing = [], 0
+    base = None
     for position, query in enumerate(queries):
-        found = _matches(path, query, s.expand, h)
-        missing += undated(found.rows) if position == 0 else 0
-        capped = capped or found.capped
+        found = _attention(path, stamp, query, s.expand, s.per, split, h)
+        missing += found.undated if position == 0 else 0
         label = (s.text or "*") if position == 0 else s.compare[position - 1]
-        frame = counts(found.rows, s.per, s.by, series=label if s.compare else None)
+        frame = attention_frame(found, series=label if s.compare else None)
         if s.show == "share":
-            if everything is None:
-                everything = _matches(path, compose_query("", s.filters), s.expand, h)
-            base = counts(everything.rows, s.per, s.by)
+            if base is None:
+                base = attention_frame(_attention(path, stamp, compose_query("", s.filters), s.expand, s.per, split, h))
             frame = with_share(frame, base, by_series=not s.compare)
         frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if not s.compare and not frame.empty:
+    frame = pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+    if frame.empty:
+        return frame, missing
+    if not s.compare:
         names = {k: v.get("name_en", k) for k, v in h.store.sources().items()}
-        frame["series"] = [lang_name(v) if s.by == "language" else names.get(v, v) for v in frame["series"]]
-    if not frame.empty:
-        frame["start"] = frame["period"].dt.strftime("%Y-%m-%d")
-        frame["until"] = [pd.Timestamp(period_end(p.date(), s.per)) + pd.Timedelta(days=1) for p in frame["period"]]
-    return frame, missing, capped
+        shown = {v: lang_name(v) if s.by == "language" else names.get(v, v) for v in frame["series"].unique()}
+        frame["series"] = frame["series"].map(shown)
+    ends = {p: pd.Timestamp(period_end(p.date(), s.per)) + pd.Timedelta(days=1) for p in frame["period"].unique()}
+    frame["start"] = frame["period"].dt.strftime("%Y-%m-%d")
+    frame["until"] = frame["period"].map(ends)
+    return frame, missing
 
 
-def chart(frame: pd.DataFrame, s) -> alt.Chart:
-    """Stacked bars spanning each period for counts by language or source; lines with points for
-    shares and compared queries (shares of different wholes, or overlapping sets, do not stack)."""
+def chart(s) -> dict:
+    """The Vega-Lite spec: stacked bars spanning each period for counts by language or source;
+    lines with points for shares and compared queries (shares of different wholes, or overlapping
+    sets, do not stack). A plain spec rather than an Altair chart: no schema validation per run.
+    A click selects the bar's period (`bar`), which `_bar_clicked` turns into the date filter."""
     value = "share" if s.show == "share" else "documents"
     title = t("attention.share") if s.show == "share" else t("attention.documents")
     series_title = t("attention.query") if s.compare else t(f"by.{s.by}")
-    bar = alt.selection_point(name="bar", fields=["start"], on="click")
-    axis = alt.Axis(format="%") if s.show == "share" else alt.Axis(tickMinStep=1, format="d")
-    color = alt.Color("series:N", title=series_title, legend=alt.Legend(labelLimit=0, orient="bottom"))
-    tooltip = [alt.Tooltip("start:N", title=t("attention.period")), alt.Tooltip("series:N", title=series_title),
-               alt.Tooltip(f"{value}:Q", title=title, format=".1%" if s.show == "share" else "d")]
-    x = alt.X("period:T", title=t(f"per.{s.per}"))
-    base = alt.Chart(frame).encode(x=x, color=color, tooltip=tooltip,
-                                   opacity=alt.condition(bar, alt.value(1.0), alt.value(0.6)))
+    axis = {"format": "%"} if s.show == "share" else {"format": "d", "tickMinStep": 1}
+    encoding = {
+        "x": {"field": "period", "type": "temporal", "title": t(f"per.{s.per}")},
+        "color": {"field": "series", "type": "nominal", "title": series_title,
+                  "legend": {"labelLimit": 0, "orient": "bottom"}},
+        "tooltip": [{"field": "start", "type": "nominal", "title": t("attention.period")},
+                    {"field": "series", "type": "nominal", "title": series_title},
+                    {"field": value, "type": "quantitative", "title": title,
+                     "format": ".1%" if s.show == "share" else "d"}],
+        "opacity": {"condition": {"param": "bar", "value": 1.0}, "value": 0.6},
+    }
     if s.show == "share" or s.compare:
-        drawn = base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
-            y=alt.Y(f"{value}:Q", title=title, axis=axis))
+        mark = {"type": "line", "point": {"filled": True, "size": 70}}
+        encoding["y"] = {"field": value, "type": "quantitative", "title": title, "axis": axis}
     else:
-        drawn = base.mark_bar(stroke="white", strokeWidth=0.5).encode(
-            x2="until:T", y=alt.Y(f"sum({value}):Q", title=title, axis=axis))
-    return drawn.add_params(bar).properties(height=260)
+        mark = {"type": "bar", "stroke": "white", "strokeWidth": 0.5}
+        encoding["x2"] = {"field": "until"}
+        encoding["y"] = {"field": value, "type": "quantitative", "aggregate": "sum", "title": title, "axis": axis}
+    return {"mark": mark, "encoding": encoding, "height": 260,
+            "params": [{"name": "bar", "select": {"type": "point", "fields": ["start"], "on": "click"}}]}
 
 
 def _seed(s) -> None:
@@ -111,7 +119,7 @@ def _seed(s) -> None:
             st.session_state[key] = value
 
 
-def render_attention(h, s) -> None:
+def render_attention(h, s, stamp: str) -> None:
     _seed(s)
     with st.expander(t("attention"), expanded=True, icon=":material/bar_chart:"):
         cols = st.columns([3, 3, 4], vertical_alignment="bottom")
@@ -124,20 +132,18 @@ def render_attention(h, s) -> None:
         st.text_area(t("attention.compare"), key="w_compare", height=68, on_change=_options_changed,
                      placeholder="SMIC\n中芯国际")
         try:
-            frame, missing, capped = frame_for(h, s)
+            frame, missing = frame_for(h, s, stamp)
         except ParallaxError as exc:
             st.error(t("cannot_search", error=exc))
             return
         if frame.empty:
             st.caption(t("attention.none"))
             return
-        st.altair_chart(chart(frame, s), width="stretch", key=CHART_KEY, on_select=_bar_clicked,
-                        selection_mode="bar")
+        st.vega_lite_chart(frame, chart(s), width="stretch", key=CHART_KEY, on_select=_bar_clicked,
+                           selection_mode="bar")
         notes = [t("attention.click", per=t(f"per.{s.per}"))]
         if missing:
             notes.append(t("attention.undated", n=missing))
-        if capped:
-            notes.append(t("attention.capped", n=f"{MAX_DOCUMENTS:,}"))
         st.caption("; ".join(notes))
         columns = ["start", "series", "documents"] + (["share"] if s.show == "share" else [])
         csv = frame[columns].rename(columns={"start": "period"}).to_csv(index=False).encode("utf-8")

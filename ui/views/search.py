@@ -22,7 +22,7 @@ from ui.filters import Filters, collection_counts, entity_names, facet_label, fa
 from ui.i18n import lang_name, t
 from ui.markup import escape_markdown, snippet_markdown, title_markdown
 from ui.navigation import page
-from ui.resources import app_settings, handles
+from ui.resources import app_settings, handles, search
 from ui.stories import copy_languages
 from ui.views.attention import render_attention
 from ui.views.versions import withdrawn_note
@@ -126,12 +126,14 @@ def query_box() -> None:
     left, right = st.columns([12, 1], vertical_alignment="bottom")
     left.text_input(t("search.box"), key="w_text", on_change=_from_widgets,
                     placeholder=t("search.placeholder"))
-    with right.popover(t("help"), icon=":material/help:"):
-        st.markdown(HELP)
-        st.markdown(t("examples"))
-        for text, why in EXAMPLES:
-            st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
-                      type="tertiary")
+    drawer = right.popover(t("help"), icon=":material/help:", key="help_drawer", on_change="rerun")
+    with drawer:
+        if drawer.open:  # drawn when opened: every element is redrawn by the browser on every run
+            st.markdown(HELP)
+            st.markdown(t("examples"))
+            for text, why in EXAMPLES:
+                st.button(text, key=f"example_{text}", on_click=_use_example, args=(text,), help=why,
+                          type="tertiary")
     cols = st.columns([4, 3, 5], vertical_alignment="center")
     cols[0].toggle(t("search.expand"), key="w_expand", on_change=_from_widgets, help=t("search.expand_help"))
     cols[1].segmented_control("Sort", ["relevance", "date"], key="w_sort", on_change=_from_widgets,
@@ -185,7 +187,7 @@ def applied_filters(s, names: dict[str, str], entities: dict[str, str]) -> None:
                                    args=(facet, value), icon=":material/close:", help=t("filters.remove"))
 
 
-def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...]]
+def facets_for_picking(h, s, result, collections: dict[str, tuple[str, ...]], stamp: str
                         ) -> dict[str, list[tuple[str, int]]]:
     """Facet counts as every faceted search shows them: a facet's values are counted under all the
     *other* filters (its own chosen values are alternatives, so the others stay worth offering);
@@ -197,26 +199,32 @@ def facets_for_picking(backend, s, result, collections: dict[str, tuple[str, ...
         if s.filters.values(facet):
             others = replace(s, filters=s.filters.without_value(facet, None), page=0)
             request = SearchRequest(query=others.query, limit=0, expand=s.expand, facets=True)
-            found = backend.search(request).facets
+            found = search(h, request, stamp).facets
             facets[facet] = (collection_counts(found.get("source", []), collections) if facet == "collection"
                              else found.get(facet, []))
     return facets
 
 
 def hit_card(hit, document_page, story_page, names: dict[str, str], words: list[str], copies, s) -> None:
+    """One result: few elements (every element is redrawn by the browser on every run, so the
+    title with its translation, and the snippets, are one Markdown block each)."""
     with st.container(border=True):
-        st.markdown(f"##### {title_markdown(hit.title, words) or t('untitled')}")
+        heading = f"##### {title_markdown(hit.title, words) or t('untitled')}"
         if hit.title_tr:
-            st.markdown(f"*{title_markdown(hit.title_tr, words)}*")
+            heading += f"\n\n*{title_markdown(hit.title_tr, words)}*"
+        st.markdown(heading)
         meta = [hit.source_name, lang_name(hit.lang), hit.country or "", hit.kind or "",
                 (hit.published_at or t("undated"))[:10]]
         st.caption(" · ".join(escape_markdown(m) for m in meta if m))
         if withdrawn_note(hit.status, hit.withdrawn_at):
             st.markdown(":red[" + escape_markdown(withdrawn_note(hit.status, hit.withdrawn_at)) + "]")
+        snippets = []
         if hit.snippet and hit.snippet.text:
-            st.markdown(snippet_markdown(hit.snippet))
+            snippets.append(snippet_markdown(hit.snippet))
         if hit.snippet_tr and hit.snippet_tr.text:
-            st.markdown(":gray[" + snippet_markdown(hit.snippet_tr) + "]")
+            snippets.append(":gray[" + snippet_markdown(hit.snippet_tr) + "]")
+        if snippets:
+            st.markdown("\n\n".join(snippets))
         entities = {}
         for e in hit.entities:
             if e.get("canonical_id") and e["canonical_id"] not in entities:
@@ -226,13 +234,16 @@ def hit_card(hit, document_page, story_page, names: dict[str, str], words: list[
             st.pills(t("chips"), list(entities)[:10], key=key,
                      format_func=lambda v, names=entities: escape_markdown(names[v]),
                      on_change=_entity_chip_clicked, args=(key,), label_visibility="collapsed")
+        read = dict(page=document_page, label=t("read"), icon=":material/article:",
+                    query_params=state.link_params(s, id=hit.id))
+        if hit.id not in copies:
+            st.page_link(**read)
+            return
         row = st.columns([2, 3, 5], vertical_alignment="center")
-        row[0].page_link(document_page, label=t("read"), icon=":material/article:",
-                         query_params=state.link_params(s, id=hit.id))
-        if hit.id in copies:
-            row[1].page_link(story_page, label=copies_line(*copies[hit.id]), icon=":material/library_books:",
-                             query_params=state.link_params(s, id=hit.id), help=t("story.open"))
-            row[2].caption(escape_markdown(also_published(hit, names)))
+        row[0].page_link(**read)
+        row[1].page_link(story_page, label=copies_line(*copies[hit.id]), icon=":material/library_books:",
+                         query_params=state.link_params(s, id=hit.id), help=t("story.open"))
+        row[2].caption(escape_markdown(also_published(hit, names)))
 
 
 def copies_line(n: int, langs: tuple[str, ...]) -> str:
@@ -264,12 +275,12 @@ def pager(total: int, s) -> None:
     pages = max(1, -(-total // state.PAGE_SIZE))
     if pages == 1:
         return
-    cols = st.columns([1, 2, 1, 6], vertical_alignment="center")
-    cols[0].button(t("previous"), disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
-                   icon=":material/chevron_left:")
-    cols[1].caption(t("page_of", page=s.page + 1, pages=pages))
-    cols[2].button(t("next"), disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
-                   icon=":material/chevron_right:")
+    row = st.container(horizontal=True, vertical_alignment="center")  # one block, not four columns
+    row.button(t("previous"), disabled=s.page == 0, on_click=_go_to_page, args=(s.page - 1,),
+               icon=":material/chevron_left:")
+    row.caption(t("page_of", page=s.page + 1, pages=pages), width="content")
+    row.button(t("next"), disabled=s.page + 1 >= pages, on_click=_go_to_page, args=(s.page + 1,),
+               icon=":material/chevron_right:")
 
 
 def _export_data(settings, request: SearchRequest, fmt: str):
@@ -285,14 +296,19 @@ def _export_data(settings, request: SearchRequest, fmt: str):
 
 
 def downloads(s, documents: int) -> None:
+    """Every matching document in each export format, offered in a popover drawn when opened."""
     settings = app_settings()
     request = SearchRequest(query=s.query, sort=s.sort, expand=s.expand, limit=s.request().limit)
-    cols = st.columns(len(FORMATS) + 1, vertical_alignment="center")
-    cols[0].caption(t("download_all", documents=documents))
-    for col, fmt in zip(cols[1:], FORMATS):
-        col.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
-                            file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
-                            key=f"download_{fmt}", icon=":material/download:", on_click="ignore")
+    drawer = st.popover(t("download_all", documents=f"{documents:,}"), icon=":material/download:",
+                        key="download_drawer", on_change="rerun", type="tertiary")
+    with drawer:
+        if not drawer.open:
+            return
+        for fmt in FORMATS:
+            st.download_button(fmt.upper(), data=_export_data(settings, request, fmt),
+                               file_name=f"parallax-export.{fmt}", mime=MIME.get(fmt, "application/octet-stream"),
+                               key=f"download_{fmt}", icon=":material/download:", on_click="ignore",
+                               width="stretch")
 
 
 def save_as_alert(h, s, result) -> None:
@@ -301,7 +317,10 @@ def save_as_alert(h, s, result) -> None:
     store; near-duplicates arrive as one story)."""
     from alerts.saved import FREQUENCIES, LANGUAGES, SavedSearch, SavedSearches
 
-    with st.popover(t("alert.save"), icon=":material/notification_add:"):
+    drawer = st.popover(t("alert.save"), icon=":material/notification_add:", key="alert_drawer", on_change="rerun")
+    with drawer:
+        if not drawer.open:  # drawn when opened: a closed form would be redrawn on every run
+            return
         if not s.query:
             st.caption(t("alert.empty"))
             return
@@ -336,8 +355,9 @@ def render() -> None:
     entities = known_entities(h.settings)
     try:
         # One search gives the page, both counts and the facets (counted under the filters applied).
-        result = h.backend.search(s.request(facets=True))
-        facets = facets_for_picking(h.backend, s, result, h.store.collections())
+        stamp = h.backend.stamp()
+        result = search(h, s.request(facets=True), stamp)
+        facets = facets_for_picking(h, s, result, h.store.collections(), stamp)
         words = highlight_words(prepare(s.request(facets=False), h.settings, h.store.collections()))
     except ParallaxError as exc:
         filters_sidebar({}, names, s, entities)
@@ -362,4 +382,4 @@ def render() -> None:
     if not result.total:
         st.info(t("nothing"))
     with chart:  # drawn last, shown above the results: the first results paint without waiting
-        render_attention(h, s)
+        render_attention(h, s, stamp)
