@@ -462,8 +462,8 @@ def test_a_rerun_that_leaves_the_search_alone_asks_the_index_nothing_until_it_ch
                        published_at="2025-07-28T08:00:00+00:00", declared_lang="zh", kind="association",
                        country="CN")
         store.upsert_document(doc)
-        store.save_analysis(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
-                            title_seg=index_text(doc.title), body_seg=index_text(doc.body))
+        Analyses(store).save(doc.id, doc.content_hash, "test=1", lang="zh", script="hans",
+                             title_seg=index_text(doc.title), body_seg=index_text(doc.body))
         open_backend(settings, store).sync()
     at.run()
     assert asked == ["", "出口管制", "出口管制"]
