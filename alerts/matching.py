@@ -21,15 +21,19 @@ once per alert and match; the backend answers each alert with sequence numbers i
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 
-from index.search import Found, Hit, Matches, SearchRequest, highlight_words, hits_from, prepare
+from index.search import Found, Hit, Matches, SearchRequest, hits_from
 from index.store import StoredDocument
 
 CACHED_DOCUMENTS = 50_000  # documents kept between the alerts of one run (memory stays bounded)
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One entry of a digest: a document and the near-duplicates folded into it."""
 
@@ -81,7 +85,7 @@ class NewDocuments:
     def __init__(self, store, limit: int = CACHED_DOCUMENTS):
         self.store = store
         self.limit = limit
-        self._by_seq: dict[int, StoredDocument] = {}
+        self._by_seq: dict[int, tuple[StoredDocument, str]] = {}
         self._sources: dict | None = None
         self._collections: dict | None = None
 
@@ -95,24 +99,29 @@ class NewDocuments:
             self._collections = self.store.collections()
         return self._collections
 
-    def ordered(self, matches: Matches) -> list[StoredDocument]:
-        """The matched documents in the matches' order (those gone from the store left out)."""
+    def entries(self, matches: Matches) -> list[tuple[StoredDocument, str]]:
+        """(document, its group key) of each match, in the matches' order (those gone from the
+        store left out). The key groups near-duplicates: one digest item per cluster."""
         cache = self._by_seq
-        missing = [s for s in matches.seqs if s not in cache]
-        if missing:
-            if len(cache) + len(missing) > self.limit:
-                cache.clear()
-                missing = list(matches.seqs)
-            cache.update(self.store.get_by_seq(missing))
-        docs = [cache.get(seq) for seq in matches.seqs]
-        moved = {i: matches.id_at(i) for i, doc in enumerate(docs) if doc is None}
-        if not moved:
-            return docs
-        # Stored again since they were indexed: read as the index knows them, by id.
-        found = self.store.get_many(list(moved.values()))
-        for i, doc_id in moved.items():
-            docs[i] = found.get(doc_id)
-        return [doc for doc in docs if doc is not None]
+        entries = list(map(cache.get, matches.seqs))
+        if None not in entries:
+            return entries
+        missing = [s for s, entry in zip(matches.seqs, entries) if entry is None]
+        if len(cache) + len(missing) > self.limit:
+            cache.clear()
+            missing = list(matches.seqs)
+        cache.update((seq, _entry(doc)) for seq, doc in self.store.get_by_seq(missing).items())
+        entries = list(map(cache.get, matches.seqs))
+        moved = {i: matches.id_at(i) for i, entry in enumerate(entries) if entry is None}
+        if moved:  # stored again since they were indexed: read as the index knows them, by id
+            found = self.store.get_many(list(moved.values()))
+            for i, doc_id in moved.items():
+                entries[i] = _entry(found[doc_id]) if doc_id in found else None
+        return [entry for entry in entries if entry is not None]
+
+
+def _entry(doc: StoredDocument) -> tuple[StoredDocument, str]:
+    return doc, (f"cluster:{doc.cluster_id}" if doc.cluster_id else f"doc:{doc.id}")
 
 
 def match(store, backend, saved, max_hits: int, documents: NewDocuments | None = None) -> list[Pending]:
@@ -121,40 +130,67 @@ def match(store, backend, saved, max_hits: int, documents: NewDocuments | None =
     `documents` is shared by the alerts of one run (see `NewDocuments`); without it the
     documents are read for this alert alone."""
     documents = documents or NewDocuments(store)
-    ordered = documents.ordered(backend.matches(request_for(saved)))
+    found = backend.matches(request_for(saved))
+    entries = documents.entries(found)
     owed: list[Pending] = []
     for recipient in saved.targets():
         sent_ids, sent_clusters = delivered(store, saved.name, recipient)
-        groups: dict[str, Item] = {}
+        fresh = [e for e in entries if e[0].id not in sent_ids] if sent_ids else entries
         folded: list[StoredDocument] = []
-        for doc in ordered:
-            if doc.id in sent_ids:
-                continue
-            cluster = doc.cluster_id
-            if cluster and cluster in sent_clusters:
-                folded.append(doc)
-                continue
-            key = f"cluster:{cluster}" if cluster else f"doc:{doc.id}"
-            group = groups.get(key)
-            if group is not None:
-                group.similar.append(doc)
-            else:
-                groups[key] = Item(doc=doc)
-        owed.append(Pending(recipient=recipient, items=list(groups.values()), folded=folded))
-    _attach_hits(backend, documents, saved, owed, max_hits)
+        if sent_clusters:
+            folded = [doc for doc, _ in fresh if doc.cluster_id in sent_clusters]
+            fresh = [e for e in fresh if e[0].cluster_id not in sent_clusters]
+        items = _items(fresh)
+        owed.append(Pending(recipient=recipient, items=items, folded=folded))
+    _attach_hits(found.words, documents, owed, max_hits)
     return owed
 
 
-def _attach_hits(backend, documents: NewDocuments, saved, owed: list[Pending], max_hits: int) -> None:
-    """Give the items that will be shown in full their search hit (snippet with highlights)."""
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a million small objects are made: none of them can
+    be garbage yet, and its passes over them would take two thirds of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _items(entries: list[tuple[StoredDocument, str]]) -> list[Item]:
+    """One digest item per near-duplicate cluster (its first match, the others as `similar`) and
+    per document outside any cluster, in the matches' order. Built with whole-list operations: an
+    alert run goes through every new match of every saved search here."""
+    with _collector_paused():
+        items = list(map(Item, map(itemgetter(0), entries)))
+    clustered = [i for i, (_, key) in enumerate(entries) if key[0] == "c"]  # "cluster:…", not "doc:…"
+    if not clustered:
+        return items
+    first: dict[str, Item] = {}
+    keep = bytearray(b"\x01") * len(items)
+    for i in clustered:
+        key = entries[i][1]
+        lead = first.get(key)
+        if lead is None:
+            first[key] = items[i]
+        else:
+            lead.similar.append(items[i].doc)
+            keep[i] = 0
+    return list(compress(items, keep)) if len(first) < len(clustered) else items
+
+
+def _attach_hits(words: tuple[str, ...], documents: NewDocuments, owed: list[Pending], max_hits: int) -> None:
+    """Give the items that will be shown in full their search hit (snippet with highlights).
+
+    The documents were found by the same search a moment ago: their hits are built from them with
+    the search's highlight words, rather than paging through the search a second time."""
     wanted = {item.doc.id: item.doc for p in owed for item in p.items[:max_hits]}
     if not wanted:
         return
-    # The documents were found by the same search a moment ago: their hits are built from them
-    # with the same highlighting, rather than paging through the search a second time.
-    words = highlight_words(prepare(request_for(saved), backend.settings, documents.collections()))
     hits = {h.id: h for h in hits_from(wanted, documents.sources(), [Found(i, 0.0) for i in sorted(wanted)],
-                                       words)}
+                                       list(words))}
     for pending in owed:
         for item in pending.items[:max_hits]:
             item.hit = hits[item.doc.id]

@@ -169,10 +169,13 @@ class Matches:
 
     Alerts and export read the documents from the store by `seq` (one query per batch, no id
     strings from the index). A document re-stored since it was indexed has another seq in the
-    store now; `id_at(i)` reads the id of the i-th match from the index for those."""
+    store now; `id_at(i)` reads the id of the i-th match from the index for those. `words` are
+    the query's highlight words as it was expanded for this search, so a caller showing the
+    matches need not expand it again."""
 
     seqs: list[int]
     id_at: Callable[[int], str]
+    words: tuple[str, ...] = ()  # what to light up in their snippets (`highlight_words`)
 
     def __len__(self) -> int:
         return len(self.seqs)

@@ -206,7 +206,11 @@ class TantivyBackend:
         searcher = self.searcher()
         if searcher is None:
             return Matches([], lambda i: "")
-        return tantivy_scan.matches(searcher, self._index.schema, expanded, request)
+        at_most = None
+        if request.since_seq is not None:  # no more matches than documents stored since
+            at_most = self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0] \
+                - request.since_seq
+        return tantivy_scan.matches(searcher, self._index.schema, expanded, request, at_most)
 
     def match_pages(self, request: SearchRequest) -> Iterator[Matches]:
         """Every match as store seqs, a page at a time from one searcher, for export."""

@@ -6,9 +6,9 @@ the documents from the store. Both are built on the `seq` fast field (the store'
 document is decompressed and no id string is built for a match on the index side:
 
 - `matches` (alerts): one `search` over the new documents only — the query AND a range on `seq`
-  above the alert's last run, which tantivy answers from the fast field — collected in one call
-  of exactly the number of matches, so the cost is one pass over the new documents' postings,
-  whatever the size of the index.
+  above the alert's last run, which tantivy answers from the fast field — every hit collected in
+  one call (sized by the number of new documents), so the cost is one pass over the new
+  documents' matches, whatever the size of the index.
 - `pages` (export): fixed-size pages from one searcher (a snapshot: commits meanwhile change
   nothing here), so Python holds one page of hits however many documents match.
 
@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from index.search import Matches, SearchRequest
+from index.search import Matches, SearchRequest, highlight_words
 from index.tantivy_compile import compile_request
 
 PAGE = 10_000
+# Up to this many possible matches, collect them in one call (the collector reserves room for
+# twice as many hits); beyond it, count them first and reserve exactly that.
+ONE_CALL = 100_000
 
 
 def _options(expanded, request: SearchRequest) -> dict:
@@ -36,16 +39,25 @@ def _stored_id(searcher, address) -> str:
     return searcher.doc(address)["id"][0]
 
 
-def matches(searcher, schema, expanded, request: SearchRequest) -> Matches:
+def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | None = None) -> Matches:
     """Every document matching the request (with `since_seq`: only those stored after it), in the
-    request's order, from two calls: the count, then exactly that many hits."""
+    request's order. `at_most` bounds the number of matches (the documents after `since_seq`):
+    up to `ONE_CALL` the hits are collected in one call, otherwise counted first."""
     query = compile_request(expanded, schema, request.since_seq)
-    total = searcher.search(query, 1, count=True).count
-    if not total:
-        return Matches([], lambda i: "")
-    addresses = [a for _, a in searcher.search(query, total, count=False, **_options(expanded, request)).hits]
-    seqs = searcher.fast_field_values("seq", addresses)
-    return Matches(seqs, lambda i: _stored_id(searcher, addresses[i]))
+    words = tuple(highlight_words(expanded))
+    options = _options(expanded, request)
+    limit = at_most if at_most is not None and 0 < at_most <= ONE_CALL else None
+    hits = searcher.search(query, limit, count=False, **options).hits if limit else None
+    if hits is None or len(hits) >= limit:  # unbounded, or the bound was reached: count, then collect
+        limit = searcher.search(query, 1, count=True).count
+        hits = searcher.search(query, limit, count=False, **options).hits if limit else []
+    addresses = [a for _, a in hits]
+    seqs = searcher.fast_field_values("seq", addresses) if addresses else []
+    return Matches(seqs, lambda i: _stored_id(searcher, addresses[i]), words)
+
+
+def _none(i: int) -> str:
+    raise IndexError(i)
 
 
 def pages(searcher, schema, expanded, request: SearchRequest, size: int = PAGE) -> Iterator[Matches]:
