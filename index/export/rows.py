@@ -1,8 +1,9 @@
 """The exported row: every field a reviewer needs, one flat record per document, streamed.
 
-Rows come from the same query code as search (`backend.iter_ids`), so an export holds exactly what a
-search for the same query finds (every match: near-duplicates are not collapsed), in the same order.
-Documents are read from the store in batches, so memory does not grow with the number of matches.
+Rows come from the same query code as search (`backend.match_pages`), so an export holds exactly
+what a search for the same query finds (every match: near-duplicates are not collapsed), in the same
+order. The matches arrive a page at a time as store seqs and each batch of rows is one query of the
+exported columns, so memory does not grow with the number of matches and no document object is made.
 """
 
 from __future__ import annotations
