@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from itertools import compress
+from dataclasses import dataclass
+from typing import Sequence
+from itertools import compress, repeat
 from operator import itemgetter
 
 from index.search import Found, Hit, Matches, SearchRequest, hits_from
@@ -38,7 +39,7 @@ class Item:
     """One entry of a digest: a document and the near-duplicates folded into it."""
 
     doc: StoredDocument
-    similar: list[StoredDocument] = field(default_factory=list)
+    similar: Sequence[StoredDocument] = ()  # shared empty default: an alert run makes a million items
     hit: Hit | None = None
 
 
@@ -164,7 +165,7 @@ def _items(entries: list[tuple[StoredDocument, str]]) -> list[Item]:
     per document outside any cluster, in the matches' order. Built with whole-list operations: an
     alert run goes through every new match of every saved search here."""
     with _collector_paused():
-        items = list(map(Item, map(itemgetter(0), entries)))
+        items = list(map(Item, map(itemgetter(0), entries), repeat((), len(entries))))
     clustered = [i for i, (_, key) in enumerate(entries) if key[0] == "c"]  # "cluster:…", not "doc:…"
     if not clustered:
         return items
@@ -176,6 +177,8 @@ def _items(entries: list[tuple[StoredDocument, str]]) -> list[Item]:
         if lead is None:
             first[key] = items[i]
         else:
+            if not lead.similar:
+                lead.similar = []  # the shared empty default is a tuple
             lead.similar.append(items[i].doc)
             keep[i] = 0
     return list(compress(items, keep)) if len(first) < len(clustered) else items
