@@ -56,10 +56,6 @@ def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | N
     return Matches(seqs, lambda i: _stored_id(searcher, addresses[i]), words)
 
 
-def _none(i: int) -> str:
-    raise IndexError(i)
-
-
 def pages(searcher, schema, expanded, request: SearchRequest, size: int = PAGE) -> Iterator[Matches]:
     """Every match in the request's order, `size` at a time (the last page may be shorter)."""
     query = compile_request(expanded, schema, request.since_seq)
