@@ -32,7 +32,7 @@ from alerts.digest import Digest, render, sender_address, to_message
 from alerts.headers import printable
 from alerts.mailer import DeliveryUncertain, Mailer, RecipientRefused, RelayUnavailable
 from alerts.notices import changes_message, changes_notice, hits_notice
-from alerts.matching import match
+from alerts.matching import NewDocuments, match
 from alerts.saved import SavedSearch, SavedSearches, validate
 from alerts.schedule import is_due
 from alerts.webhooks import WebhookFailed, channel_key, payload, post, shown
@@ -102,10 +102,12 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(timezone.utc)
 
 
-def digests_for(store, backend, settings, saved: SavedSearch) -> list[Digest]:
-    """The digests `saved` would send now, one per recipient that is owed something."""
-    owed = match(store, backend, saved, settings.alerts.max_hits)
-    sources = store.sources()
+def digests_for(store, backend, settings, saved: SavedSearch,
+                documents: NewDocuments | None = None) -> list[Digest]:
+    """The digests `saved` would send now, one per recipient that is owed something
+    (`documents`: the run's documents, shared by its alerts)."""
+    owed = match(store, backend, saved, settings.alerts.max_hits, documents)
+    sources = documents.sources() if documents else store.sources()
     return [render(saved, pending, sources, settings.alerts.max_hits, settings.alerts.ui_url,
                    settings.alerts.digest_hour)
             for pending in owed if pending.items or pending.folded]
@@ -143,6 +145,7 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
     chosen = [saved_searches.get(n) for n in names] if names else saved_searches.list()
     sender_address(settings.smtp.sender)  # a bad sender is a config error before anything is sent
     stamp = now.replace(microsecond=0).isoformat()
+    documents = NewDocuments(store)
     with Mailer(settings.smtp) as mailer:
         for saved in chosen:
             due = saved.active and (force or is_due(saved, now, settings.alerts.digest_hour))
@@ -156,7 +159,7 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
             try:
                 # Checked again at send time: the store may hold what an older version accepted.
                 validate(copy.deepcopy(saved))
-                _run_one(store, backend, settings, saved, mailer, outcome, report, now)
+                _run_one(store, backend, settings, saved, mailer, outcome, report, now, documents)
             except ParallaxError as exc:
                 outcome.error = printable(str(exc))
                 log.error("alert %s not delivered: %s; the other alerts go on", printable(saved.name),
@@ -194,9 +197,9 @@ def _tell_operators(saved_searches: SavedSearches, settings, mailer: Mailer, sta
         saved_searches.mark_told(name, stamp)
 
 
-def _run_one(store, backend, settings, saved, mailer, outcome, report, now) -> None:
+def _run_one(store, backend, settings, saved, mailer, outcome, report, now, documents) -> None:
     watermark = backend.indexed_through()
-    digests = digests_for(store, backend, settings, saved)
+    digests = digests_for(store, backend, settings, saved, documents)
     channels = {channel_key(c["url"]): c for c in saved.channels}
     # Webhooks first: an email relay that is down does not hold them back.
     digests.sort(key=lambda d: d.recipient not in channels)

@@ -134,33 +134,3 @@ def breakdown(backend, mix: list[tuple[str, str]]) -> dict:
             parts[key] += seconds * 1000
     return parts
 
-
-def alerts(data_dir, store, saved: list[str], new_documents: int, max_hits: int = 20) -> dict:
-    """Each saved search against the documents after `since_seq`, as the alerts module does it:
-    every new matching id (`iter_ids`, a range on the index's seq field), then the hits shown in
-    the email (`build_hits`)."""
-    backend = _backend(data_dir, store)
-    last = store.conn.execute("SELECT MAX(seq) FROM documents").fetchone()[0] or 0
-    since = max(0, last - new_documents)
-    per_alert, matched, alerts_with_hits = [], 0, 0
-    ids_time = hits_time = 0.0
-    started = time.perf_counter()
-    for query in saved:
-        request = SearchRequest(query, since_seq=since, sort="date", collapse=False)
-        t0 = time.perf_counter()
-        ids = list(backend.iter_ids(request))
-        t1 = time.perf_counter()
-        if ids:  # the email's hits are built from the ids found, as alerts.matching does
-            build_hits(store, [Found(i, 0.0) for i in ids[:max_hits]],
-                       highlight_words(prepare(request, backend.settings)))
-            alerts_with_hits += 1
-        t2 = time.perf_counter()
-        ids_time += t1 - t0
-        hits_time += t2 - t1
-        matched += len(ids)
-        per_alert.append(t2 - t0)
-    total = time.perf_counter() - started
-    return {"saved_searches": len(saved), "new_documents": last - since, "store_documents": last,
-            "seconds": total, "alerts_with_hits": alerts_with_hits, "matches": matched,
-            "iter_ids_seconds": ids_time, "search_page_seconds": hits_time,
-            "per_alert": _stats(per_alert)}

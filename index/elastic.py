@@ -25,8 +25,8 @@ from typing import Iterator
 
 from index import query as q
 from index.expand import EXPANSION_BOOST, Counterpart, Expanded
-from index.search import (FACETS, Attention, Found, SearchRequest, SearchResult, build_hits, check_attention,
-                          check_request, highlight_words, prepare, sort_facet)
+from index.search import (FACETS, Attention, Found, Matches, SearchRequest, SearchResult, build_hits,
+                          check_attention, check_request, highlight_words, prepare, sort_facet)
 from nlp.normalize import has_cjk
 from parallax.errors import BackendUnavailable, ConfigError, IndexNotBuilt, ParallaxError, QueryError
 
@@ -223,6 +223,20 @@ def sort_clause(sort: str, has_text: bool) -> list:
     if sort == "date" or not has_text:
         return [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     return [{"_score": "desc"}, {"id": "asc"}]
+
+
+def page_body(expanded: Expanded, request: SearchRequest, has_text: bool, pit: str, after=None,
+              fields: list[str] | None = None) -> dict:
+    """One page of every match (export, alerts): no source, no total, `search_after` the last hit;
+    `fields` are doc values returned with each hit (alerts and export read `seq`)."""
+    body = {"query": compile_query(expanded, request.since_seq), "size": PAGE, "_source": False,
+            "sort": sort_clause(request.sort, has_text), "track_total_hits": False,
+            "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
+    if fields:
+        body["docvalue_fields"] = list(fields)
+    if after is not None:
+        body["search_after"] = after
+    return body
 
 
 FACET_FIELDS = {"source": "source_id", "lang": "lang", "type": "kind", "country": "country",
@@ -769,6 +783,30 @@ class ElasticBackend:
         Syncs refresh the index and rebuilds swap the alias while an export runs; a point in time
         pins the index as it was when the export began, so no document is skipped or repeated.
         """
+        for hits in self._hit_pages(request):
+            for hit in hits:
+                yield hit["_id"]
+
+    def matches(self, request: SearchRequest) -> Matches:
+        """Every match as store seqs (the `seq` doc value; with `since_seq` a range filter on it),
+        for alerts: the same contract as the embedded index."""
+        seqs: list[int] = []
+        ids: list[str] = []
+        for page in self.match_pages(request):
+            seqs.extend(page.seqs)
+            ids.extend(page.id_at(i) for i in range(len(page)))
+        expanded = prepare(request, self.settings, self.store.collections())
+        return Matches(seqs, ids.__getitem__, tuple(highlight_words(expanded)))
+
+    def match_pages(self, request: SearchRequest) -> Iterator[Matches]:
+        """Every match as store seqs, a page at a time from one point in time (export)."""
+        for hits in self._hit_pages(request, fields=["seq"]):
+            ids = [hit["_id"] for hit in hits]
+            yield Matches([hit["fields"]["seq"][0] for hit in hits], ids.__getitem__)
+
+    def _hit_pages(self, request: SearchRequest, fields: list[str] | None = None) -> Iterator[list[dict]]:
+        """The hits of every match in the request's order, a page at a time, `search_after` in a
+        point in time; `fields`: doc values to return with each hit."""
         check_request(request)
         expanded = prepare(request, self.settings, self.store.collections())
         has_text = q.is_ranked(expanded.node)
@@ -777,16 +815,12 @@ class ElasticBackend:
         try:
             after = None
             while True:
-                body = {"query": compile_query(expanded, request.since_seq), "size": PAGE, "_source": False,
-                        "sort": sort_clause(request.sort, has_text), "track_total_hits": False,
-                        "pit": {"id": pit, "keep_alive": PIT_KEEP_ALIVE}}
-                if after is not None:
-                    body["search_after"] = after
+                body = page_body(expanded, request, has_text, pit, after, fields)
                 response = self._call(self.client.search, action="search", **body).body
                 pit = response.get("pit_id", pit)
                 hits = response["hits"]["hits"]
-                for hit in hits:
-                    yield hit["_id"]
+                if hits:
+                    yield hits
                 if len(hits) < PAGE:
                     return
                 after = hits[-1]["sort"]

@@ -7,6 +7,7 @@ normalised text is at the same offsets in the original, and the snippet shows th
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -38,41 +39,78 @@ def _word_pattern(word: str, last: bool) -> str:
     return re.escape(stem) + (r"\w*" if last else "")
 
 
-def _patterns(words: list[str]) -> tuple[re.Pattern, ...]:
+def _patterns(words: list[str]) -> tuple["_Term", ...]:
     return _compiled(tuple(sorted({w.lower() for w in words if w.strip()})))
 
 
+@dataclass(frozen=True)
+class _Term:
+    """A term's pattern (case-insensitive), and when it provably finds the same matches in
+    lower-cased text, a case-sensitive one with the word-start check after the first word: the
+    regex engine then scans for the literal word, tens of times faster than trying the
+    look-behind at every position under IGNORECASE."""
+
+    exact: re.Pattern
+    fast: re.Pattern | None
+
+
+def _caseless(char: str) -> bool:
+    return char.lower() == char == char.upper() and char.casefold() == char
+
+
+def _fast_safe(term: str) -> bool:
+    """Case-insensitive equals case-sensitive matching of this (lower-case) term in lower-case
+    text when each of its characters is ASCII or has no case at all: the only lower-case
+    characters that match ASCII letters under IGNORECASE are ı and ſ (`_UNSAFE_IN_TEXT`)."""
+    return all(c.isascii() or _caseless(c) for c in term)
+
+
+_UNSAFE_IN_TEXT = ("\u0131", "\u017f")  # ı matches i, ſ matches s under IGNORECASE
+
+
 @functools.lru_cache(maxsize=256)
-def _compiled(terms: tuple[str, ...]) -> tuple[re.Pattern, ...]:
-    """One pattern per term; a term of several words ("export controls") is lit up as a whole.
+def _compiled(terms: tuple[str, ...]) -> tuple[_Term, ...]:
+    """One pattern per term (see `_term`). Built once per set of terms (a page of hits shares them)."""
+    return tuple(_term(term) for term in terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _term(term: str) -> _Term:
+    """The pattern of one term; a term of several words ("export controls") is lit up as a whole.
 
     Words are separated by spaces; Chinese words of one term may also follow each other directly
-    (the query segmenter cut them apart), English words by any run of non-letters. Built once per
-    set of terms (a page of hits shares them).
+    (the query segmenter cut them apart), English words by any run of non-letters. Kept per term:
+    the saved searches of an alert run share many terms.
     """
-    pats = []
-    for term in terms:
-        parts = term.split()
-        body = ""
-        for i, part in enumerate(parts):
-            if i:
-                both_cjk = has_cjk(parts[i - 1][-1]) and has_cjk(part[0])
-                body += r"\W{0,3}" if both_cjk else r"\W+"
-            body += _word_pattern(part, i == len(parts) - 1)
-        if not has_cjk(parts[0][0]):
-            body = r"(?<!\w)" + body
-        pats.append(re.compile(body, re.IGNORECASE))
-    return tuple(pats)
+    parts = term.split()
+    pieces = []
+    for i, part in enumerate(parts):
+        piece = ""
+        if i:
+            both_cjk = has_cjk(parts[i - 1][-1]) and has_cjk(part[0])
+            piece += r"\W{0,3}" if both_cjk else r"\W+"
+        pieces.append(piece + _word_pattern(part, i == len(parts) - 1))
+    body = "".join(pieces)
+    fast = None
+    if not has_cjk(parts[0][0]):
+        body = r"(?<!\w)" + body
+        if _fast_safe(term):
+            first = _word_pattern(parts[0], len(parts) == 1)
+            literal = first[:-3] if first.endswith(r"\w*") else first
+            fast = re.compile(literal + r"(?<!\w" + literal + ")" + first[len(literal):] + "".join(pieces[1:]))
+    elif _fast_safe(term):
+        fast = re.compile(body)
+    return _Term(re.compile(body, re.IGNORECASE), fast)
 
 
 def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """Non-overlapping spans of `text` where any of the (normalised) words occur."""
     if not text or not words:
         return []
-    folded = normalize(text).lower()
-    if len(folded) != len(text):  # normalisation changed length: offsets would lie
+    folded, plain = _folded(text)
+    if folded is None:  # normalisation changed length: offsets would lie
         return []
-    spans = sorted({m.span() for p in _patterns(words) for m in p.finditer(folded)})
+    spans = sorted({span for p in _patterns(words) for span in _pattern_spans(p, folded, plain)})
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -82,17 +120,48 @@ def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
+# An alert run shows the same new documents to many saved searches, and the same terms recur
+# among them: the folded text of a document and each term's matches in it are kept for a while
+# (a few hundred documents; the caches hold references, so their size is bounded by the entries).
+@functools.lru_cache(maxsize=512)
+def _folded(text: str) -> tuple[str | None, bool]:
+    """(the text normalised and lower-cased, or None if that changed its length; whether the fast
+    case-sensitive patterns apply to it)."""
+    folded = normalize(text).lower()
+    if len(folded) != len(text):
+        return None, False
+    return folded, not any(c in folded for c in _UNSAFE_IN_TEXT)
+
+
+@functools.lru_cache(maxsize=2048)
+def _pattern_spans(term: _Term, folded: str, plain: bool) -> tuple[tuple[int, int], ...]:
+    pattern = term.fast if plain and term.fast is not None else term.exact
+    return tuple(m.span() for m in pattern.finditer(folded))
+
+
+@functools.lru_cache(maxsize=512)
+def _one_line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
+
+
 def snippet(text: str, words: list[str], width: int = 220) -> Snippet:
     """The window of `text` (about `width` characters) with the most hits, hits marked."""
-    text = re.sub(r"\s*\n\s*", " ", text or "").strip()
+    text = _one_line(text) if text else ""
     spans = find_spans(text, words)
     if not spans:
         cut = text[:width]
         return Snippet(cut + ("…" if len(text) > width else ""), ())
+    # The window holding the most whole hits, tried at each hit; spans are sorted and disjoint, so
+    # the hits inside a window are a run of them, counted by two binary searches.
+    starts = [s for s, _ in spans]
+    ends = [e for _, e in spans]
     best_start, best_count = 0, -1
-    for start, _ in spans:
+    for start in starts:
         window_start = max(0, start - width // 4)
-        count = sum(1 for s, e in spans if s >= window_start and e <= window_start + width)
+        count = max(0, bisect.bisect_right(ends, window_start + width) - bisect.bisect_left(starts, window_start))
         if count > best_count:
             best_start, best_count = window_start, count
     first_hit = next(s for s, _ in spans if s >= best_start)

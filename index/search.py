@@ -9,7 +9,7 @@ so a backend may import it freely.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from index.highlight import Snippet, snippet
 from parallax.errors import ConfigError
@@ -186,10 +186,31 @@ class Found:
     extra_words: tuple[str, ...] = ()  # what the backend's own highlighter marked, if anything
 
 
+@dataclass(frozen=True)
+class Matches:
+    """Matching documents as the index holds them: store sequence numbers, in the request's order.
+
+    Alerts and export read the documents from the store by `seq` (one query per batch, no id
+    strings from the index). A document re-stored since it was indexed has another seq in the
+    store now; `id_at(i)` reads the id of the i-th match from the index for those. `words` are
+    the query's highlight words as it was expanded for this search, so a caller showing the
+    matches need not expand it again."""
+
+    seqs: list[int]
+    id_at: Callable[[int], str]
+    words: tuple[str, ...] = ()  # what to light up in their snippets (`highlight_words`)
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+
 def build_hits(store, found: list[Found], words: list[str]) -> list[Hit]:
     """Hits read from the store (the truth) with snippets on the original and translated text."""
-    docs = store.get_many([f.id for f in found])
-    sources = store.sources()
+    return hits_from(store.get_many([f.id for f in found]), store.sources(), found, words)
+
+
+def hits_from(docs: dict, sources: dict, found: list[Found], words: list[str]) -> list[Hit]:
+    """`build_hits` for documents already read ({id: StoredDocument}; a missing one is left out)."""
     hits = []
     for item in found:
         doc = docs.get(item.id)
@@ -231,6 +252,13 @@ class SearchBackend(Protocol):
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document id in the request's order, streamed (for export and alerts)."""
+
+    def matches(self, request: SearchRequest) -> Matches:
+        """Every match (with `since_seq`: stored after it) in the request's order, in one pass
+        over one searcher: what an alert run asks of each saved search."""
+
+    def match_pages(self, request: SearchRequest) -> Iterator[Matches]:
+        """Every match in the request's order, a page at a time from one snapshot (export)."""
 
     def pending(self) -> int:
         """Documents the next sync would add, replace or remove (0: the index is up to date)."""

@@ -341,6 +341,19 @@ class Store:
                 out[row["id"]] = _row_to_document(row)
         return out
 
+    def get_by_seq(self, seqs: list[int]) -> dict[int, StoredDocument]:
+        """The documents stored under these sequence numbers (what the index returns for alerts);
+        a seq no longer in the store (the document was stored again since) is left out."""
+        out: dict[int, StoredDocument] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
+                f"WHERE d.seq IN ({marks})", chunk):
+                out[row["seq"]] = _row_to_document(row)
+        return out
+
     def iter_documents(self, where: str = "1", args: tuple = (), batch: int = 500) -> Iterator[StoredDocument]:
         """All documents matching a SQL condition on `d`/`a`, in `seq` order, read in batches."""
         last = 0

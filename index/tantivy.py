@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from index.holdings import Holdings
-from index.search import Attention, SearchRequest, SearchResult, check_attention, check_request, prepare
+from index.search import Attention, Matches, SearchRequest, SearchResult, check_attention, check_request, prepare
 from index.tantivy_compile import compile_request
 from index.tantivy_schema import SCHEMA_VERSION, build_schema, register, to_document
 from parallax.errors import BackendUnavailable
@@ -196,6 +196,31 @@ class TantivyBackend:
         if searcher is None:
             return SearchResult(hits=[], total=0, expansions=list(expanded.expansions))
         return result_page(self.store, searcher, self._index.schema, expanded, request)
+
+    def matches(self, request: SearchRequest) -> Matches:
+        """Every match as store seqs, in one pass (`index.tantivy_scan.matches`), for alerts."""
+        from index import tantivy_scan
+
+        check_request(request)
+        expanded = prepare(request, self.settings, self.store.collections())
+        searcher = self.searcher()
+        if searcher is None:
+            return Matches([], lambda i: "")
+        at_most = None
+        if request.since_seq is not None:  # no more matches than documents stored since
+            at_most = self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0] \
+                - request.since_seq
+        return tantivy_scan.matches(searcher, self._index.schema, expanded, request, at_most)
+
+    def match_pages(self, request: SearchRequest) -> Iterator[Matches]:
+        """Every match as store seqs, a page at a time from one searcher, for export."""
+        from index import tantivy_scan
+
+        check_request(request)
+        expanded = prepare(request, self.settings, self.store.collections())
+        searcher = self.searcher()
+        if searcher is not None:
+            yield from tantivy_scan.pages(searcher, self._index.schema, expanded, request)
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document (near-duplicates included) in the request's order.

@@ -244,6 +244,8 @@ class Cluster:
             hit["_source"] = {k: v for k, v in src.items() if wanted is True or k in wanted}
         if "highlight" in body:
             hit["highlight"] = self._highlight(doc, body)
+        if body.get("docvalue_fields"):  # doc values come back as lists, under "fields"
+            hit["fields"] = {f: [doc["_source"][f]] for f in body["docvalue_fields"] if doc["_source"].get(f) is not None}
         return hit
 
     def _highlight(self, doc: dict, body: dict) -> dict:

@@ -110,6 +110,17 @@ def test_alerts_cut_off_by_store_sequence():
     assert got == {"bool": {"must": [{"match_all": {}}], "filter": [{"range": {"seq": {"gt": 41}}}]}}
 
 
+def test_alert_and_export_pages_ask_for_the_seq_doc_value_after_the_alerts_last_run():
+    expanded = expand(q.parse("chips"), enabled=False)
+    body = elastic.page_body(expanded, SearchRequest("chips", since_seq=41, sort="date"), True, "pit-1",
+                             after=["2025-01-01", "a"], fields=["seq"])
+    assert body["query"]["bool"]["filter"] == [{"range": {"seq": {"gt": 41}}}]
+    assert body["docvalue_fields"] == ["seq"] and body["_source"] is False
+    assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
+    assert body["search_after"] == ["2025-01-01", "a"] and body["pit"]["id"] == "pit-1"
+    assert "docvalue_fields" not in elastic.page_body(expanded, SearchRequest("chips"), True, "pit-1")
+
+
 def test_mappings_are_explicit_with_language_analyzers():
     props = elastic.MAPPINGS["properties"]
     assert elastic.MAPPINGS["dynamic"] == "strict"

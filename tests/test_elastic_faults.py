@@ -291,6 +291,26 @@ def test_export_pages_through_a_point_in_time_while_the_alias_moves(tmp_path, es
     store.close()
 
 
+def test_alert_matches_are_the_seqs_stored_after_the_last_run_in_date_order(tmp_path, es, monkeypatch):
+    """The alerts' contract on Elasticsearch: a range filter on `seq`, paged in a point in time."""
+    monkeypatch.setattr(elastic, "PAGE", 2)
+    backend, store = _backend(tmp_path, es, n=5)
+    backend.sync()
+    seqs = dict(store.conn.execute("SELECT id, seq FROM documents").fetchall())
+    newest_first = list(backend.iter_ids(SearchRequest("", sort="date")))
+    cut = sorted(seqs.values())[1]  # the alert has seen the two oldest stored
+    found = backend.matches(SearchRequest("export", since_seq=cut, sort="date", collapse=False))
+    expected = [i for i in newest_first if seqs[i] > cut]
+    assert found.seqs == [seqs[i] for i in expected] and len(expected) == 3
+    assert [found.id_at(i) for i in range(len(found))] == expected
+    assert "export" in found.words
+    pages = list(backend.match_pages(SearchRequest("", sort="date")))
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [s for p in pages for s in p.seqs] == [seqs[i] for i in newest_first]
+    assert not es.cluster.pits
+    store.close()
+
+
 # -- 10: the API key ------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ One implementation for the command line (`parallax export`) and the UI's downloa
     data = export_bytes(store, backend, SearchRequest(query="export controls"), "csv")
     manifest = export_to_path(store, backend, request, "parquet", "out.parquet", force=False)
 
-Rows stream from the search backend's `iter_ids` (the same query code as search) through
+Rows stream from the search backend's `match_pages` (the same query code as search) through
 `iter_rows`, so memory stays flat however many documents match. Every export to a path gets a
 manifest beside it (`PATH.manifest.json`): query, filters, time, document count, schema version and
 the data file's SHA-256.

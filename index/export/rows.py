@@ -1,13 +1,15 @@
 """The exported row: every field a reviewer needs, one flat record per document, streamed.
 
-Rows come from the same query code as search (`backend.iter_ids`), so an export holds exactly what a
-search for the same query finds (every match: near-duplicates are not collapsed), in the same order.
-Documents are read from the store in batches, so memory does not grow with the number of matches.
+Rows come from the same query code as search (`backend.match_pages`), so an export holds exactly
+what a search for the same query finds (every match: near-duplicates are not collapsed), in the same
+order. The matches arrive a page at a time as store seqs and each batch of rows is one query of the
+exported columns, so memory does not grow with the number of matches and no document object is made.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -76,68 +78,86 @@ def export_request(request: SearchRequest) -> SearchRequest:
     return dataclasses.replace(request, collapse=False, offset=0, facets=False)
 
 
-def _batches(ids: Iterator[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for doc_id in ids:
-        batch.append(doc_id)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+# What a row is made of, read straight from the store in `COLUMNS` order (source names and times
+# are filled in per row). The cluster size is counted by the store beside the row (through the
+# index on analyses.cluster_id), so a batch is one query.
+_ROW_SQL = (
+    "SELECT d.seq, d.id, d.url, d.source_id, d.kind, d.country, COALESCE(a.lang, d.declared_lang), "
+    "d.author, d.published_at, {utc_published}, d.fetched_at, {utc_fetched}, d.title, d.body, a.title_tr, a.body_tr, "
+    "a.translation_model, a.entities, a.cluster_id, "
+    "CASE WHEN a.cluster_id IS NULL THEN 1 ELSE "
+    "(SELECT COUNT(*) FROM analyses c WHERE c.cluster_id = a.cluster_id) END, "
+    "a.version, d.content_hash "
+    "FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id WHERE d.{key} IN ({{marks}})"
+)
 
 
-def _cluster_sizes(store, cluster_ids: set[str]) -> dict[str, int]:
-    if not cluster_ids:
-        return {}
-    marks = ",".join("?" * len(cluster_ids))
-    rows = store.conn.execute(
-        f"SELECT cluster_id, COUNT(*) FROM analyses WHERE cluster_id IN ({marks}) GROUP BY cluster_id",
-        sorted(cluster_ids),
-    )
-    return {r[0]: r[1] for r in rows}
+def _utc_in_sql(column: str) -> str:
+    """`utc_iso`'s fast path in SQL (the store's usual spelling, UTC to the second); NULL otherwise,
+    and the row's value goes through `utc_iso`."""
+    return (f"CASE WHEN length({column}) = 25 AND substr({column}, 11, 1) = 'T' AND "
+            f"substr({column}, 20) = '+00:00' THEN substr({column}, 1, 19) || 'Z' END")
+
+
+_ROW_SQL = _ROW_SQL.format(utc_published=_utc_in_sql("d.published_at"), utc_fetched=_utc_in_sql("d.fetched_at"),
+                           key="{key}")
+
+
+def _source_columns(sources: dict) -> dict[str, tuple]:
+    """(source_name, source_name_en, source_collections) per source id, computed once per export."""
+    return {sid: (src.get("name"), src.get("name_en"), "|".join(src.get("collections", ())))
+            for sid, src in sources.items()}
+
+
+def _fetch(store, key: str, values: list) -> dict:
+    """Rows of `_ROW_SQL` by seq or id ({key value: row tuple}), one query per 500 values."""
+    column = 0 if key == "seq" else 1
+    out = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        sql = _ROW_SQL.format(key=key, marks=",".join("?" * len(chunk)))
+        for row in store.conn.execute(sql, chunk):
+            out[row[column]] = row
+    return out
+
+
+def _rows_of_page(store, page, batch: int) -> Iterator[tuple]:
+    """The store's row of each match of one page, in the page's order, read `batch` at a time.
+    A match stored again since it was indexed (another seq now) is read by its id."""
+    seqs = page.seqs
+    for start in range(0, len(seqs), batch):
+        chunk = seqs[start:start + batch]
+        rows = _fetch(store, "seq", chunk)
+        found = list(map(rows.get, chunk))
+        if None in found:
+            moved = {i: page.id_at(start + i) for i, row in enumerate(found) if row is None}
+            by_id = _fetch(store, "id", list(moved.values()))
+            for i, doc_id in moved.items():
+                found[i] = by_id.get(doc_id)  # None: removed from the store after the index saw it
+        yield from filter(None, found)
 
 
 def iter_rows(store, backend, request: SearchRequest, entity_names: dict[str, EntityName] | None = None,
-              batch: int = 500) -> Iterator[dict]:
+              batch: int = 1000) -> Iterator[dict]:
     """Every document matching `request`, as export rows (see `COLUMNS`), in the search's order.
 
-    `entity_names` defaults to the bundled gazetteer. The search's id stream is consumed `batch`
-    ids at a time and each batch fetched with one query, so memory stays flat.
+    `entity_names` defaults to the bundled gazetteer. The backend gives the matches a page at a
+    time as store seqs (`match_pages`), and each `batch` of them is read with one query of just
+    the exported columns, so memory stays flat and no document object is built.
     """
     names = load_entity_names() if entity_names is None else entity_names
-    sources = store.sources()
-    for ids in _batches(backend.iter_ids(export_request(request)), batch):
-        docs = store.get_many(ids)
-        sizes = _cluster_sizes(store, {d.cluster_id for d in docs.values() if d.cluster_id})
-        for doc_id in ids:
-            doc = docs.get(doc_id)
-            if doc is None:  # removed from the store after the index was built
-                continue
-            source = sources.get(doc.source_id, {})
-            yield {
-                "id": doc.id,
-                "url": doc.url,
-                "source_id": doc.source_id,
-                "source_name": source.get("name"),
-                "source_name_en": source.get("name_en"),
-                # The source's collections as the sources file has them now, `|`-joined.
-                "source_collections": "|".join(source.get("collections", ())),
-                "kind": doc.kind,
-                "country": doc.country,
-                "language": doc.lang or doc.declared_lang,
-                "author": doc.author,
-                "published_at": utc_iso(doc.published_at),
-                "fetched_at": utc_iso(doc.fetched_at),
-                "title": doc.title,
-                "body": doc.body,
-                "title_tr": doc.title_tr,
-                "body_tr": doc.body_tr,
-                "translation_model": doc.translation_model,
-                "entities": document_entities(doc.entities, names),
-                "cluster_id": doc.cluster_id,
-                # A document outside any near-duplicate cluster stands alone.
-                "cluster_size": sizes.get(doc.cluster_id, 1) if doc.cluster_id else 1,
-                "processing_version": doc.analysis_version,
-                "content_hash": doc.content_hash,
-            }
+    by_source = _source_columns(store.sources())
+    no_source = (None, None, "")
+    columns = COLUMNS
+    for page in backend.match_pages(export_request(request)):
+        for (_, doc_id, url, source_id, kind, country, language, author, published_at, published_utc,
+             fetched_at, fetched_utc, title, body, title_tr, body_tr, model, entities, cluster_id, cluster_size,
+             version, content_hash) in _rows_of_page(store, page, batch):
+            name, name_en, collections = by_source.get(source_id, no_source)
+            mentions = json.loads(entities) if entities and entities != "[]" else ()
+            yield dict(zip(columns, (
+                doc_id, url, source_id, name, name_en, collections, kind, country, language, author,
+                published_utc or utc_iso(published_at), fetched_utc or utc_iso(fetched_at), title, body,
+                title_tr, body_tr, model,
+                document_entities(mentions, names) if mentions else [], cluster_id,
+                cluster_size if cluster_id else 1, version, content_hash)))
