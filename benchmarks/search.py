@@ -120,12 +120,12 @@ def breakdown(backend, mix: list[tuple[str, str]]) -> dict:
         compiled = compile_request(expanded, schema)
         options = page.order_options(expanded, request)
         t2 = time.perf_counter()
-        candidates, total, exact_stories = page._candidates(searcher, compiled, request, options)
-        ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates]
+        candidates = page._candidates(searcher, compiled, request, options)
+        ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
-        shown = page._shown(backend.store, searcher, schema, compiled, ids)
+        shown = page._shown(backend.store, searcher, schema, compiled, ids, candidates)
         t4 = time.perf_counter()
-        page._counts(searcher, schema, compiled, request, total, exact_stories)
+        page._counts(searcher, schema, compiled, request, candidates.documents, candidates.stories)
         t5 = time.perf_counter()
         found = [Found(shown.get(i, (i,))[0], 0.0) for i in ids]
         build_hits(backend.store, found, highlight_words(expanded))

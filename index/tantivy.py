@@ -160,7 +160,7 @@ class TantivyBackend:
                         writer.delete_documents_by_term("id", row["id"])
                     writer.add_document(to_document(row))
                 writer.commit()
-                self.holdings.record(generation, [row["id"] for row in rows])
+                self.holdings.record(generation, rows)
                 counts["indexed"] += len(rows)
                 if progress:
                     progress.advance(len(rows))
