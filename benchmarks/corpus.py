@@ -311,12 +311,12 @@ class Corpus:
     def __len__(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
-    def ensure(self, n: int, progress=None, workers: int | None = None) -> int:
+    def ensure(self, n: int, progress=None, workers: int | None = None, chunk: int = _CHUNK) -> int:
         """Generate documents up to `n`, in `workers` processes (default: one per usable core);
         returns how many were generated now. Documents are pure functions of their number, so
         the processes share nothing and the result does not depend on how many there were."""
         have = len(self)
-        chunks = [(a, min(a + _CHUNK, n)) for a in range(have, n, _CHUNK)]
+        chunks = [(a, min(a + chunk, n)) for a in range(have, n, chunk)]
         workers = workers or usable_cores()
         if workers > 1 and len(chunks) > 1:
             global _WORKER_GENERATOR
