@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[str(n)] = r
                     say(f"  {n:,} documents: p50 {r['ours']['p50_ms']:.1f} ms, p95 {r['ours']['p95_ms']:.1f} ms "
                         f"(raw tantivy p50 {r['raw_tantivy']['p50_ms']:.1f} ms, p95 {r['raw_tantivy']['p95_ms']:.1f} ms;"
-                        f" ratio p95 {r['ratio_p95']:.2f}x)")
+                        f" ratio p95 {r['ratio_p95']:.2f}x; CPU per page {r['cpu_ms_per_page']['ours']:.1f} vs "
+                        f"{r['cpu_ms_per_page']['raw']:.1f} ms, {r['ratio_cpu']:.2f}x; load {r['load_average'][0]:.1f})")
                     rows.append([n, r["ours"]["p50_ms"], r["ours"]["p95_ms"], r["ours"]["p99_ms"],
                                  r["ours_no_collapse"]["p95_ms"], r["raw_tantivy"]["p50_ms"],
                                  r["raw_tantivy"]["p95_ms"], r["ratio_p50"], r["ratio_p95"],

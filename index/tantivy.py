@@ -146,7 +146,13 @@ class TantivyBackend:
     def _fill(self, index, generation: int, progress, fresh: bool = False) -> dict[str, int]:
         """Index what the generation is behind on, one commit per batch, each document deleted by
         id first. In a `fresh` generation (made by this rebuild) only a document recorded earlier
-        in this same run (changed meanwhile) can be there, so only those are deleted."""
+        in this same run (changed meanwhile) can be there, so only those are deleted.
+
+        A fresh generation is committed once, at the end: it is not live until the swap, and an
+        interrupted build is started again from nothing (`_build` clears it), so commits on the way
+        would protect nothing. Its batches are still recorded as they go (nobody reads a generation
+        that is not live). One commit instead of one per batch leaves the engine a few large
+        segments to merge instead of hundreds of small ones."""
         counts = {"indexed": 0, "removed": 0}
         if progress:
             progress.start("index", self.holdings.pending(generation))
@@ -159,11 +165,14 @@ class TantivyBackend:
                     if row["held"] or not fresh:
                         writer.delete_documents_by_term("id", row["id"])
                     writer.add_document(to_document(row))
-                writer.commit()
+                if not fresh:
+                    writer.commit()
                 self.holdings.record(generation, rows)
                 counts["indexed"] += len(rows)
                 if progress:
                     progress.advance(len(rows))
+            if fresh:
+                writer.commit()
             stale = self.holdings.stale(generation)
             if stale:
                 for doc_id in stale:
