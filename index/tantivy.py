@@ -9,8 +9,10 @@ any number of readers, in any process, which reload when the store's commit coun
 
 A result page is built from few passes over the index (see `index.tantivy_page`): the top hits
 and the exact document count in one search, the story count, every facet and the timeline in one
-aggregation (over a sample of clusters when the result set is huge), and one small search to find
-the earliest matching member of the clusters shown.
+aggregation (over a sample of clusters when the result set is huge), and, only when the matches
+already collected do not settle it, one small search to find the earliest matching member of the
+clusters shown. The open index and its reader are kept between searches and reloaded only when a
+writer committed.
 """
 
 from __future__ import annotations
