@@ -304,9 +304,11 @@ class Corpus:
         self.path = cache_dir / f"corpus-s{seed}-g{GENERATOR_VERSION}-{vocab.fingerprint}.sqlite"
         self.conn = sqlite3.connect(self.path)
         self.conn.executescript(_SCHEMA)
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('parameters', ?)",
-                          (json.dumps({**PARAMETERS, "seed": seed, "vocabulary": vocab.origin}),))
-        self.conn.commit()
+        parameters = json.dumps({**PARAMETERS, "seed": seed, "vocabulary": vocab.origin})
+        # Written only when it changes: another run reading the cache meanwhile holds it locked.
+        if self.conn.execute("SELECT value FROM meta WHERE key = 'parameters'").fetchone() != (parameters,):
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('parameters', ?)", (parameters,))
+            self.conn.commit()
 
     def __len__(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
