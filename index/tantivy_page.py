@@ -15,8 +15,9 @@ Passes over the index for one page:
    When every match was already collected in step 1, stories are counted exactly from it.
 3. Which members of the clusters on the page match, so the hit shown for a cluster is its
    earliest-published matching member — the original statement, not the best-scoring copy: read
-   from the matches step 1 collected where it can, otherwise one `search` over those members' ids. "Also published by" lists every member's source from
-   the store, including members outside the current filters.
+   from the matches step 1 collected where it can, otherwise one `search` over those members'
+   ids. "Also published by" lists every member's source from the store, including members
+   outside the current filters.
 """
 
 from __future__ import annotations
