@@ -3,13 +3,14 @@
 The measured run goes through the project's own stages on a fresh store in a temporary directory
 (`Store.upsert_document` → `nlp.pipeline.process` → `TantivyBackend.sync`). The search tiers (10k,
 100k, 1M documents) need an indexed data directory of that size (store + tantivy index); building
-one costs minutes (most of an hour at 1M on two shared cores), so each is built once and cached
-under `benchmarks/corpus/`, named for the corpus, the size, the pipeline's version and the store's
-migrations. A bigger tier starts from a copy of the biggest smaller one and lets the incremental
-stages add the rest, which is how a real installation grows. The analysis of a tier runs the
-pipeline's stage functions in one process per core; the near-duplicate clusters are the corpus's
-own (each republished copy with its original), so collapsing has real work; the index is filled by
-the library's own `TantivyBackend.sync`, whose rate is reported.
+one costs minutes (more than an hour at 1M on two shared cores, see the README), so each is built
+once and cached under `benchmarks/corpus/`, named for the corpus, the size, the pipeline's version
+and the store's migrations (not the index schema: a cached tier's index is brought up to date by
+the sync). A bigger tier starts from a copy of the biggest smaller one and adds the rest, which is
+how a real installation grows. Documents go in with their segmentation in bulk (`add_analysed`:
+the store's own rows, the segmentation in one process per core); the near-duplicate clusters are
+the corpus's own (each republished copy with its original), so collapsing has real work; the index
+is filled by the library's own `TantivyBackend.sync`, whose rate is reported.
 """
 
 from __future__ import annotations
