@@ -28,8 +28,11 @@ generator's version and the vocabulary's fingerprint, so a change to any of them
 from __future__ import annotations
 
 import datetime as dt
+import bisect
 import functools
 import json
+import multiprocessing
+import os
 import random
 import sqlite3
 from dataclasses import dataclass
@@ -133,16 +136,23 @@ def _t2s():
     return opencc.OpenCC("t2s").convert
 
 
-def _skewed(items: tuple, exponent: float) -> tuple[tuple, list[float]]:
+def _skewed(items: tuple, exponent: float) -> tuple[tuple, list[float], float, int]:
+    """(items, cumulative weights, their total, last index): what `random.choices(items,
+    cum_weights=...)` reads, kept so that `_pick` makes the same draw without its overhead."""
     weights, total = [], 0.0
     for rank in range(len(items)):
         total += 1.0 / (rank + 1) ** exponent
         weights.append(total)
-    return items, weights
+    return items, weights, weights[-1] + 0.0 if weights else 0.0, len(items) - 1
 
 
 class Generator:
-    """Document `i` of the corpus for a seed and a vocabulary; pure, so any `i` can be regenerated."""
+    """Document `i` of the corpus for a seed and a vocabulary; pure, so any `i` can be regenerated.
+
+    Every draw from the document's random stream is part of the corpus (a changed draw changes
+    every later word of the document), so speed-ups here must keep the draws as they are: `_pick`
+    is `random.choices(items, cum_weights=...)[0]` written out (one `random()` and a bisection),
+    and each name's spoken forms are looked up once per vocabulary instead of once per use."""
 
     def __init__(self, vocab: Vocabulary, seed: int = 20251):
         self.vocab, self.seed = vocab, seed
@@ -155,27 +165,32 @@ class Generator:
             "law": _skewed(vocab.of_type("LAW") or vocab.of_type("ORG"), k),
             "term": _skewed(vocab.terms, k),
         }
+        # Per pool and language: (cumulative weights, total, last index, [(name, aliases)]).
+        self.spoken = {}
+        for pool, (items, cum, total, hi) in self.pools.items():
+            for lang in ("en", "zh"):
+                if pool == "term":
+                    forms = [((t.en if lang == "en" else t.zh), ()) for t in items]
+                elif lang == "en":
+                    forms = [(n.en, n.en_aliases) for n in items]
+                else:
+                    forms = [(n.zh, _simplified_aliases(n)) for n in items]
+                self.spoken[pool, lang] = (cum, total, hi, forms)
         start, end = (dt.date.fromisoformat(d) for d in PARAMETERS["dates"])
         self.start, self.days = start, (end - start).days
         self.en_sources = [s for s in SOURCES if s.language == "en"]
         self.zh_sources = [s for s in SOURCES if s.language == "zh"]
 
     def _pick(self, rng: random.Random, pool: str):
-        items, cum = self.pools[pool]
-        return rng.choices(items, cum_weights=cum)[0]
+        items, cum, total, hi = self.pools[pool]
+        return items[bisect.bisect_right(cum, rng.random() * total, 0, hi)]
 
     def _name(self, rng: random.Random, pool: str, lang: str) -> str:
-        item = self._pick(rng, pool)
-        if pool == "term":
-            return item.en if lang == "en" else item.zh
-        if lang == "en":
-            if item.en_aliases and rng.random() < PARAMETERS["english_abbreviation_share"]:
-                return rng.choice(item.en_aliases)
-            return item.en
-        simplified = _simplified_aliases(item)
-        if simplified and rng.random() < 0.15:
-            return rng.choice(simplified)
-        return item.zh
+        cum, total, hi, forms = self.spoken[pool, lang]
+        name, aliases = forms[bisect.bisect_right(cum, rng.random() * total, 0, hi)]
+        if aliases and rng.random() < (PARAMETERS["english_abbreviation_share"] if lang == "en" else 0.15):
+            return rng.choice(aliases)
+        return name
 
     def _fill(self, rng: random.Random, template: str, lang: str) -> str:
         months = tpl.EN_MONTHS if lang == "en" else tpl.ZH_MONTHS
@@ -258,6 +273,27 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 
+_CHUNK = 5000
+_WORKER_GENERATOR: "Generator | None" = None
+
+
+def usable_cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _rows(generator: Generator, start: int, end: int) -> list[tuple]:
+    out = []
+    for i in range(start, end):
+        d = generator.document(i)
+        out.append((d.i, d.source_id, d.lang, d.kind, d.country, d.url, d.title, d.body,
+                    d.published_at, d.duplicate_of))
+    return out
+
+
+def _generate_rows(chunk: tuple[int, int]) -> list[tuple]:
+    return _rows(_WORKER_GENERATOR, *chunk)
+
+
 class Corpus:
     """The cached corpus: `ensure(n)` generates what is missing, `documents(n)` reads the first n."""
 
@@ -268,28 +304,37 @@ class Corpus:
         self.path = cache_dir / f"corpus-s{seed}-g{GENERATOR_VERSION}-{vocab.fingerprint}.sqlite"
         self.conn = sqlite3.connect(self.path)
         self.conn.executescript(_SCHEMA)
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('parameters', ?)",
-                          (json.dumps({**PARAMETERS, "seed": seed, "vocabulary": vocab.origin}),))
-        self.conn.commit()
+        parameters = json.dumps({**PARAMETERS, "seed": seed, "vocabulary": vocab.origin})
+        # Written only when it changes: another run reading the cache meanwhile holds it locked.
+        if self.conn.execute("SELECT value FROM meta WHERE key = 'parameters'").fetchone() != (parameters,):
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('parameters', ?)", (parameters,))
+            self.conn.commit()
 
     def __len__(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
 
-    def ensure(self, n: int, progress=None) -> int:
-        """Generate documents up to `n`; returns how many were generated now."""
+    def ensure(self, n: int, progress=None, workers: int | None = None, chunk: int = _CHUNK) -> int:
+        """Generate documents up to `n`, in `workers` processes (default: one per usable core);
+        returns how many were generated now. Documents are pure functions of their number, so
+        the processes share nothing and the result does not depend on how many there were."""
         have = len(self)
-        batch = []
-        for i in range(have, n):
-            d = self.generator.document(i)
-            batch.append((d.i, d.source_id, d.lang, d.kind, d.country, d.url, d.title, d.body,
-                          d.published_at, d.duplicate_of))
-            if len(batch) == 5000:
-                self._insert(batch)
-                batch = []
-                if progress:
-                    progress(i + 1, n)
-        self._insert(batch)
+        chunks = [(a, min(a + chunk, n)) for a in range(have, n, chunk)]
+        workers = workers or usable_cores()
+        if workers > 1 and len(chunks) > 1:
+            global _WORKER_GENERATOR
+            _WORKER_GENERATOR = self.generator  # inherited by the forked processes
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for (_, end), rows in zip(chunks, pool.imap(_generate_rows, chunks)):
+                    self._made(rows, end, n, progress)
+        else:
+            for chunk in chunks:
+                self._made(_rows(self.generator, *chunk), chunk[1], n, progress)
         return max(0, n - have)
+
+    def _made(self, rows: list[tuple], end: int, n: int, progress) -> None:
+        self._insert(rows)
+        if progress:
+            progress(end, n)
 
     def _insert(self, rows: list[tuple]) -> None:
         if rows:
@@ -300,6 +345,10 @@ class Corpus:
         cursor = self.conn.execute("SELECT * FROM docs WHERE i >= ? AND i < ? ORDER BY i", (start, start + n))
         for row in cursor:
             yield CorpusDocument(*row)
+
+    def lineage(self, n: int) -> Iterator[tuple[int, str, int | None]]:
+        """(i, url, duplicate_of) of the first n documents, without their text."""
+        return iter(self.conn.execute("SELECT i, url, duplicate_of FROM docs WHERE i < ? ORDER BY i", (n,)))
 
     def sample(self, n: int) -> list[CorpusDocument]:
         """The first n documents (the same mix as the whole; the corpus has no order by kind)."""

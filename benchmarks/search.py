@@ -13,6 +13,7 @@ snippets — not of tantivy. A breakdown times each part of our path over one pa
 
 from __future__ import annotations
 
+import os
 import time
 
 from benchmarks.report import percentile
@@ -55,6 +56,7 @@ class Raw:
 
 
 def measure(data_dir, store, mix: list[tuple[str, str]], repeats: int) -> dict:
+    load_before = os.getloadavg()[0]
     backend = _backend(data_dir, store)
     searcher = backend.searcher()
     raws = [Raw(backend, query) for _, query in mix]
@@ -62,12 +64,16 @@ def measure(data_dir, store, mix: list[tuple[str, str]], repeats: int) -> dict:
     per_query = {query: {"ours": [], "raw": []} for _, query in mix}
     totals, same_count, sampled = {}, 0, 0
 
+    cpu = {"ours": 0.0, "raw": 0.0}
+
     def timed(category, query, raw):
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         result = backend.search(SearchRequest(query, limit=LIMIT, facets=True))
-        t1 = time.perf_counter()
+        c1, t1 = time.thread_time(), time.perf_counter()
         count, _ = raw.run(searcher)
-        t2 = time.perf_counter()
+        c2, t2 = time.thread_time(), time.perf_counter()
+        cpu["ours"] += c1 - c0
+        cpu["raw"] += c2 - c1
         ours_t.append(t1 - t0)
         raw_t.append(t2 - t1)
         per_category.setdefault(category, []).append(t1 - t0)
@@ -89,12 +95,18 @@ def measure(data_dir, store, mix: list[tuple[str, str]], repeats: int) -> dict:
     for _ in range(repeats - 1):
         for (category, query), raw in zip(mix, raws):
             timed(category, query, raw)
+    load_after = os.getloadavg()[0]
     ours, flat, raw = _stats(ours_t), _stats(flat_t), _stats(raw_t)
     slowest = sorted(per_query.items(), key=lambda kv: -max(kv[1]["ours"]))[:5]
     return {
         "ours": ours, "ours_no_collapse": flat, "raw_tantivy": raw,
         "ratio_p50": ours["p50_ms"] / raw["p50_ms"], "ratio_p95": ours["p95_ms"] / raw["p95_ms"],
         "ratio_total": sum(ours_t) / sum(raw_t),
+        # CPU time of this thread (tantivy searches in the calling thread): what other work on the
+        # machine does not add to, unlike the wall times above.
+        "cpu_ms_per_page": {k: 1000 * v / len(ours_t) for k, v in cpu.items()},
+        "ratio_cpu": cpu["ours"] / cpu["raw"] if cpu["raw"] else None,
+        "load_average": [load_before, load_after],
         "ratio_p95_no_collapse": flat["p95_ms"] / raw["p95_ms"],
         "same_document_count": same_count, "queries": len(mix), "sampled_facets": sampled,
         "per_category_p95_ms": {c: percentile([s * 1000 for s in v], 95) for c, v in per_category.items()},
@@ -120,12 +132,12 @@ def breakdown(backend, mix: list[tuple[str, str]]) -> dict:
         compiled = compile_request(expanded, schema)
         options = page.order_options(expanded, request)
         t2 = time.perf_counter()
-        candidates, total, exact_stories = page._candidates(searcher, compiled, request, options)
-        ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates]
+        candidates = page._candidates(searcher, compiled, request, options)
+        ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
-        shown = page._shown(backend.store, searcher, schema, compiled, ids)
+        shown = page._shown(backend.store, searcher, schema, compiled, ids, candidates)
         t4 = time.perf_counter()
-        page._counts(searcher, schema, compiled, request, total, exact_stories)
+        page._counts(searcher, schema, compiled, request, candidates.documents, candidates.stories)
         t5 = time.perf_counter()
         found = [Found(shown.get(i, (i,))[0], 0.0) for i in ids]
         build_hits(backend.store, found, highlight_words(expanded))

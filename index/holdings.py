@@ -18,7 +18,7 @@ from __future__ import annotations
 INDEXED_COLUMNS = (
     "d.id, d.seq, d.source_id, d.kind, d.country, d.declared_lang, d.published_at, d.status, a.lang, "
     "a.title_seg, a.body_seg, a.title_tr, a.body_tr, a.entities, a.cluster_id, "
-    "s.doc_id IS NOT NULL AS held"
+    "s.doc_id IS NOT NULL AS held, d.content_hash, a.processed_at"
 )
 _BEHIND = (
     "SELECT {columns} FROM documents d JOIN analyses a ON a.doc_id = d.id "
@@ -70,18 +70,16 @@ class Holdings:
             return row[0] - 1
         return self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
 
-    def record(self, generation: int, doc_ids: list[str], removed: list[str] = ()) -> None:
-        """After the index committed: these documents are held as the store has them now."""
+    def record(self, generation: int, rows, removed: list[str] = ()) -> None:
+        """After the index committed: these documents (rows of `behind`) are held in the form they
+        were read in. Recording what was read, not what the store has now, matters when a document
+        changes between the read and this call: the next sync sees it behind and indexes it again."""
         with self.store.transaction():
-            for start in range(0, len(doc_ids), 500):
-                chunk = doc_ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                self.conn.execute(
-                    "INSERT INTO tantivy_docs (generation, doc_id, content_hash, processed_at) "
-                    "SELECT ?, d.id, d.content_hash, a.processed_at FROM documents d "
-                    f"JOIN analyses a ON a.doc_id = d.id WHERE d.id IN ({marks}) "
-                    "ON CONFLICT(generation, doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
-                    "processed_at = excluded.processed_at", (generation, *chunk))
+            self.conn.executemany(
+                "INSERT INTO tantivy_docs (generation, doc_id, content_hash, processed_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(generation, doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                "processed_at = excluded.processed_at",
+                [(generation, row["id"], row["content_hash"], row["processed_at"]) for row in rows])
             self.conn.executemany("DELETE FROM tantivy_docs WHERE generation = ? AND doc_id = ?",
                                   [(generation, d) for d in removed])
             self.conn.execute("UPDATE tantivy_meta SET value = value + 1 WHERE name = 'commits'")

@@ -388,18 +388,19 @@ class Store:
 
     def cluster_members(self, doc_ids: list[str]) -> dict[str, list[dict]]:
         """For each given document in a near-duplicate cluster, every member of that cluster
-        (itself included) as {id, source_id, published_at}, earliest published first."""
+        (itself included) as {id, source_id, published_at, seq}, earliest published first."""
         out: dict[str, list[dict]] = {}
         for start in range(0, len(doc_ids), 500):
             chunk = doc_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                "SELECT a0.doc_id AS of, d.id, d.source_id, d.published_at FROM analyses a0 "
+                "SELECT a0.doc_id AS of, d.id, d.source_id, d.published_at, d.seq FROM analyses a0 "
                 "JOIN analyses a ON a.cluster_id = a0.cluster_id JOIN documents d ON d.id = a.doc_id "
                 f"WHERE a0.doc_id IN ({marks}) AND a0.cluster_id IS NOT NULL "
                 "ORDER BY d.published_at IS NULL, d.published_at, d.id", chunk):
                 out.setdefault(row["of"], []).append(
-                    {"id": row["id"], "source_id": row["source_id"], "published_at": row["published_at"]})
+                    {"id": row["id"], "source_id": row["source_id"], "published_at": row["published_at"],
+                     "seq": row["seq"]})
         return out
 
     def count_documents(self, where: str = "1", args: tuple = ()) -> int:

@@ -9,8 +9,10 @@ any number of readers, in any process, which reload when the store's commit coun
 
 A result page is built from few passes over the index (see `index.tantivy_page`): the top hits
 and the exact document count in one search, the story count, every facet and the timeline in one
-aggregation (over a sample of clusters when the result set is huge), and one small search to find
-the earliest matching member of the clusters shown.
+aggregation (over a sample of clusters when the result set is huge), and, only when the matches
+already collected do not settle it, one small search to find the earliest matching member of the
+clusters shown. The open index and its reader are kept between searches and reloaded only when a
+writer committed.
 """
 
 from __future__ import annotations
@@ -146,7 +148,13 @@ class TantivyBackend:
     def _fill(self, index, generation: int, progress, fresh: bool = False) -> dict[str, int]:
         """Index what the generation is behind on, one commit per batch, each document deleted by
         id first. In a `fresh` generation (made by this rebuild) only a document recorded earlier
-        in this same run (changed meanwhile) can be there, so only those are deleted."""
+        in this same run (changed meanwhile) can be there, so only those are deleted.
+
+        A fresh generation is committed once, at the end: it is not live until the swap, and an
+        interrupted build is started again from nothing (`_build` clears it), so commits on the way
+        would protect nothing. Its batches are still recorded as they go (nobody reads a generation
+        that is not live). One commit instead of one per batch leaves the engine a few large
+        segments to merge instead of hundreds of small ones."""
         counts = {"indexed": 0, "removed": 0}
         if progress:
             progress.start("index", self.holdings.pending(generation))
@@ -159,11 +167,14 @@ class TantivyBackend:
                     if row["held"] or not fresh:
                         writer.delete_documents_by_term("id", row["id"])
                     writer.add_document(to_document(row))
-                writer.commit()
-                self.holdings.record(generation, [row["id"] for row in rows])
+                if not fresh:
+                    writer.commit()
+                self.holdings.record(generation, rows)
                 counts["indexed"] += len(rows)
                 if progress:
                     progress.advance(len(rows))
+            if fresh:
+                writer.commit()
             stale = self.holdings.stale(generation)
             if stale:
                 for doc_id in stale:

@@ -13,15 +13,17 @@ Passes over the index for one page:
    sampled documents: ~1 %), and values that are rare in the whole result may be missing. The
    result says `exact=False` and the page shows "about". The document count is always exact.
    When every match was already collected in step 1, stories are counted exactly from it.
-3. `search` over the members of the clusters on the page (a few ids): which of them match, so
-   the hit shown for a cluster is its earliest-published matching member — the original
-   statement, not the best-scoring copy. "Also published by" lists every member's source from
-   the store, including members outside the current filters.
+3. Which members of the clusters on the page match, so the hit shown for a cluster is its
+   earliest-published matching member — the original statement, not the best-scoring copy: read
+   from the matches step 1 collected where it can, otherwise one `search` over those members'
+   ids. "Also published by" lists every member's source from the store, including members
+   outside the current filters.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from index import query as q
 from index.expand import Expanded
@@ -71,13 +73,20 @@ def sample_query(schema, query, total_documents: int):
     return restrict(query, sample), BUCKETS / kept
 
 
-def _candidates(searcher, query, request: SearchRequest, options: dict):
-    """(hits as (score, address, ckey), matching documents, stories if every match was collected)."""
+class Candidates(NamedTuple):
+    hits: list  # (score, address, ckey) of the page: the first hit of each cluster
+    documents: int  # matching documents (exact)
+    stories: int | None  # matching clusters, when every match was collected (else None)
+    seen: dict  # {seq: address} of every match collected (the page's hits and the ones below them)
+
+
+def _candidates(searcher, query, request: SearchRequest, options: dict) -> Candidates:
+    """The page's hits, one per cluster, from the top of one search (fetched again, twice as
+    deep, only when the clusters on top leave too few for the page)."""
     needed = request.offset + request.limit
     if not request.collapse:
         res = searcher.search(query, max(request.limit, 1), count=True, offset=request.offset, **options)
-        hits = res.hits[:request.limit]
-        return [(s, a, None) for s, a in hits], res.count, None
+        return Candidates([(s, a, None) for s, a in res.hits[:request.limit]], res.count, None, {})
     size = max(2 * needed, 64)
     while True:
         res = searcher.search(query, size, count=True, **options)
@@ -90,22 +99,41 @@ def _candidates(searcher, query, request: SearchRequest, options: dict):
                 seen.add(ckey)
                 firsts.append((score, address, ckey))
         if len(firsts) >= needed or complete:
-            exact_stories = len(seen) if complete else None
-            return firsts[request.offset:needed], res.count, exact_stories
+            seqs = searcher.fast_field_values("seq", addresses) if addresses else []
+            return Candidates(firsts[request.offset:needed], res.count, len(seen) if complete else None,
+                              dict(zip(seqs, addresses)))
+        size *= 2
 
 
-def _shown(store, searcher, schema, query, ids: list[str]) -> dict[str, tuple[str, int, tuple[str, ...]]]:
-    """For each candidate id in a cluster: (id to show, cluster size, other members' sources)."""
+def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidates,
+           ) -> dict[str, tuple[str, int, tuple[str, ...]]]:
+    """For each candidate id in a cluster: (id to show, cluster size, other members' sources).
+
+    The hit shown is the cluster's earliest-published member that matches. A member among the
+    matches already collected is known to match (its seq is there and the stored id agrees); when
+    every match was collected, no other member does. Only the members published before the first
+    known match of their cluster, when the collection was not complete, are checked, in one small
+    search restricted to their ids."""
     from tantivy import Query
 
     members = store.cluster_members(ids)
     clustered = {i: m for i, m in members.items() if len(m) > 1}
     if not clustered:
         return {}
-    everyone = sorted({m["id"] for ms in clustered.values() for m in ms})
-    res = searcher.search(restrict(query, Query.term_set_query(schema, "id", everyone)), len(everyone),
-                          count=False)
-    matching = {searcher.doc(a)["id"][0] for _, a in res.hits}
+    complete = candidates.stories is not None
+    matching, unknown = set(), set()
+    for ms in clustered.values():
+        for m in ms:  # earliest first
+            address = candidates.seen.get(m.get("seq"))
+            if address is not None and searcher.doc(address)["id"][0] == m["id"]:
+                matching.add(m["id"])
+                break
+            if not complete:
+                unknown.add(m["id"])
+    if unknown:
+        res = searcher.search(restrict(query, Query.term_set_query(schema, "id", sorted(unknown))),
+                              len(unknown), count=False)
+        matching |= {searcher.doc(a)["id"][0] for _, a in res.hits}
     out = {}
     for doc_id, ms in clustered.items():
         first = next((m["id"] for m in ms if m["id"] in matching), doc_id)  # ms: earliest first
@@ -117,20 +145,20 @@ def _shown(store, searcher, schema, query, ids: list[str]) -> dict[str, tuple[st
 def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest) -> SearchResult:
     query = compile_request(expanded, schema, request.since_seq)
     options = order_options(expanded, request)
-    candidates, total_documents, exact_stories = _candidates(searcher, query, request, options)
-    ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates]
+    candidates = _candidates(searcher, query, request, options)
+    ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates.hits]
     found = []
-    shown = _shown(store, searcher, schema, query, ids) if request.collapse else {}
+    shown = _shown(store, searcher, schema, query, ids, candidates) if request.collapse else {}
     by_score = not options  # ordered by a field, tantivy returns the field's value in place of a score
-    for doc_id, (score, _, _) in zip(ids, candidates):
+    for doc_id, (score, _, _) in zip(ids, candidates.hits):
         first, size, others = shown.get(doc_id, (doc_id, 1, ()))
         found.append(Found(first, float(score) if by_score else 0.0, size, others))
-    stories, facets, timeline, exact = _counts(searcher, schema, query, request, total_documents,
-                                               exact_stories)
+    stories, facets, timeline, exact = _counts(searcher, schema, query, request, candidates.documents,
+                                               candidates.stories)
     hits = build_hits(store, found, highlight_words(expanded))
-    total = stories if request.collapse else total_documents
+    total = stories if request.collapse else candidates.documents
     return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions),
-                        total_documents=total_documents, total_stories=stories, timeline=timeline,
+                        total_documents=candidates.documents, total_stories=stories, timeline=timeline,
                         exact=exact)
 
 

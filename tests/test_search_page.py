@@ -136,3 +136,57 @@ def test_facets_of_a_huge_result_are_estimated_from_whole_clusters(engine, monke
     assert not result.exact and result.total_documents == 5  # the document count stays exact
     assert dict(result.facets["lang"]) == {k: round(v * scale) for k, v in langs.items()}
     assert "about" in result.counts_line()
+
+
+@pytest.fixture(scope="module")
+def deep(tmp_path_factory):
+    """More matches than the page's first search collects: 80 documents of one cluster that name
+    the word in title and body (they fill the top of the ranking), 12 ordinary single documents,
+    and a cluster whose best-scoring copy came last, whose earliest member does not match and
+    whose second member names the word once, at the end of a long body (it ranks below every
+    other match, outside what the first search collects)."""
+    from nlp import segment
+    from nlp.pipeline import pipeline_version
+
+    settings = make_settings(tmp_path_factory.mktemp("deep") / "data")
+    store = Store.open(settings)
+    store.upsert_source(SimpleNamespace(id="wire", name="wire", name_en="wire", language="en", kind="news",
+                                        country="GB"))
+    filler = "Officials met exporters to discuss timelines and paperwork at length. " * 12
+    specs = {f"crowd{i}": ("2025-02-01", "Gadget gadget notice", "Gadget gadget rules for gadget makers.", "crowd")
+             for i in range(80)}
+    specs.update({f"single{i}": ("2025-02-02", "Gadget notice", "Rules for gadget makers.", None) for i in range(12)})
+    specs.update({
+        "first": ("2025-01-01", "Licensing notice", filler, "story"),  # earliest, does not match
+        "original": ("2025-01-02", "Licensing notice", filler + "One gadget.", "story"),
+        "copy": ("2025-01-05", "Gadget gadget gadget notice", "Gadget gadget gadget rules for gadget makers.",
+                 "story"),
+    })
+    version, ids = pipeline_version(), {}
+    for key, (date, title, body, cluster) in specs.items():
+        doc = Document(url=f"http://127.0.0.1/{key}.html", source_id="wire", title=title, body=body,
+                       published_at=f"{date}T09:00:00+00:00", declared_lang="en", kind="news", country="GB")
+        store.upsert_document(doc)
+        store.save_analysis(doc.id, doc.content_hash, version, lang="en", title_seg=segment.index_text(title),
+                            body_seg=segment.index_text(body), cluster_id=cluster)
+        ids[key] = doc.id
+    backend = open_backend(settings, store)
+    backend.sync()
+    yield backend, ids
+    store.close()
+
+
+def test_a_page_is_filled_when_one_cluster_holds_the_whole_top_of_the_ranking(deep):
+    backend, ids = deep
+    result = backend.search(SearchRequest("gadget", expand=False, limit=10))
+    assert len(result.hits) == 10 and len({h.id for h in result.hits}) == 10
+    assert sorted(h.cluster_size for h in result.hits)[-2:] == [3, 80]
+    assert (result.total_stories, result.total_documents) == (14, 94)
+
+
+def test_the_earliest_matching_member_is_shown_when_it_ranks_below_what_was_collected(deep):
+    backend, ids = deep
+    result = backend.search(SearchRequest("gadget", expand=False, limit=20))
+    shown = next(h for h in result.hits if h.cluster_size == 3)
+    assert shown.id == ids["original"]  # not "copy" (best score), not "first" (does not match)
+    assert shown.also_published_by == ("wire",)
