@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import shutil
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -97,11 +96,6 @@ _DOCUMENT_INSERT = (
 _VERSION_INSERT = (
     "INSERT INTO document_versions (doc_id, version, content_hash, title, body, published_at, fetched_at) "
     "VALUES (?, 1, ?, ?, ?, ?, ?)")
-_ANALYSIS_INSERT = (
-    "INSERT INTO analyses (doc_id, content_hash, version, processed_at, lang, script, title_seg, body_seg) "
-    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET content_hash=excluded.content_hash, "
-    "version=excluded.version, processed_at=excluded.processed_at, lang=excluded.lang, "
-    "script=excluded.script, title_seg=excluded.title_seg, body_seg=excluded.body_seg")
 _SCRIPT = {s.id: ("Hant" if s.traditional else "Hans") if s.language == "zh" else None for s in SOURCES}
 
 
@@ -127,6 +121,7 @@ def add_analysed(store: Store, docs: Iterable[CorpusDocument], workers: int,
     `assign_clusters`). The analyses carry the pipeline's version, so `parallax process` sees
     nothing to do. Returns (documents added, seconds)."""
     from nlp import segment
+    from nlp.analyses import Analyses
     from nlp.pipeline import pipeline_version
 
     segment.tokenizer()  # load the dictionary once, before forking
@@ -141,7 +136,6 @@ def add_analysed(store: Store, docs: Iterable[CorpusDocument], workers: int,
             chunks = [window[i:i + batch] for i in range(0, len(window), batch)]
             segmented = [cut for cuts in pool.imap(_segment_batch, chunks) for cut in cuts]
             now = utc_now()
-            processed_at = datetime.now(timezone.utc).isoformat()
             documents, versions, analyses = [], [], []
             for d, (title_seg, body_seg) in zip(window, segmented):
                 doc = to_document(d)
@@ -151,12 +145,11 @@ def add_analysed(store: Store, docs: Iterable[CorpusDocument], workers: int,
                                   doc.title, doc.body, doc.author, doc.published_at, doc.encoding, None,
                                   digest, doc.status, doc.error, doc.fetched_at, now, seq, now, doc_id))
                 versions.append((doc_id, digest, doc.title, doc.body, doc.published_at, doc.fetched_at))
-                analyses.append((doc_id, digest, version, processed_at, d.lang, _SCRIPT.get(d.source_id),
-                                 title_seg, body_seg))
+                analyses.append((doc_id, digest, d.lang, _SCRIPT.get(d.source_id), title_seg, body_seg))
             with store.transaction():
                 store.conn.executemany(_DOCUMENT_INSERT, documents)
                 store.conn.executemany(_VERSION_INSERT, versions)
-                store.conn.executemany(_ANALYSIS_INSERT, analyses)
+                Analyses(store).save_many(analyses, version)
             count += len(window)
     return count, time.perf_counter() - started
 

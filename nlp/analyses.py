@@ -49,6 +49,21 @@ class Analyses:
                 values,
             )
 
+    def save_many(self, rows: Iterable[tuple], version: str) -> None:
+        """Insert or update many analyses of the language stage's fields at once, in the caller's
+        transaction: (doc_id, content_hash, lang, script, title_seg, body_seg) rows, all stamped
+        now. For bulk loads (the benchmark tiers), where one transaction per document would spend
+        the time on commits."""
+        processed_at = datetime.now(timezone.utc).isoformat()
+        self.conn.executemany(
+            "INSERT INTO analyses (doc_id, content_hash, version, processed_at, lang, script, title_seg, "
+            "body_seg) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET "
+            "content_hash=excluded.content_hash, version=excluded.version, "
+            "processed_at=excluded.processed_at, lang=excluded.lang, script=excluded.script, "
+            "title_seg=excluded.title_seg, body_seg=excluded.body_seg",
+            [(doc_id, digest, version, processed_at, lang, script, title_seg, body_seg)
+             for doc_id, digest, lang, script, title_seg, body_seg in rows])
+
     def assign_clusters(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Put documents into near-duplicate clusters decided elsewhere ((cluster_id, doc_id) pairs,
         e.g. the copies a generated benchmark corpus knows it made). A document whose cluster

@@ -14,6 +14,7 @@ from index.document import Document
 from index.search import SearchRequest
 from index.store import Store
 from index.tantivy_schema import BUCKETS, cluster_key
+from nlp.analyses import Analyses
 from tests.conftest import make_settings
 from ui.timeline import period_start
 
@@ -167,8 +168,8 @@ def deep(tmp_path_factory):
         doc = Document(url=f"http://127.0.0.1/{key}.html", source_id="wire", title=title, body=body,
                        published_at=f"{date}T09:00:00+00:00", declared_lang="en", kind="news", country="GB")
         store.upsert_document(doc)
-        store.save_analysis(doc.id, doc.content_hash, version, lang="en", title_seg=segment.index_text(title),
-                            body_seg=segment.index_text(body), cluster_id=cluster)
+        Analyses(store).save(doc.id, doc.content_hash, version, lang="en", title_seg=segment.index_text(title),
+                             body_seg=segment.index_text(body), cluster_id=cluster)
         ids[key] = doc.id
     backend = open_backend(settings, store)
     backend.sync()
