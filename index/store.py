@@ -329,29 +329,24 @@ class Store:
         return _row_to_document(row) if row else None
 
     def get_many(self, doc_ids: list[str]) -> dict[str, StoredDocument]:
-        out: dict[str, StoredDocument] = {}
-        for start in range(0, len(doc_ids), 500):
-            chunk = doc_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
-                f"WHERE d.id IN ({marks})",
-                chunk,
-            ):
-                out[row["id"]] = _row_to_document(row)
-        return out
+        return self._documents_by("id", doc_ids)
 
     def get_by_seq(self, seqs: list[int]) -> dict[int, StoredDocument]:
         """The documents stored under these sequence numbers (what the index returns for alerts);
         a seq no longer in the store (the document was stored again since) is left out."""
-        out: dict[int, StoredDocument] = {}
-        for start in range(0, len(seqs), 500):
-            chunk = seqs[start:start + 500]
+        return self._documents_by("seq", seqs)
+
+    def _documents_by(self, column: str, values: list) -> dict:
+        """{value: document} for documents whose `column` (id or seq) is one of `values`, read in
+        chunks so a long list stays within SQLite's bound-parameter limit."""
+        out: dict = {}
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents d LEFT JOIN analyses a ON a.doc_id = d.id "
-                f"WHERE d.seq IN ({marks})", chunk):
-                out[row["seq"]] = _row_to_document(row)
+                f"WHERE d.{column} IN ({marks})", chunk):
+                out[row[column]] = _row_to_document(row)
         return out
 
     def iter_documents(self, where: str = "1", args: tuple = (), batch: int = 500) -> Iterator[StoredDocument]:
