@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-sentences", type=int, default=20000)
     args = p.parse_args(argv)
 
-    from nlp.translate import CTranslate2Engine, TransformersEngine
+    from nlp.translation_engines import CTranslate2Engine, TransformersEngine
 
     run = Run(args.sentences)
     texts = sentences(args.sentences)

@@ -265,7 +265,7 @@ def convert(snapshot: Path, target: Path) -> None:
     copy = [f for f in TOKENIZER_FILES if (snapshot / f).is_file()]
     converter = ctranslate2.converters.TransformersConverter(str(snapshot), copy_files=copy)
     converter.convert(str(target), quantization=QUANTIZATION, force=True)
-    from nlp.translate import ENGINE_INFO
+    from nlp.translation_engines import ENGINE_INFO
 
     config = json.loads((snapshot / "config.json").read_text(encoding="utf-8"))
     # The same input limit the transformers engine uses, so both see the same tokens.
@@ -332,7 +332,7 @@ def install(spec: ModelSpec, root: Path, endpoint: str = DEFAULT_ENDPOINT, cache
 
 
 def _check(path: Path, sentence: str, threads: int) -> str:
-    from nlp.translate import CTranslate2Engine
+    from nlp.translation_engines import CTranslate2Engine
 
     engine = CTranslate2Engine(str(path), threads=threads)
     output = engine.translate([sentence], batch=1)[0]
