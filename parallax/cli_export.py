@@ -46,7 +46,7 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
 
     Uses the same query language and code as `parallax search`; near-duplicates are all included.
     """
-    from index.export import export_to_path, export_to_stream
+    from index.export import export_to_path, export_to_stream, load_entity_names
     from index.search import SearchRequest
     from index.backends import open_backend
     from index.store import Store
@@ -56,12 +56,13 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
     text = restrict(" ".join(query), "lang", lang)
     fmt = _format_for(fmt, output)
     request = SearchRequest(query=text, sort=sort, expand=not no_expand, collapse=False)
+    names = load_entity_names(obj.settings.nlp.entities_file)  # the user's names too, as tagging uses them
     with Store.open(obj.settings) as store:
         backend = open_backend(obj.settings, store)
         if output == "-":
             stdout = click.get_binary_stream("stdout")
             try:
-                manifest = export_to_stream(store, backend, request, fmt, stdout)
+                manifest = export_to_stream(store, backend, request, fmt, stdout, entity_names=names)
                 stdout.flush()
             except BrokenPipeError:
                 # The reader (e.g. `head`) stopped early; keep Python from complaining again at exit.
@@ -76,7 +77,7 @@ def export(obj, query, fmt, output, force, sort, lang, no_expand):
                                   "the output is incomplete") from None
             click.echo(json.dumps(manifest.to_dict(), ensure_ascii=False), err=True)
             return
-        manifest = export_to_path(store, backend, request, fmt, output, force=force)
+        manifest = export_to_path(store, backend, request, fmt, output, force=force, entity_names=names)
     click.echo(f"Exported {manifest.documents} documents to {output} ({fmt}, {manifest.bytes:,} bytes, "
                f"sha256 {manifest.sha256[:12]}…); manifest: {output}.manifest.json")
     for note in manifest.notes:

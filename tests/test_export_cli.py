@@ -108,3 +108,30 @@ def test_export_is_listed_in_help_and_not_a_placeholder(data_dir):
     assert result.exit_code == 0
     assert "--format [jsonl|csv|parquet|xlsx]" in result.output and "--force" in result.output
     assert "not built yet" not in result.output
+
+
+def test_export_names_entities_from_the_users_entities_file_too(data_dir, tmp_path, monkeypatch):
+    """The user's `nlp.entities_file` renames an entity (ids there win over the bundled gazetteer):
+    the export shows the name tagging and search use, not only the bundled one."""
+    from parallax.settings import env_name
+
+    extra = tmp_path / "my_entities.toml"
+    extra.write_text('[[entity]]\nid = "sia"\ntype = "ORG"\nen = "SIA (our watch list)"\n'
+                     'zh = "美国半导体行业协会"\naliases = []\n', encoding="utf-8")
+    monkeypatch.setenv(env_name("nlp", "entities_file"), str(extra))
+    out = tmp_path / "all.jsonl"
+    result = invoke(data_dir, "--output", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    names = {e["name_en"] for row in rows for e in row["entities"] if e.get("id") == "sia"}
+    assert names == {"SIA (our watch list)"}
+
+
+def test_a_missing_users_entities_file_is_a_one_line_error(data_dir, tmp_path):
+    """Bad input tried: `nlp.entities_file` naming a file that does not exist."""
+    from parallax.settings import env_name
+
+    env = {env_name("nlp", "entities_file"): str(tmp_path / "nowhere.toml")}
+    result = run_cli("--data-dir", str(data_dir), "export", "--output", str(tmp_path / "x.jsonl"), env=env)
+    assert result.returncode == 1
+    assert "nowhere.toml" in result.stderr and "Traceback" not in result.stderr

@@ -13,7 +13,7 @@ import zlib
 
 import streamlit as st
 
-from index.export import FORMATS, MEDIA_TYPES as MIME, export_bytes
+from index.export import FORMATS, MEDIA_TYPES as MIME, export_bytes, load_entity_names
 from index.search import SearchRequest, highlight_words, prepare
 from nlp import gazetteer
 from parallax.errors import ParallaxError
@@ -291,7 +291,8 @@ def _export_data(settings, request: SearchRequest, fmt: str):
         from index.store import Store
 
         with Store.open(settings) as store:
-            return export_bytes(store, open_backend(settings, store), request, fmt)
+            return export_bytes(store, open_backend(settings, store), request, fmt,
+                                entity_names=load_entity_names(settings.nlp.entities_file))
     return make
 
 
