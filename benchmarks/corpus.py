@@ -41,6 +41,7 @@ from typing import Iterator
 
 from benchmarks import templates as tpl
 from benchmarks.vocabulary import Vocabulary
+from crawler.sources import SourceIdentity
 
 GENERATOR_VERSION = "1"
 CACHE_DIR = Path(__file__).resolve().parent / "corpus"
@@ -63,13 +64,7 @@ PARAMETERS = {
 
 
 @dataclass(frozen=True)
-class SyntheticSource:
-    id: str
-    name: str
-    name_en: str
-    language: str
-    kind: str
-    country: str
+class SyntheticSource(SourceIdentity):
     host: str
     traditional: bool = False
 

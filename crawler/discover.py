@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from crawler.sources import SourceIdentity
 from parallax.errors import ConfigError, DiscoveryError, ParallaxError
 
 SAMPLES = 3
@@ -33,17 +34,11 @@ class Sample:
     error: str | None = None
 
 
-@dataclass
-class Proposal:
+@dataclass(frozen=True)
+class Proposal(SourceIdentity):
     """A source block as discovery proposes it, with the evidence behind each choice."""
 
     url: str
-    id: str
-    name: str
-    name_en: str
-    language: str
-    kind: str
-    country: str
     timezone: str
     collections: list[str] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)  # as in sources.toml: type, urls, patterns

@@ -37,13 +37,20 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Source:
+class SourceIdentity:
+    """What names a source wherever one appears: configured (`Source`), proposed by discovery
+    (`crawler.discover.Proposal`) or generated for a benchmark; the rest differs by use."""
+
     id: str
     name: str
     name_en: str
     language: str
     kind: str
     country: str
+
+
+@dataclass(frozen=True)
+class Source(SourceIdentity):
     timezone: str = "UTC"
     encoding: str | None = None
     date_format: str | None = None

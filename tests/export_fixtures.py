@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.sources import SourceIdentity
 from index.document import Document
 from index.backends import open_backend
 from index.store import Store
@@ -31,13 +32,8 @@ aliases = ["CSIA"]
 
 
 @dataclass(frozen=True)
-class SourceRow:
-    id: str
-    name: str
-    name_en: str
-    language: str
-    kind: str
-    country: str
+class SourceRow(SourceIdentity):
+    pass
 
 
 SOURCES = [
