@@ -142,13 +142,13 @@ def _run_isolated(stage: Stage, resources: Resources, items: list[Work], report:
     tally: Counter = Counter()
     try:
         ran = stage.documents(resources, items, tally)
-    except StoreError:
-        raise
-    except Exception:  # noqa: BLE001 - one of the documents: found below, each one run alone
-        pass
-    else:
         report.add(tally)
         return len(items) if ran is None else ran
+    except StoreError:
+        raise
+    except Exception:  # noqa: BLE001 - one of the documents: each is run alone below to find it
+        log.debug("stage %s failed on a batch of %d; running its documents one by one",
+                     stage.name, len(items), exc_info=True)
     for w, (fields, details) in zip(items, before):
         w.fields = {**fields, "details": dict(details)}
     ran = 0

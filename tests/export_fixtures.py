@@ -33,7 +33,7 @@ aliases = ["CSIA"]
 
 @dataclass(frozen=True)
 class SourceRow(SourceIdentity):
-    pass
+    """A source as the export fixtures register it: only the fields that name it."""
 
 
 SOURCES = [

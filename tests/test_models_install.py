@@ -203,7 +203,8 @@ def small_disk(tmp_path):
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): needs root")
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): mounting needs root "
+                    "(or CAP_SYS_ADMIN in a container)")
     yield mount
     subprocess.run(["umount", str(mount)], check=False)
 
