@@ -26,8 +26,10 @@ import itertools
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
 
 VERSION = "9.5.1"
 MAX_RESULT_WINDOW = 10_000
@@ -564,20 +566,10 @@ class Handler(BaseHTTPRequestHandler):
         self._handle("HEAD")
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     """`with FaultServer() as es:` serves a fresh cluster on 127.0.0.1 (port 0) at `es.url`."""
 
     def __init__(self):
         self.cluster = Cluster()
-        handler = type("BoundHandler", (Handler,), {"cluster": self.cluster})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(type("BoundHandler", (Handler,), {"cluster": self.cluster}))
+        self.url = self.origin

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from tests.loopback import LoopbackServer
 
-class ModelHub:
+
+class ModelHub(LoopbackServer):
     def __init__(self, repos: dict[str, Path]):
         self.repos = {name: Path(path) for name, path in repos.items()}
         self.commits = {name: hashlib.sha1(name.encode()).hexdigest() for name in self.repos}
@@ -39,18 +40,8 @@ class ModelHub:
             def do_GET(self):
                 hub._answer(self, head=False)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "ModelHub":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = self.origin
 
     # -- answers ----------------------------------------------------------------------------------
 

@@ -6,8 +6,7 @@ of each edit and each withdrawal of what it sent."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -20,9 +19,10 @@ from index.store import Store
 from parallax.errors import ConfigError
 from tests.alerts_fixtures import DOCS, QUERY, Relay, add_documents, smtp_overrides
 from tests.conftest import make_settings
+from tests.loopback import LoopbackServer
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """A webhook receiver: keeps every JSON body; answers `status` (settable)."""
 
     def __init__(self):
@@ -43,19 +43,10 @@ class Receiver:
             def log_message(self, *args):
                 """Silent: the test reads what was posted, not a request log."""
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{path}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.origin}/{path}"
 
 
 @pytest.fixture
