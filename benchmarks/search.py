@@ -44,14 +44,17 @@ class Raw:
         request = SearchRequest(query, limit=LIMIT, facets=True)
         expanded = prepare(request, backend.settings)
         self.schema = backend._index.schema
+        self.expanded, self.request = expanded, request
         self.query = compile_request(expanded, self.schema)
         self.options = page.order_options(expanded, request)
         self.aggs = page.aggregations(True)
+        self.sampled = {}  # the sampled query, compiled beforehand (on the first run) like the query
 
     def run(self, searcher) -> tuple[int, list]:
         res = searcher.search(self.query, LIMIT, count=True, **self.options)
-        sampled, _ = page.sample_query(self.schema, self.query, res.count)
-        searcher.aggregate(sampled, self.aggs)
+        if res.count not in self.sampled:
+            self.sampled[res.count] = page.sample(self.query, self.expanded, self.schema, self.request, res.count)[0]
+        searcher.aggregate(self.sampled[res.count], self.aggs)
         return res.count, res.hits
 
 
@@ -137,7 +140,7 @@ def breakdown(backend, mix: list[tuple[str, str]]) -> dict:
         t3 = time.perf_counter()
         shown = page._shown(backend.store, searcher, schema, compiled, ids, candidates)
         t4 = time.perf_counter()
-        page._counts(searcher, schema, compiled, request, candidates.documents, candidates.stories)
+        page._counts(searcher, schema, compiled, expanded, request, candidates.documents, candidates.stories)
         t5 = time.perf_counter()
         found = [Found(shown.get(i, (i,))[0], 0.0) for i in ids]
         build_hits(backend.store, found, highlight_words(expanded))

@@ -26,23 +26,67 @@ def _tantivy():
     return tantivy
 
 
-def text_query(words: tuple[str, ...], schema, translated: bool):
-    """Words matched as one phrase (one word: a term) in every text field searched, weighted."""
+def analysed(words: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
+    """(tokens, slop) of words matched as one phrase: the index's own analysis; Chinese words,
+    segmented apart by the query parser, may stand a few tokens apart (`CJK_SLOP` each)."""
+    tokens = tuple(analyzer().analyze(" ".join(words)))
+    slop = CJK_SLOP * (len(tokens) - 1) if len(tokens) > 1 and any(has_cjk(w) for w in tokens) else 0
+    return tokens, slop
+
+
+def text_query(words: tuple[str, ...], schema, translated: bool, within=None):
+    """Words matched as one phrase (one word: a term) in every text field searched, weighted.
+
+    `within` (a query) restricts each field's phrase or term itself, not only their union: a
+    phrase intersected with a small set of documents is checked only on those (the set leads the
+    intersection), while a union restricted from outside still walks every member's postings."""
+    return _text_query(*analysed(words), schema, translated, within)
+
+
+def _text_query(tokens: tuple[str, ...], slop: int, schema, translated: bool, within=None):
     t = _tantivy()
-    tokens = analyzer().analyze(" ".join(words))
     if not tokens:
         return t.Query.empty_query()
-    slop = CJK_SLOP * (len(tokens) - 1) if len(tokens) > 1 and any(has_cjk(w) for w in tokens) else 0
     parts = []
     for field in ORIGINAL_FIELDS + (TRANSLATED_FIELDS if translated else ()):
         if len(tokens) == 1:
             one = t.Query.term_query(schema, field, tokens[0])
         else:
-            one = t.Query.phrase_query(schema, field, tokens, slop)
+            one = t.Query.phrase_query(schema, field, list(tokens), slop)
+        if within is not None:
+            one = restrict(one, within)
         # A match in a machine translation is cross-language matching too: weighted as an expansion.
         weight = BOOSTS[field] * (EXPANSION_BOOST if field in TRANSLATED_FIELDS else 1.0)
         parts.append((t.Occur.Should, t.Query.boost_query(one, weight)))
     return t.Query.boolean_query(parts)
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    n = len(shorter)
+    return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def distinct_counterparts(counterparts: list[Counterpart]) -> list[tuple[tuple[str, ...], int]]:
+    """The (tokens, slop) of the counterparts worth searching: one of each after analysis
+    ("export controls" and "export control" stem alike), and none that only matches documents
+    another one matches already — an exact phrase containing another counterpart's exact phrase
+    (or a phrase containing a one-word counterpart), such as "U.S. Semiconductor Industry
+    Association" beside "Semiconductor Industry Association". The counterparts are scored as
+    their best (`disjunction_max`), so what is dropped can only change how much more a document
+    naming the longer form scores; which documents match does not change. Phrases of Chinese
+    words, matched with slop, are kept as they are."""
+    keys = list(dict.fromkeys(analysed(c.words) for c in counterparts))
+    keys = [k for k in keys if k[0]]
+
+    def subsumed(key, other) -> bool:
+        (tokens, slop), (shorter, other_slop) = key, other
+        if other == key or len(shorter) >= len(tokens):
+            return False
+        if len(shorter) == 1:
+            return shorter[0] in tokens
+        return slop == 0 and other_slop == 0 and _contains(tokens, shorter)
+
+    return [k for k in keys if not any(subsumed(k, other) for other in keys)]
 
 
 def _day(value: str) -> datetime:
@@ -63,42 +107,55 @@ def filter_query(node: q.Filter, schema):
     return t.Query.const_score_query(inner, 0.0)
 
 
-def compile_node(node: q.Node, schema, translated: bool = True):
-    """The tantivy query for a syntax tree."""
+def compile_node(node: q.Node, schema, translated: bool = True, within=None):
+    """The tantivy query for a syntax tree; with `within`, only the documents it matches, pushed
+    down to every leaf (`text_query`). Leaves under an exclusion are restricted too: every
+    candidate they are checked against is already inside `within`, so excluding the restricted
+    leaf excludes the same documents, and the exclusion is checked only on the sample."""
     t = _tantivy()
+
+    def sub(child):
+        return compile_node(child, schema, translated, within)
+
+    def everything():
+        return t.Query.all_query() if within is None else t.Query.const_score_query(within, 1.0)
+
     if isinstance(node, q.MatchAll):
-        return t.Query.all_query()
+        return everything()
     if isinstance(node, (q.Term, q.Phrase)):
-        return text_query(node.words, schema, translated)
+        return text_query(node.words, schema, translated, within)
     if isinstance(node, q.Filter):
-        return filter_query(node, schema)
+        query = filter_query(node, schema)
+        return query if within is None else restrict(query, within)
     if isinstance(node, q.Not):
-        return t.Query.boolean_query([(t.Occur.Must, t.Query.all_query()),
-                                      (t.Occur.MustNot, compile_node(node.child, schema, translated))])
+        return t.Query.boolean_query([(t.Occur.Must, everything()), (t.Occur.MustNot, sub(node.child))])
     if isinstance(node, q.Or):
         added = [c for c in node.children if isinstance(c, Counterpart)]
-        parts = [(t.Occur.Should, compile_node(c, schema, translated)) for c in node.children if c not in added]
+        parts = [(t.Occur.Should, sub(c)) for c in node.children if c not in added]
         if added:  # the best of the counterparts (not their sum), weighted below the words as typed
-            best = t.Query.disjunction_max_query([compile_node(c, schema, translated) for c in added])
+            best = t.Query.disjunction_max_query(
+                [_text_query(tokens, slop, schema, translated, within)
+                 for tokens, slop in distinct_counterparts(added)] or [t.Query.empty_query()])
             parts.append((t.Occur.Should, t.Query.boost_query(best, EXPANSION_BOOST)))
         return t.Query.boolean_query(parts)
     if isinstance(node, q.And):
         parts = []
         for child in node.children:
             if isinstance(child, q.Not):
-                parts.append((t.Occur.MustNot, compile_node(child.child, schema, translated)))
+                parts.append((t.Occur.MustNot, sub(child.child)))
             else:
-                parts.append((t.Occur.Must, compile_node(child, schema, translated)))
+                parts.append((t.Occur.Must, sub(child)))
         if all(occur == t.Occur.MustNot for occur, _ in parts):
-            parts.append((t.Occur.Must, t.Query.all_query()))
+            parts.append((t.Occur.Must, everything()))
         return t.Query.boolean_query(parts)
     raise QueryError(f"cannot compile {type(node).__name__}", None, "simplify the query")
 
 
-def compile_request(expanded: Expanded, schema, since_seq: int | None = None):
-    """The query for an expanded tree, limited to documents stored after `since_seq` (alerts)."""
+def compile_request(expanded: Expanded, schema, since_seq: int | None = None, within=None):
+    """The query for an expanded tree, limited to documents stored after `since_seq` (alerts)
+    and, with `within`, to the documents that query matches (`compile_node`)."""
     t = _tantivy()
-    query = compile_node(expanded.node, schema, expanded.translated)
+    query = compile_node(expanded.node, schema, expanded.translated, within)
     if since_seq is None:
         return query
     newer = t.Query.range_query(schema, "seq", t.FieldType.Integer, since_seq + 1, None)

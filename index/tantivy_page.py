@@ -60,17 +60,21 @@ def aggregations(facets: bool) -> dict:
     return aggs
 
 
-def sample_query(schema, query, total_documents: int):
-    """(query, scale): the query itself, or restricted to a sample of whole clusters."""
-    if total_documents <= EXACT_UP_TO:
-        return query, 1.0
-    from tantivy import FieldType, Query
+def sample(query, expanded: Expanded, schema, request: SearchRequest, total_documents: int):
+    """(query, scale): the request's compiled `query`, or the same query over a sample of whole clusters
+    when the result is too large to aggregate exactly. The sample is pushed down to every leaf of
+    the query (`tantivy_compile.compile_node`): a phrase is then checked only on the sampled
+    documents, which costs about the sample's share of the full query, where restricting the whole
+    query from outside would still walk every phrase's postings."""
+    if total_documents > EXACT_UP_TO:
+        from tantivy import FieldType, Query
 
-    kept = max(1, math.ceil(BUCKETS * SAMPLE_TARGET / total_documents))
-    if kept >= BUCKETS:
-        return query, 1.0
-    sample = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1, use_inverted_index=True)
-    return restrict(query, sample), BUCKETS / kept
+        kept = max(1, math.ceil(BUCKETS * SAMPLE_TARGET / total_documents))
+        if kept < BUCKETS:
+            within = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1,
+                                       use_inverted_index=True)
+            return compile_request(expanded, schema, request.since_seq, within), BUCKETS / kept
+    return query, 1.0
 
 
 class Candidates(NamedTuple):
@@ -153,8 +157,8 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
     for doc_id, (score, _, _) in zip(ids, candidates.hits):
         first, size, others = shown.get(doc_id, (doc_id, 1, ()))
         found.append(Found(first, float(score) if by_score else 0.0, size, others))
-    stories, facets, timeline, exact = _counts(searcher, schema, query, request, candidates.documents,
-                                               candidates.stories)
+    stories, facets, timeline, exact = _counts(searcher, schema, query, expanded, request,
+                                               candidates.documents, candidates.stories)
     hits = build_hits(store, found, highlight_words(expanded))
     total = stories if request.collapse else candidates.documents
     return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions),
@@ -162,14 +166,15 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
                         exact=exact)
 
 
-def _counts(searcher, schema, query, request: SearchRequest, total_documents: int, exact_stories):
+def _counts(searcher, schema, query, expanded: Expanded, request: SearchRequest, total_documents: int,
+            exact_stories):
     """(stories, facets, timeline, exact) from one aggregation request (none when nothing matched,
     or when only the story count was wanted and it is already known exactly)."""
     if total_documents == 0:
         return 0, ({name: [] for name in FACETS} if request.facets else {}), [], True
     if not request.facets and exact_stories is not None:
         return exact_stories, {}, [], True
-    sampled, scale = sample_query(schema, query, total_documents)
+    sampled, scale = sample(query, expanded, schema, request, total_documents)
     result = searcher.aggregate(sampled, aggregations(request.facets))
     exact = scale == 1.0
 

@@ -191,3 +191,60 @@ def test_the_earliest_matching_member_is_shown_when_it_ranks_below_what_was_coll
     shown = next(h for h in result.hits if h.cluster_size == 3)
     assert shown.id == ids["original"]  # not "copy" (best score), not "first" (does not match)
     assert shown.also_published_by == ("wire",)
+
+
+# Queries of every shape the compiler has: words, phrases, exclusions, a lone NOT, alternatives,
+# filters, an entity with its names, expansions across languages, and nothing (every document).
+SHAPES = ["", "wafer", '"wafer rules"', "wafer -licensing", "NOT licensing", "wafer OR 晶圆", "lang:en",
+          "entity:sia", "SIA", "(wafer OR timelines) source:commerce", "美国半导体行业协会"]
+
+
+def _matching(searcher, query) -> set[int]:
+    res = searcher.search(query, 100, count=True)
+    assert res.count == len(res.hits)
+    return {searcher.doc(a)["seq"][0] for _, a in res.hits}
+
+
+@pytest.mark.parametrize("text", SHAPES)
+def test_a_sample_pushed_into_each_leaf_matches_the_whole_query_restricted_to_it(engine, text):
+    """`within` restricts every phrase and term on its own (so a phrase is checked only on the
+    sample); the documents matched must be exactly the full query's matches inside the sample,
+    whatever the shape (an exclusion must still exclude outside the sample's leaves)."""
+    from tantivy import Query
+
+    from index import query as q
+    from index.expand import expand
+    from index.tantivy_compile import compile_request, restrict
+
+    backend, ids, store = engine
+    searcher, schema = backend.searcher(), backend._index.schema
+    expanded = expand(q.parse(text), enabled=True)
+    for picked in (["sia", "csia"], ["wire", "other", "late"], list(ids)):
+        within = Query.term_set_query(schema, "id", [ids[k] for k in picked])
+        whole = compile_request(expanded, schema)
+        assert _matching(searcher, compile_request(expanded, schema, within=within)) == \
+            _matching(searcher, restrict(whole, within)), (text, picked)
+
+
+def test_counterparts_that_match_nothing_more_are_searched_once(engine):
+    """"wafer rule" and "wafer rules" stem alike; "broad wafer rules" and "the wafer rules" only
+    match documents that contain "wafer rule" already; a one-word counterpart drops the phrases
+    that contain it. The documents matched are those of all counterparts searched."""
+    from tantivy import Occur, Query
+
+    from index import query as q
+    from index.expand import Counterpart
+    from index.tantivy_compile import _text_query, analysed, compile_node, distinct_counterparts
+
+    counterparts = [Counterpart(text=" ".join(w), words=w) for w in
+                    [("wafer", "rules"), ("wafer", "rule"), ("broad", "wafer", "rules"), ("the", "wafer", "rules"),
+                     ("licensing", "timelines"), ("licensing",), ("美国", "半导体")]]
+    kept = distinct_counterparts(counterparts)
+    assert [tokens for tokens, _ in kept] == [("wafer", "rule"), ("licens",), ("美国", "半导体")]
+    backend, ids, store = engine
+    searcher, schema = backend.searcher(), backend._index.schema
+    every = Query.disjunction_max_query([_text_query(*analysed(c.words), schema, True) for c in counterparts])
+    pruned = compile_node(q.Or(children=(q.Term(text="timelines", words=("timelines",)), *counterparts)), schema)
+    typed = _text_query(*analysed(("timelines",)), schema, True)
+    full = Query.boolean_query([(Occur.Should, typed), (Occur.Should, every)])
+    assert _matching(searcher, pruned) == _matching(searcher, full) != set()
