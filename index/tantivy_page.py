@@ -5,14 +5,18 @@ Passes over the index for one page:
 1. `search`: the top candidates in the page's order and the exact number of matching documents
    (one call; tantivy counts while it collects).
 2. `aggregate`: the number of stories (distinct clusters), every facet and the weekly timeline in
-   one aggregation request. Exact up to `EXACT_UP_TO` matching documents. Above it, the
-   aggregation runs over a sample of whole clusters — the documents whose `bucket` (cluster key
-   modulo 64) is below b, with b chosen so that about `SAMPLE_TARGET` documents are read — and
-   every count is scaled by 64/b. Sampling whole clusters keeps the story estimate unbiased; a
-   facet value's count is then off by roughly 1/sqrt(its sampled count) (a value with 10,000
-   sampled documents: ~1 %), and values that are rare in the whole result may be missing. The
-   result says `exact=False` and the page shows "about". The document count is always exact.
-   When every match was already collected in step 1, stories are counted exactly from it.
+   one aggregation request, run on a second thread while step 1 runs (tantivy releases the
+   interpreter lock, so the two passes use both cores). Exact up to `EXACT_UP_TO` matching
+   documents. Above it, the aggregation runs over a sample of whole clusters — the documents
+   whose `bucket` (cluster key modulo 64) is below b, with b chosen so that about
+   `SAMPLE_DOCUMENTS` of the index are read — and every count is scaled by 64/b. The sample is
+   pushed into every phrase and term of the query, so it costs about b/64 of the full query.
+   Sampling whole clusters keeps the story estimate unbiased; a facet value's count is then off
+   by roughly 1/sqrt(its sampled count) (a value with 10,000 sampled documents: ~1 %), and values
+   that are rare in the whole result may be missing. The result says `exact=False` and the page
+   shows "about". The document count is always exact. The aggregation starts before the count
+   is known: in an index larger than the sample it reads the sample, and is run again exactly
+   (after step 1) when the result turns out to have at most `EXACT_UP_TO` documents.
 3. Which members of the clusters on the page match, so the hit shown for a cluster is its
    earliest-published matching member — the original statement, not the best-scoring copy: read
    from the matches step 1 collected where it can, otherwise one `search` over those members'
@@ -33,7 +37,7 @@ from index.tantivy_compile import compile_request, restrict
 from index.tantivy_schema import BUCKETS
 
 EXACT_UP_TO = 100_000
-SAMPLE_TARGET = 40_000
+SAMPLE_DOCUMENTS = 100_000
 FACET_FIELDS = {"source": "source", "lang": "lang", "type": "kind", "country": "country",
                 "entity": "entity", "month": "month"}
 FACET_SIZE = 1000
@@ -60,21 +64,20 @@ def aggregations(facets: bool) -> dict:
     return aggs
 
 
-def sample(query, expanded: Expanded, schema, request: SearchRequest, total_documents: int):
-    """(query, scale): the request's compiled `query`, or the same query over a sample of whole clusters
-    when the result is too large to aggregate exactly. The sample is pushed down to every leaf of
-    the query (`tantivy_compile.compile_node`): a phrase is then checked only on the sampled
-    documents, which costs about the sample's share of the full query, where restricting the whole
-    query from outside would still walk every phrase's postings."""
-    if total_documents > EXACT_UP_TO:
-        from tantivy import FieldType, Query
+def sample(query, expanded: Expanded, schema, request: SearchRequest, indexed: int):
+    """(query, scale): the request's compiled `query`, or the same query over a sample of whole
+    clusters — about `SAMPLE_DOCUMENTS` of the `indexed` documents — when the index is larger than
+    that. The sample is pushed down to every leaf of the query (`tantivy_compile.compile_node`): a
+    phrase is then checked only on the sampled documents, which costs about the sample's share of
+    the full query, where restricting the whole query from outside would still walk every
+    phrase's postings. Used only for results of more than `EXACT_UP_TO` documents."""
+    kept = max(1, math.ceil(BUCKETS * SAMPLE_DOCUMENTS / max(indexed, 1)))
+    if kept >= BUCKETS:
+        return query, 1.0
+    from tantivy import FieldType, Query
 
-        kept = max(1, math.ceil(BUCKETS * SAMPLE_TARGET / total_documents))
-        if kept < BUCKETS:
-            within = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1,
-                                       use_inverted_index=True)
-            return compile_request(expanded, schema, request.since_seq, within), BUCKETS / kept
-    return query, 1.0
+    within = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1, use_inverted_index=True)
+    return compile_request(expanded, schema, request.since_seq, within), BUCKETS / kept
 
 
 class Candidates(NamedTuple):
@@ -146,10 +149,35 @@ def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidate
     return out
 
 
+def _aggregator():
+    """The thread aggregations run on while the calling thread collects the top hits: tantivy
+    releases the interpreter lock while it searches, so the page's two passes use both cores."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tantivy-aggregate")
+    return _POOL
+
+
+_POOL = None
+
+
 def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest) -> SearchResult:
     query = compile_request(expanded, schema, request.since_seq)
     options = order_options(expanded, request)
-    candidates = _candidates(searcher, query, request, options)
+    planned = None
+    if request.facets:
+        # Started before the matches are counted, so it cannot wait for the count: the sample
+        # (kept only if the result is over EXACT_UP_TO) or, in a small index, the exact query.
+        sampled, scale = sample(query, expanded, schema, request, searcher.num_docs)
+        planned = (_aggregator().submit(searcher.aggregate, sampled, aggregations(True)), scale)
+    try:
+        candidates = _candidates(searcher, query, request, options)
+    except BaseException:
+        if planned:
+            planned[0].cancel()
+        raise
     ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates.hits]
     found = []
     shown = _shown(store, searcher, schema, query, ids, candidates) if request.collapse else {}
@@ -157,8 +185,7 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
     for doc_id, (score, _, _) in zip(ids, candidates.hits):
         first, size, others = shown.get(doc_id, (doc_id, 1, ()))
         found.append(Found(first, float(score) if by_score else 0.0, size, others))
-    stories, facets, timeline, exact = _counts(searcher, schema, query, expanded, request,
-                                               candidates.documents, candidates.stories)
+    stories, facets, timeline, exact = _counts(searcher, query, request, candidates, planned)
     hits = build_hits(store, found, highlight_words(expanded))
     total = stories if request.collapse else candidates.documents
     return SearchResult(hits=hits, total=total, facets=facets, expansions=list(expanded.expansions),
@@ -166,16 +193,26 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
                         exact=exact)
 
 
-def _counts(searcher, schema, query, expanded: Expanded, request: SearchRequest, total_documents: int,
-            exact_stories):
-    """(stories, facets, timeline, exact) from one aggregation request (none when nothing matched,
-    or when only the story count was wanted and it is already known exactly)."""
+def _counts(searcher, query, request: SearchRequest, candidates: Candidates, planned=None):
+    """(stories, facets, timeline, exact) from one aggregation request: the `planned` one (a
+    future and its scale) when it fits the result — exact, or sampled for a result of more than
+    `EXACT_UP_TO` documents — otherwise the exact one, run now. None when nothing matched, or when
+    only the story count was wanted and it is already known exactly."""
+    total_documents, exact_stories = candidates.documents, candidates.stories
+    result, scale = None, 1.0
+    if planned is not None:
+        future, scale = planned
+        if total_documents and (scale == 1.0 or total_documents > EXACT_UP_TO):
+            result = future.result()
+        else:
+            future.cancel()
+            scale = 1.0
     if total_documents == 0:
         return 0, ({name: [] for name in FACETS} if request.facets else {}), [], True
     if not request.facets and exact_stories is not None:
         return exact_stories, {}, [], True
-    sampled, scale = sample(query, expanded, schema, request, total_documents)
-    result = searcher.aggregate(sampled, aggregations(request.facets))
+    if result is None:
+        result = searcher.aggregate(query, aggregations(request.facets))
     exact = scale == 1.0
 
     def scaled(n) -> int:

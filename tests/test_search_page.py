@@ -125,7 +125,7 @@ def test_facets_of_a_huge_result_are_estimated_from_whole_clusters(engine, monke
     out independently from each document's cluster bucket."""
     backend, ids, store = engine
     monkeypatch.setattr(tantivy_page, "EXACT_UP_TO", 2)
-    monkeypatch.setattr(tantivy_page, "SAMPLE_TARGET", 2)
+    monkeypatch.setattr(tantivy_page, "SAMPLE_DOCUMENTS", 2)
     result = backend.search(SearchRequest("", facets=True))
     kept = math.ceil(BUCKETS * 2 / 5)
     scale = BUCKETS / kept
@@ -137,6 +137,19 @@ def test_facets_of_a_huge_result_are_estimated_from_whole_clusters(engine, monke
     assert not result.exact and result.total_documents == 5  # the document count stays exact
     assert dict(result.facets["lang"]) == {k: round(v * scale) for k, v in langs.items()}
     assert "about" in result.counts_line()
+
+
+def test_a_small_result_in_an_index_larger_than_the_sample_is_counted_exactly(engine, monkeypatch):
+    """The aggregation starts on the sample before the count is known; a result of at most
+    EXACT_UP_TO documents is then aggregated again, exactly (lowered here: five documents are a
+    large index, two a small result)."""
+    backend, ids, store = engine
+    monkeypatch.setattr(tantivy_page, "EXACT_UP_TO", 2)
+    monkeypatch.setattr(tantivy_page, "SAMPLE_DOCUMENTS", 2)
+    result = backend.search(SearchRequest("licensing", expand=False, facets=True))
+    assert result.exact and result.total_documents == 2
+    assert dict(result.facets["source"]) == {"commerce": 2}
+    assert result.counts_line() == "2 stories, 2 documents"
 
 
 @pytest.fixture(scope="module")
