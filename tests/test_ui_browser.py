@@ -96,6 +96,14 @@ def expect_results(page, settings, query: str, **request) -> list[str]:
     return titles
 
 
+def settle(page) -> None:
+    """Wait until the app has finished its run: a click while a rerun redraws the page can land on
+    whatever the redraw moves under the pointer."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
+
+
 def captions(page) -> list[str]:
     """Each result card's source line (`Source · Language · …`)."""
     return [c for c in page.locator("[data-testid='stCaptionContainer']").all_inner_texts() if c.count(" · ") >= 2]
@@ -371,13 +379,16 @@ def test_save_as_alert_previews_what_it_would_send_and_saves_the_search(app_url,
     with Store.open(data) as store:
         [owed] = match(store, open_backend(data, store), SavedSearch("preview", query, ["a@example.org"]), 20)
     documents = sum(1 + len(item.similar) for item in owed.items)
+    settle(page)
     page.get_by_role("button", name="Save as alert").click()
     expect(page.get_by_text("Its first digest would send")).to_have_text(
         f"Its first digest would send {documents} documents ({owed.count} stories) that match now; "
         "after that, only new ones.")
+    settle(page)
     page.get_by_role("textbox", name="Name").fill("zh-export-controls")
     page.get_by_role("textbox", name="Email recipients").fill("analyst@example.org")
     page.screenshot(path=shots / "alert-1-form.png")
+    assert "expand=0" not in page.url  # nothing above switched off matching the other language
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     expect(page.get_by_text("Saved alert 'zh-export-controls'")).to_be_visible()
     with Store.open(data) as store:
