@@ -100,3 +100,29 @@ def test_near_duplicates_of_a_match_are_folded_into_its_first_item(tmp_path):
         [cluster] = [i for i in owed.items if i.doc.cluster_id == "c1"]
         assert sorted([cluster.doc.id, *(d.id for d in cluster.similar)]) == sorted(ids[:3])
         assert cluster.doc.published_at > max(d.published_at for d in cluster.similar)  # newest first
+
+
+def test_a_document_two_alerts_of_one_run_share_shows_each_alerts_own_highlights_and_folds(tmp_path):
+    settings, store = _store(tmp_path)
+    with store:
+        ids = list(_seqs(store))
+        with store.transaction():  # statements 3 and 4 are near-duplicates
+            store.conn.execute("UPDATE analyses SET cluster_id = 'c1' WHERE doc_id IN (?, ?)", ids[3:5])
+        backend = open_backend(settings, store)
+        backend.sync(store)
+        shared = NewDocuments(store)
+        broad = SavedSearch("broad", '"export controls"', ["a@example.org"], last_seq=0)
+        narrow = SavedSearch("narrow", "wafer OR tariff", ["a@example.org"], last_seq=0)
+        [first] = match(store, backend, broad, 20, shared)
+        before = [(i.doc.id, [d.id for d in i.similar], i.hit.snippet.marked()) for i in first.items]
+        [second] = match(store, backend, narrow, 20, shared)
+
+        assert [(i.doc.id, [d.id for d in i.similar], i.hit.snippet.marked()) for i in first.items] == before
+        assert len(first.items) == 5 and [len(i.similar) for i in first.items].count(1) == 1
+        # In the narrow alert statement 3 matches without its near-duplicate: nothing folded into it.
+        assert sorted(i.doc.id for i in second.items) == sorted([ids[0], ids[3]])
+        assert all(i.similar == () for i in second.items)
+        by_id = {i.doc.id: i.hit.snippet.marked() for i in first.items}
+        shown = {i.doc.id: i.hit.snippet.marked() for i in second.items}
+        assert "[Export controls]" in by_id[ids[0]] and "[wafer]" not in by_id[ids[0]]
+        assert "[wafer]" in shown[ids[0]] and "[Export controls]" not in shown[ids[0]]
