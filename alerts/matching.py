@@ -22,8 +22,9 @@ once per alert and match; the backend answers each alert with sequence numbers i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections import Counter
 from itertools import compress
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from index.search import Found, Hit, Matches, SearchRequest, hits_from
 from index.store import StoredDocument
@@ -87,8 +88,14 @@ class NewDocuments:
     memory). The hits shown in full are kept the same way, by document and highlight words:
     the newest documents lead many alerts' digests."""
 
-    def __init__(self, store, limit: int = CACHED_DOCUMENTS, hits_limit: int = CACHED_HITS):
+    def __init__(self, store, limit: int = CACHED_DOCUMENTS, hits_limit: int = CACHED_HITS,
+                 alerts: Iterable = ()):
         self.store = store
+        # Saved searches of the run asking the same (query, expansion, last run): searched once
+        # while the index stays as it was (`backend.stamp()`), kept until the last of them asks.
+        asked = Counter(map(_asked, alerts))
+        self._uses = {key: n for key, n in asked.items() if n > 1}
+        self._found: dict[tuple, tuple[str, Matches]] = {}
         self.limit = limit
         self.hits_limit = hits_limit
         self._by_seq: dict[int, Item] = {}
@@ -106,6 +113,23 @@ class NewDocuments:
         if self._collections is None:
             self._collections = self.store.collections()
         return self._collections
+
+    def found(self, backend, saved) -> Matches:
+        """The backend's new matches of `saved` (`backend.matches`), searched once for the saved
+        searches of the run that ask the same while the index has not changed."""
+        key = _asked(saved)
+        if key not in self._uses:
+            return backend.matches(request_for(saved))
+        stamp = backend.stamp()
+        held = self._found.get(key)
+        found = held[1] if held is not None and held[0] == stamp else backend.matches(request_for(saved))
+        self._uses[key] -= 1
+        if self._uses[key]:
+            self._found[key] = (stamp, found)
+        else:
+            del self._uses[key]
+            self._found.pop(key, None)
+        return found
 
     def items(self, matches: Matches) -> list[Item]:
         """The plain item of each match, in the matches' order (those gone from the store left out)."""
@@ -148,13 +172,18 @@ class NewDocuments:
         return list(map(cache.__getitem__, keys))
 
 
+def _asked(saved) -> tuple:
+    """What decides an alert's matches besides the index: its query, expansion and last run."""
+    return saved.query, saved.expand, saved.last_seq
+
+
 def match(store, backend, saved, max_hits: int, documents: NewDocuments | None = None) -> list[Pending]:
     """For each recipient of `saved`, the documents it is owed (empty items: nothing to send).
 
     `documents` is shared by the alerts of one run (see `NewDocuments`); without it the
     documents are read for this alert alone."""
     documents = documents or NewDocuments(store)
-    found = backend.matches(request_for(saved))
+    found = documents.found(backend, saved)
     matched = documents.items(found)
     owed: list[Pending] = []
     for recipient in saved.targets():

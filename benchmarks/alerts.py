@@ -94,7 +94,7 @@ def measure(data_dir, store, saved: list[str], new_documents: int, max_hits: int
     alerts = [SavedSearch(f"bench-{i}", query, ["reader@example.org"], last_seq=since)
               for i, query in enumerate(saved)]
     timed = _Timed(backend)
-    documents = NewDocuments(store)
+    documents = NewDocuments(store, alerts=alerts)
     per_alert, matched, with_hits = [], 0, 0
     cpu = time.process_time()
     started = time.perf_counter()

@@ -126,3 +126,35 @@ def test_a_document_two_alerts_of_one_run_share_shows_each_alerts_own_highlights
         shown = {i.doc.id: i.hit.snippet.marked() for i in second.items}
         assert "[Export controls]" in by_id[ids[0]] and "[wafer]" not in by_id[ids[0]]
         assert "[wafer]" in shown[ids[0]] and "[Export controls]" not in shown[ids[0]]
+
+
+class _Counting:
+    """The real backend, counting the searches an alert run makes."""
+
+    def __init__(self, backend):
+        self.backend, self.searches = backend, 0
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def matches(self, request):
+        self.searches += 1
+        return self.backend.matches(request)
+
+
+def test_alerts_asking_the_same_are_searched_once_until_the_index_changes(tmp_path):
+    settings, store = _store(tmp_path, n=4)
+    with store:
+        backend = _Counting(open_backend(settings, store))
+        same = [SavedSearch(f"s{i}", '"export controls"', [f"r{i}@example.org"], last_seq=0) for i in range(3)]
+        other = SavedSearch("later", '"export controls"', ["r@example.org"], last_seq=_seqs(store)[list(_seqs(store))[1]])
+        shared = NewDocuments(store, alerts=[*same, other])
+        [first] = match(store, backend, same[0], 20, shared)
+        [second] = match(store, backend, same[1], 20, shared)
+        assert backend.searches == 1
+        assert [i.doc.id for i in second.items] == [i.doc.id for i in first.items] and len(first.items) == 4
+        match(store, backend, other, 20, shared)  # another last run: its own search
+        assert backend.searches == 2
+        add_documents(store, settings, _statement(4))  # a commit: the index has changed
+        [third] = match(store, backend, same[2], 20, shared)
+        assert backend.searches == 3 and len(third.items) == 5
