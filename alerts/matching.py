@@ -15,8 +15,11 @@ Two pieces of bookkeeping make it exact:
   (same `analyses.cluster_id`) of something already sent is folded in rather than sent again.
 
 Speed: a run checks every saved search against the same few new documents, so the documents are
-read from the store once per run (`NewDocuments`, by seq) and shared by every alert, instead of
-once per alert and match; the backend answers each alert with sequence numbers in one pass.
+read from the store once per run (`NewDocuments`, by seq) and shared by every alert, each as one
+frozen digest item that every alert's list points to (a run of a thousand alerts goes through a
+million matches: no object is made per match); the backend answers each alert with sequence
+numbers in one pass, once for the alerts that ask the same; and the hits shown in full are built
+once per document and highlight words.
 """
 
 from __future__ import annotations
