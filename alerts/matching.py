@@ -24,7 +24,7 @@ once per document and highlight words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections import Counter
 from itertools import compress
 from typing import Iterable, Sequence
@@ -161,7 +161,10 @@ class NewDocuments:
         return item
 
     def hits(self, docs: list[StoredDocument], words: tuple[str, ...]) -> list[Hit]:
-        """The search hit (snippets with `words` lit up) of each document, built once per run."""
+        """The search hit (snippet with `words` lit up) of each document, built once per run.
+
+        Digests and webhook notices show the snippet of the text as published, never one of its
+        translation, so that one is not built (`snippet_tr` stays None): half the work."""
         cache = self._hits
         keys = [(doc.seq, doc.id, words) for doc in docs]
         wanted = {doc.id: doc for doc, key in zip(docs, keys) if key not in cache}
@@ -169,6 +172,7 @@ class NewDocuments:
             if len(cache) + len(wanted) > self.hits_limit:
                 cache.clear()
                 wanted = {doc.id: doc for doc in docs}
+            wanted = {doc_id: replace(doc, body_tr=None) if doc.body_tr else doc for doc_id, doc in wanted.items()}
             found = [Found(doc_id, 0.0) for doc_id in sorted(wanted)]
             for hit in hits_from(wanted, self.sources(), found, list(words)):
                 cache[(hit.seq, hit.id, words)] = hit
