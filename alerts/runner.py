@@ -145,7 +145,7 @@ def _run_alerts(store, backend, settings, now, force, names) -> AlertsReport:
     chosen = [saved_searches.get(n) for n in names] if names else saved_searches.list()
     sender_address(settings.smtp.sender)  # a bad sender is a config error before anything is sent
     stamp = now.replace(microsecond=0).isoformat()
-    documents = NewDocuments(store)
+    documents = NewDocuments(store, alerts=[s for s in chosen if s.active])
     with Mailer(settings.smtp) as mailer:
         for saved in chosen:
             due = saved.active and (force or is_due(saved, now, settings.alerts.digest_hour))

@@ -18,6 +18,7 @@ store now); its id is read from the index's doc store, only for those.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Iterator
 
 from index.search import Matches, SearchRequest, highlight_words
@@ -33,6 +34,9 @@ def _options(expanded, request: SearchRequest) -> dict:
     from index.tantivy_page import order_options
 
     return order_options(expanded, request)
+
+
+_address = itemgetter(1)  # of a hit, (order key, DocAddress)
 
 
 def _stored_id(searcher, address) -> str:
@@ -51,7 +55,7 @@ def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | N
     if hits is None or len(hits) >= limit:  # unbounded, or the bound was reached: count, then collect
         limit = searcher.search(query, 1, count=True).count
         hits = searcher.search(query, limit, count=False, **options).hits if limit else []
-    addresses = [a for _, a in hits]
+    addresses = list(map(_address, hits))
     seqs = searcher.fast_field_values("seq", addresses) if addresses else []
     return Matches(seqs, lambda i: _stored_id(searcher, addresses[i]), words)
 
@@ -65,7 +69,7 @@ def pages(searcher, schema, expanded, request: SearchRequest, size: int = PAGE) 
         hits = searcher.search(query, size, count=False, offset=offset, **options).hits
         if not hits:
             return
-        addresses = [a for _, a in hits]
+        addresses = list(map(_address, hits))
         yield Matches(searcher.fast_field_values("seq", addresses),
                       lambda i, addresses=addresses: _stored_id(searcher, addresses[i]))
         if len(hits) < size:

@@ -100,3 +100,61 @@ def test_near_duplicates_of_a_match_are_folded_into_its_first_item(tmp_path):
         [cluster] = [i for i in owed.items if i.doc.cluster_id == "c1"]
         assert sorted([cluster.doc.id, *(d.id for d in cluster.similar)]) == sorted(ids[:3])
         assert cluster.doc.published_at > max(d.published_at for d in cluster.similar)  # newest first
+
+
+def test_a_document_two_alerts_of_one_run_share_shows_each_alerts_own_highlights_and_folds(tmp_path):
+    settings, store = _store(tmp_path)
+    with store:
+        ids = list(_seqs(store))
+        with store.transaction():  # statements 3 and 4 are near-duplicates
+            store.conn.execute("UPDATE analyses SET cluster_id = 'c1' WHERE doc_id IN (?, ?)", ids[3:5])
+        backend = open_backend(settings, store)
+        backend.sync(store)
+        shared = NewDocuments(store)
+        broad = SavedSearch("broad", '"export controls"', ["a@example.org"], last_seq=0)
+        narrow = SavedSearch("narrow", "wafer OR tariff", ["a@example.org"], last_seq=0)
+        [first] = match(store, backend, broad, 20, shared)
+        before = [(i.doc.id, [d.id for d in i.similar], i.hit.snippet.marked()) for i in first.items]
+        [second] = match(store, backend, narrow, 20, shared)
+
+        assert [(i.doc.id, [d.id for d in i.similar], i.hit.snippet.marked()) for i in first.items] == before
+        assert len(first.items) == 5 and [len(i.similar) for i in first.items].count(1) == 1
+        # In the narrow alert statement 3 matches without its near-duplicate: nothing folded into it.
+        assert sorted(i.doc.id for i in second.items) == sorted([ids[0], ids[3]])
+        assert all(i.similar == () for i in second.items)
+        by_id = {i.doc.id: i.hit.snippet.marked() for i in first.items}
+        shown = {i.doc.id: i.hit.snippet.marked() for i in second.items}
+        assert "[Export controls]" in by_id[ids[0]] and "[wafer]" not in by_id[ids[0]]
+        assert "[wafer]" in shown[ids[0]] and "[Export controls]" not in shown[ids[0]]
+
+
+class _Counting:
+    """The real backend, counting the searches an alert run makes."""
+
+    def __init__(self, backend):
+        self.backend, self.searches = backend, 0
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def matches(self, request):
+        self.searches += 1
+        return self.backend.matches(request)
+
+
+def test_alerts_asking_the_same_are_searched_once_until_the_index_changes(tmp_path):
+    settings, store = _store(tmp_path, n=4)
+    with store:
+        backend = _Counting(open_backend(settings, store))
+        same = [SavedSearch(f"s{i}", '"export controls"', [f"r{i}@example.org"], last_seq=0) for i in range(3)]
+        other = SavedSearch("later", '"export controls"', ["r@example.org"], last_seq=_seqs(store)[list(_seqs(store))[1]])
+        shared = NewDocuments(store, alerts=[*same, other])
+        [first] = match(store, backend, same[0], 20, shared)
+        [second] = match(store, backend, same[1], 20, shared)
+        assert backend.searches == 1
+        assert [i.doc.id for i in second.items] == [i.doc.id for i in first.items] and len(first.items) == 4
+        match(store, backend, other, 20, shared)  # another last run: its own search
+        assert backend.searches == 2
+        add_documents(store, settings, _statement(4))  # a commit: the index has changed
+        [third] = match(store, backend, same[2], 20, shared)
+        assert backend.searches == 3 and len(third.items) == 5

@@ -16,6 +16,8 @@ from itertools import islice
 from datetime import datetime
 from typing import BinaryIO, Iterable, Iterator
 
+import orjson
+
 from index.export.rows import COLUMNS, SCHEMA_VERSION, TIME_COLUMNS
 
 BOM = "\ufeff".encode("utf-8")
@@ -63,13 +65,46 @@ def flatten(row: dict) -> dict:
 # One encoder for every row (what `json.dumps(row, ensure_ascii=False)` makes, without building an
 # encoder per row): UTF-8 text as it is, Chinese unescaped.
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
+_NULL = b"null"
+_KEYS: dict[str, bytes] = {}  # '"title": ' of each column, encoded once
+
+
+def _value(value) -> bytes:
+    """One value as `json.dumps(value, ensure_ascii=False)` spells it, in UTF-8. Strings, the bulk
+    of an export, go through orjson, which escapes exactly as json does without ASCII escaping
+    (checked over every code point) and writes UTF-8 directly; everything else through json."""
+    kind = type(value)
+    if kind is str:
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:  # a lone surrogate: json's own error, as before
+            return _JSON(value).encode("utf-8")
+    if value is None:
+        return _NULL
+    if kind is int:
+        return str(value).encode("ascii")
+    return _JSON(value).encode("utf-8")
+
+
+def json_line(row: dict) -> bytes:
+    """`json.dumps(row, ensure_ascii=False).encode("utf-8")`, byte for byte, several times faster
+    on export rows (long Chinese text): the keys are spelled once, the values one by one."""
+    parts = []
+    for key, value in row.items():
+        if type(key) is not str:
+            return _JSON(row).encode("utf-8")
+        spelled = _KEYS.get(key)
+        if spelled is None:
+            spelled = _KEYS[key] = _JSON(key).encode("utf-8") + b": "
+        parts.append(spelled + _value(value))
+    return b"{" + b", ".join(parts) + b"}"
 
 
 def write_jsonl(rows: Iterable[dict], stream: BinaryIO, batch: int = 1000) -> WriteStats:
-    """One JSON object per line, written a batch of lines at a time."""
+    """One JSON object per line (`json_line`), written a batch of lines at a time."""
     stats = WriteStats()
     for chunk in _batched(rows, batch):
-        stream.write(("\n".join(map(_JSON, chunk)) + "\n").encode("utf-8"))
+        stream.write(b"\n".join(map(json_line, chunk)) + b"\n")
         stats.documents += len(chunk)
     return stats
 
