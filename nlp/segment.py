@@ -119,10 +119,11 @@ def index_text(text: str) -> str:
         return text
     cut_for_search, mixed, boundary, reach, pattern = _index_parts()
     joined = " ".join(cut_for_search(text))  # whitespace tokens stay: the index splits on any
-    # Every mixed word has one of a few Latin characters right before a Chinese one: a scan for
-    # that pair is a third of the cost of a scan for the words themselves, and half the texts have
-    # none. Where one is, no mixed word can start more than `reach` characters before it, so the
-    # words' scan starts there and finds what a scan of the whole text finds.
+    # Every mixed word has a Latin character right before a Chinese one, and the mixed words have
+    # only a few such pairs (I芯, K海, 1条, ...): a scan for those pairs costs less than a scan for
+    # the words, and most texts have none. Where one is, no mixed word can start more than `reach`
+    # characters before it, so the words' scan starts there and finds what a scan of the whole
+    # text finds.
     if mixed and (first := boundary.search(text)) is not None:
         present = pattern.findall(text, max(0, first.start() - reach))
         if present:  # their Latin parts, once each, at the end (a word search needs no position)
@@ -138,8 +139,11 @@ def _index_parts():
     if not mixed:
         return tokenizer().cut_for_search, mixed, None, 0, None
     firsts = {w: _LATIN_BEFORE_HAN.search(w).start() for w in mixed}
-    latin = "".join(sorted({w[k] for w, k in firsts.items()}))
-    boundary = re.compile("[" + re.escape(latin) + "][\u3400-\u9fff]")
+    pairs: dict[str, set[str]] = {}  # each word's first Latin-Chinese pair: the Latin character, the Chinese ones after it
+    for w, k in firsts.items():
+        pairs.setdefault(w[k], set()).add(w[k + 1])
+    boundary = re.compile("|".join(re.escape(latin) + "[" + re.escape("".join(sorted(han))) + "]"
+                                   for latin, han in sorted(pairs.items())))
     return tokenizer().cut_for_search, mixed, boundary, max(firsts.values()), _mixed_pattern()
 
 
