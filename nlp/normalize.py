@@ -76,7 +76,8 @@ def _matching_table() -> tuple[re.Pattern, dict[int, int | str]]:
 @functools.lru_cache(maxsize=1)
 def _long_text_converter():
     """The table as an array over the Basic Multilingual Plane, and the call that applies it to a
-    long text, or None when the text has characters beyond the BMP (rare; the dict does those).
+    long text; it answers None for a text with characters beyond the BMP or a lone surrogate
+    (rare; the dict does those).
 
     `str.translate` looks each character up in a dict (about 50 ns a character); one array look-up
     over the text's code units does the whole text. The array is indexed by UTF-16 code units (half
