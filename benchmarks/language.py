@@ -83,11 +83,12 @@ def segmentation(docs, rounds: int = 21) -> dict:
     adds the Latin parts of mixed domain words (AI芯片 → AI).
 
     On Traditional text the cut of the normalised text finds the dictionary's words, which the cut
-    of the raw Traditional characters mostly does not, so search mode emits more sub-words and ours
-    does more work than the raw side for the same input: the Simplified documents compare like for
-    like, all documents show what indexing costs. A third side, rjieba on text normalised
-    beforehand (normalisation untimed), splits the all-documents gap into that extra cutting and
-    our own overhead; it is a reference, not the raw figure."""
+    of the raw Traditional characters mostly does not, so search mode emits more sub-words (a fifth
+    more on the benchmark mix's Traditional documents, while the HMM has fewer unknown runs to
+    guess at): the Simplified documents compare like for like, all documents show what indexing
+    costs. A third side, rjieba on text normalised beforehand (normalisation untimed), splits the
+    all-documents gap into that different cut and our own overhead; it is a reference, not the raw
+    figure."""
     from nlp import segment
     from nlp.normalize import normalize
 
