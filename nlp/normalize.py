@@ -74,31 +74,49 @@ def _matching_table() -> tuple[re.Pattern, dict[int, int | str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _code_table():
-    """The same table as an array over the Basic Multilingual Plane, for long texts."""
+def _long_text_converter():
+    """The table as an array over the Basic Multilingual Plane, and the call that applies it to a
+    long text; it answers None for a text with characters beyond the BMP or a lone surrogate
+    (rare; the dict does those).
+
+    `str.translate` looks each character up in a dict (about 50 ns a character); one array look-up
+    over the text's code units does the whole text. The array is indexed by UTF-16 code units (half
+    the bytes of UTF-32, and a text without surrogate pairs has as many code units as characters,
+    so one length comparison replaces a scan for the largest code point) and holds UTF-32 code
+    points, since a few rare characters become one beyond the BMP.
+    """
     import numpy as np
 
     codes = np.arange(0x10000, dtype=np.uint32)
     for code, to in _matching_table()[1].items():
         codes[code] = to
-    return codes
+    take, frombuffer, uint16 = codes.take, np.frombuffer, np.uint16
+
+    def convert(text: str) -> str | None:
+        try:
+            units = text.encode("utf-16-le")
+        except UnicodeEncodeError:  # a lone surrogate (text decoded with surrogateescape)
+            return None
+        if len(units) != 2 * len(text):
+            return None
+        return take(frombuffer(units, dtype=uint16)).tobytes().decode("utf-32-le")
+
+    return convert
 
 
 def normalize(text: str) -> str:
-    """The matching form of any text: half-width Latin, Simplified Chinese, same length."""
+    """The matching form of any text: half-width Latin, Simplified Chinese, same length.
+
+    A text with nothing to change (most Simplified text: one scan of the pattern) comes back as
+    the same object."""
     pattern, table = _matching_table()
     if pattern.search(text) is None:
         return text
-    if len(text) < 64:
-        return text.translate(table)
-    import numpy as np
-
-    # str.translate looks each character up in a dict (about 100 ns a character); over UTF-32 code
-    # units one array lookup does the whole text. Text beyond the BMP (rare) takes the dict.
-    units = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    if units.max() >= 0x10000:
-        return text.translate(table)
-    return _code_table().take(units).tobytes().decode("utf-32-le")
+    if len(text) >= 64:  # below that the dict is cheaper than the array calls' fixed cost
+        converted = _long_text_converter()(text)
+        if converted is not None:
+            return converted
+    return text.translate(table)
 
 
 def traditional_share(text: str) -> float:

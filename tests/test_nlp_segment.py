@@ -135,3 +135,31 @@ def test_latin_part_of_a_mixed_domain_word_is_indexed_too():
 def test_cut_joins_back_to_the_original_text():
     text = "中國半導體行業協會 said:  export controls\n出口管製。"
     assert "".join(segment.cut(text)) == text
+
+
+@pytest.mark.parametrize("text", [
+    "SEMI中国发布报告",  # the word starts the text, its Latin-Chinese pair three characters in
+    "2025年9月SEMI中国与SK海力士讨论AI芯片",  # dates give earlier Latin-Chinese pairs
+    "报告称AI芯片和AI晶片出口受301条款与232条款影响，EUV光刻、EDA软件、IP核亦然",
+    "ＡＩ晶片與SEMI中國、SEMI大中華區",  # full-width and Traditional: found after normalising
+    "XAI芯片SEMI",  # inside a longer Latin run
+    "AI芯片" * 3 + "和1月",
+])
+def test_mixed_words_are_found_wherever_they_start(text):
+    """The index text's Latin parts of mixed words are those a scan of the whole normalised text
+    finds (the scan starts at the first Latin-Chinese pair that a mixed word can have)."""
+    norm = normalize(text)
+    found = sorted(set(segment._mixed_pattern().findall(norm)))
+    assert found, text
+    words = segment.index_text(text).split()
+    mixed = segment._mixed_words()
+    expected = " ".join(mixed[w] for w in found).split()
+    assert words[len(words) - len(expected):] == expected
+    assert words[:len(words) - len(expected)] == " ".join(segment.tokenizer().cut_for_search(norm)).split()
+
+
+def test_index_text_without_mixed_words_is_the_search_cut_of_the_normalised_text():
+    for text in ("中國半導體行業協會反對出口管製，" * 8, "2025年9月25日，商务部发布公告", "export controls only"):
+        norm = normalize(text)
+        expected = " ".join(segment.tokenizer().cut_for_search(norm)) if has_cjk(norm) else norm
+        assert segment.index_text(text) == expected

@@ -105,3 +105,21 @@ def test_long_and_short_texts_normalise_alike_character_by_character():
     chars = [chr(c) for start, end in _CJK_RANGES for c in range(start, end, 97)]
     expected = "".join(o if len(o := converter.convert(ch)) == 1 else ch for ch in chars)
     assert normalize("".join(chars)) == expected
+
+
+def test_long_texts_with_rare_characters_or_lone_surrogates_normalise_like_short_ones():
+    """The array path of long texts against the dict path of short ones, on what it must hand
+    back to the dict or treat specially: characters that become one beyond the BMP (㑮 becomes
+    U+2B748), a character beyond the BMP in the text, and a lone surrogate (text decoded with
+    surrogateescape), which must neither raise nor stop the rest being converted."""
+    for piece in ("中國㑮半導體", "中國\U00020000半導體", "中國\udc80半導體"):
+        long_text = piece * 20
+        assert len(long_text) >= 64 and len(piece) < 64
+        assert normalize(long_text) == normalize(piece) * 20
+        assert len(normalize(long_text)) == len(long_text)
+    assert normalize("中國㑮") == "中国\U0002b748"
+
+
+def test_text_with_nothing_to_normalise_comes_back_unchanged():
+    simplified = "中国半导体行业协会发表声明，反对出口管制。" * 10
+    assert normalize(simplified) is simplified
