@@ -339,6 +339,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             SELECT doc_id, version, content_hash, title, body, published_at, fetched_at FROM document_versions;
         DROP TABLE document_versions;
         ALTER TABLE document_versions_rowid RENAME TO document_versions;
+        -- A segmented text that is the document's own text (nearly every English one) is not
+        -- stored again: its column stays '' and its flag says "read the document's text".
+        ALTER TABLE analyses ADD COLUMN title_is_text INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE analyses ADD COLUMN body_is_text INTEGER NOT NULL DEFAULT 0;
         """,
     ),
 ]

@@ -58,10 +58,17 @@ class StoredDocument:
         return [p for p in self.body.split("\n\n") if p.strip()]
 
 
+# The segmented texts of `d`'s analysis `a`. One that is the document's own text is not stored
+# twice (`nlp.analyses` leaves it '' and sets its flag): it is read back from the document, as
+# long as the analysis is of the document's current text.
+SEGMENTED = ", ".join(
+    f"CASE WHEN a.{text}_is_text THEN (CASE WHEN a.content_hash = d.content_hash THEN d.{text} ELSE '' END) "
+    f"ELSE a.{text}_seg END AS {text}_seg" for text in ("title", "body"))
+
 _DOC_COLUMNS = (
     "d.id, d.url, d.source_id, d.kind, d.country, d.declared_lang, d.title, d.body, d.author, "
     "d.published_at, d.fetched_at, d.first_seen_at, d.updated_at, d.content_hash, d.status, "
-    "d.error, d.seq, a.lang, a.script, a.title_seg, a.body_seg, a.entities, a.title_tr, "
+    f"d.error, d.seq, a.lang, a.script, {SEGMENTED}, a.entities, a.title_tr, "
     "a.body_tr, a.translation_model, a.cluster_id, a.version, d.withdrawn_at"
 )
 
