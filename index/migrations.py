@@ -318,6 +318,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX documents_seq_id ON documents(seq, id);
         """,
     ),
+    (
+        "0014_tier",
+        """
+        -- document_versions as a rowid table: a WITHOUT ROWID table keeps at most ~1 KB of a row on
+        -- its page (SQLite's limit for such tables on 4 KB pages) and puts the rest of every text on
+        -- an overflow page of its own, mostly empty: 4.5 KB of file per 2.2 KB text. Rows also went
+        -- in by document id, all over the file; now they are appended, the key an index beside them.
+        CREATE TABLE document_versions_rowid (
+            doc_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            published_at TEXT,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, version)
+        );
+        INSERT INTO document_versions_rowid (doc_id, version, content_hash, title, body, published_at, fetched_at)
+            SELECT doc_id, version, content_hash, title, body, published_at, fetched_at FROM document_versions;
+        DROP TABLE document_versions;
+        ALTER TABLE document_versions_rowid RENAME TO document_versions;
+        -- A segmented text that is the document's own text (nearly every English one) is not
+        -- stored again: its column stays '' and its flag says "read the document's text".
+        ALTER TABLE analyses ADD COLUMN title_is_text INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE analyses ADD COLUMN body_is_text INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 

@@ -15,6 +15,28 @@ from typing import Any, Iterable
 
 _CHUNK = 500  # SQLite's default limit on bound parameters is far above this; chunks keep queries short
 
+# A segmented text that is the analysed document's own text (nearly every English text: the
+# index reads it as it is) is not stored a second time: the column is left '' and its flag set,
+# and the store's reads put the document's text back (`index.store.SEGMENTED`).
+_SEGMENTED = {"title_seg": ("title", "title_is_text"), "body_seg": ("body", "body_is_text")}
+
+
+def _columns(given) -> tuple[list[str], list[str]]:
+    """The analysis columns to write for the given fields (named parameters), each segmented text
+    with its flag, and the SQL value of each."""
+    columns, values = [], []
+    for column in given:
+        if column not in _SEGMENTED:
+            columns.append(column)
+            values.append(f":{column}")
+            continue
+        text, flag = _SEGMENTED[column]
+        same = (f"EXISTS (SELECT 1 FROM documents WHERE id = :doc_id AND content_hash = :content_hash "
+                f"AND {text} = :{column})")
+        columns += [column, flag]
+        values += [f"CASE WHEN {same} THEN '' ELSE :{column} END", same]
+    return columns, values
+
 
 class Analyses:
     """One store's analyses, translation cache and signatures (the store's own connection)."""
@@ -40,11 +62,12 @@ class Analyses:
         # To the microsecond: the index tells a re-analysed document by a changed processed_at, and a
         # translation saved in the same second as the analysis it completes must still count as one.
         processed_at = datetime.now(timezone.utc).isoformat()
-        values = [doc_id, content_hash, version, processed_at, *fields.values()]
+        values = dict(zip(columns, [doc_id, content_hash, version, processed_at, *fields.values()]))
+        columns, sql_values = _columns(columns)
         updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
         with self.store.transaction():
             self.conn.execute(
-                f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "
+                f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({', '.join(sql_values)}) "
                 f"ON CONFLICT(doc_id) DO UPDATE SET {updates}",
                 values,
             )
@@ -55,13 +78,13 @@ class Analyses:
         now. For bulk loads (the benchmark tiers), where one transaction per document would spend
         the time on commits."""
         processed_at = datetime.now(timezone.utc).isoformat()
+        given = ("doc_id", "content_hash", "version", "processed_at", "lang", "script", "title_seg", "body_seg")
+        columns, sql_values = _columns(given)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
         self.conn.executemany(
-            "INSERT INTO analyses (doc_id, content_hash, version, processed_at, lang, script, title_seg, "
-            "body_seg) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET "
-            "content_hash=excluded.content_hash, version=excluded.version, "
-            "processed_at=excluded.processed_at, lang=excluded.lang, script=excluded.script, "
-            "title_seg=excluded.title_seg, body_seg=excluded.body_seg",
-            [(doc_id, digest, version, processed_at, lang, script, title_seg, body_seg)
+            f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({', '.join(sql_values)}) "
+            f"ON CONFLICT(doc_id) DO UPDATE SET {updates}",
+            [dict(zip(given, (doc_id, digest, version, processed_at, lang, script, title_seg, body_seg)))
              for doc_id, digest, lang, script, title_seg, body_seg in rows])
 
     def assign_clusters(self, pairs: Iterable[tuple[str, str]]) -> None:

@@ -35,8 +35,10 @@ def test_bulk_tier_rows_are_the_rows_the_store_writes_and_need_no_processing(tmp
     (tmp_path / "b").mkdir()
     with stores.open_store(tmp_path / "a" / "s.sqlite3") as one, stores.open_store(tmp_path / "b" / "s.sqlite3") as bulk:
         stores.ingest(one, corpus.documents(40))
-        added, _ = stores.add_analysed(bulk, corpus.documents(40), workers=2, batch=7)
+        added, _ = stores.add_analysed(bulk, corpus.documents(40), workers=2, batch=7, window=14)  # 3 windows
         assert added == 40
+        for pragma in ("synchronous", "cache_size"):  # the bulk build's settings end with it
+            assert bulk.conn.execute(f"PRAGMA {pragma}").fetchone() == one.conn.execute(f"PRAGMA {pragma}").fetchone()
         assert _rows(bulk, "documents", "seq", TIMES) == _rows(one, "documents", "seq", TIMES)
         assert _rows(bulk, "document_versions", "doc_id", {"fetched_at"}) == \
             _rows(one, "document_versions", "doc_id", {"fetched_at"})

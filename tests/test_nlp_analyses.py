@@ -63,3 +63,37 @@ def test_translation_cache_and_signatures_round_trip(settings):
         raw, cluster = analyses.signature(DOCS[0].id)
         assert cluster == DOCS[0].id and np.array_equal(np.frombuffer(raw, dtype=np.uint32), sig)
         assert analyses.signature(DOCS[1].id) is None
+
+
+def test_a_segmented_text_that_is_the_document_text_is_stored_once_and_read_back(settings):
+    """English text is indexed as it is: its segmented form is not stored again but read back from
+    the document (by `Store.get` and by what the index is fed), only while the analysis is of the
+    document's current text. A text that differs (Chinese, cut into words) is stored as given; a
+    stage that never ran stays ''."""
+    from index.holdings import Holdings
+
+    en = Document(url="https://ex.org/en", source_id="s", title="Chip rules", body="Export controls on chips.")
+    zh = Document(url="https://ex.org/zh", source_id="s", title="出口管制", body="芯片出口管制。")
+    with Store.open(settings) as store:
+        for doc in (en, zh, DOCS[0]):
+            store.upsert_document(doc)
+        analyses = Analyses(store)
+        analyses.save(en.id, en.content_hash, "v=1", title_seg=en.title, body_seg=en.body)
+        analyses.save(DOCS[0].id, DOCS[0].content_hash, "v=1", lang="en")  # segmentation not run
+        analyses.save_many([(zh.id, zh.content_hash, "zh", "Hans", "出口 管制", "芯片 出口 管制 。")], "v=1")
+        stored = dict(((r[0], (r[1], r[2], r[3], r[4])) for r in store.conn.execute(
+            "SELECT doc_id, title_seg, body_seg, title_is_text, body_is_text FROM analyses")))
+        assert stored[en.id] == ("", "", 1, 1)  # nothing stored twice
+        assert stored[zh.id] == ("出口 管制", "芯片 出口 管制 。", 0, 0)
+        assert (store.get(en.id).title_seg, store.get(en.id).body_seg) == (en.title, en.body)
+        assert store.get(zh.id).body_seg == "芯片 出口 管制 。"
+        assert (store.get(DOCS[0].id).title_seg, store.get(DOCS[0].id).body_seg) == ("", "")
+        fed = {r["id"]: (r["title_seg"], r["body_seg"]) for r in Holdings(store).behind(1, 0, 10)}
+        assert fed[en.id] == (en.title, en.body) and fed[zh.id] == ("出口 管制", "芯片 出口 管制 。")
+        # An analysis saved for a text the document no longer has is stored in full.
+        analyses.save(zh.id, "an older hash", "v=1", title_seg=zh.title)
+        assert store.conn.execute("SELECT title_seg, title_is_text FROM analyses WHERE doc_id = ?",
+                                  (zh.id,)).fetchone()[:] == (zh.title, 0)
+        # The document edited after its analysis: the old analysis does not read as the new text.
+        store.upsert_document(Document(url=en.url, source_id="s", title="Chip rules", body="New text."))
+        assert store.get(en.id).body_seg == ""

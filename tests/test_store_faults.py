@@ -45,10 +45,11 @@ def _can_mount() -> bool:
 
 @pytest.mark.skipif(not _can_mount(), reason="mounting a tiny tmpfs needs root; the page-limit test covers the same path")
 def test_full_filesystem_under_the_data_directory(tmp_path):
-    """Fault tried: the data directory's filesystem (a 1 MB tmpfs) runs out of space."""
+    """Fault tried: the data directory's filesystem (a 3 MB tmpfs: an empty store on 16 KB pages is
+    ~0.7 MB, its first WAL as much again) runs out of space."""
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
                           capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"mount refused in this environment: {done.stderr.decode().strip()}")

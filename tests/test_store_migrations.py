@@ -48,8 +48,8 @@ def test_store_made_with_the_old_names_opens_without_migrating_twice(tmp_path):
     with Store(path) as store:
         assert store.applied_migrations() == sorted(name for name, _ in MIGRATIONS)
         assert store.has_document("d1")
-        applied_at = {r[0] for r in store.conn.execute("SELECT applied_at FROM schema_migrations")}
-        assert applied_at == {"then"}  # nothing ran again
+        applied_at = dict(store.conn.execute("SELECT name, applied_at FROM schema_migrations"))
+        assert {applied_at[RENAMED.get(old, old)] for old in OLD_ORDER} == {"then"}  # nothing ran again
     with Store(path) as store:  # and a second open changes nothing
         assert len(store.applied_migrations()) == len(MIGRATIONS)
 
@@ -71,3 +71,28 @@ def test_every_table_the_migrations_create_has_an_owner(tmp_path):
         tables = {r[0] for r in store.conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
     assert tables - {"schema_migrations"} == {t for t in TABLE_OWNERS if "." not in t}
+
+
+def test_versions_kept_when_their_table_becomes_a_rowid_table(tmp_path):
+    """0014 rebuilds document_versions (a WITHOUT ROWID table put most of every text on an overflow
+    page of its own): every version survives, in order, and the store still records new ones."""
+    from index.document import Document
+
+    path = tmp_path / "store.db"
+    _old_store(path, upto=len(OLD_ORDER))
+    conn = sqlite3.connect(path, isolation_level=None)
+    body = "長い本文 long body " * 300  # longer than a page: the rows that overflowed
+    conn.executemany("INSERT INTO document_versions VALUES ('d1', ?, ?, 'T', ?, NULL, 't')",
+                     [(1, "h1", body), (2, "h2", body + " edited")])
+    conn.close()
+    with Store(path) as store:
+        sql = store.conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'document_versions'").fetchone()[0]
+        assert "WITHOUT ROWID" not in sql.upper()
+        assert [(v["version"], v["content_hash"], v["body"]) for v in store.versions("d1")] == \
+            [(1, "h1", body), (2, "h2", body + " edited")]
+        store.upsert_source(type("S", (), {"id": "s", "name": "S", "name_en": "S", "language": "en",
+                                           "kind": "news", "country": "US", "collections": ()})())
+        doc = Document(url="https://example.org/b", source_id="s", title="T", body="first text")
+        store.upsert_document(doc)
+        store.upsert_document(Document(url=doc.url, source_id="s", title="T", body="edited text"))
+        assert [(v["version"], v["body"]) for v in store.versions(doc.id)] == [(1, "first text"), (2, "edited text")]
