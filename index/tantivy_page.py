@@ -27,6 +27,7 @@ Passes over the index for one page:
 from __future__ import annotations
 
 import math
+import os
 from typing import NamedTuple
 
 from index import query as q
@@ -151,16 +152,17 @@ def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidate
 
 def _aggregator():
     """The thread aggregations run on while the calling thread collects the top hits: tantivy
-    releases the interpreter lock while it searches, so the page's two passes use both cores."""
+    releases the interpreter lock while it searches, so the page's two passes use both cores.
+    One per process: a forked child inherits the pool but not its threads, so it makes its own."""
     global _POOL
-    if _POOL is None:
+    if _POOL is None or _POOL[0] != os.getpid():
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tantivy-aggregate")
-    return _POOL
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="tantivy-aggregate"))
+    return _POOL[1]
 
 
-_POOL = None
+_POOL = None  # (pid, executor)
 
 
 def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest) -> SearchResult:

@@ -261,3 +261,22 @@ def test_counterparts_that_match_nothing_more_are_searched_once(engine):
     typed = _text_query(*analysed(("timelines",)), schema, True)
     full = Query.boolean_query([(Occur.Should, typed), (Occur.Should, every)])
     assert _matching(searcher, pruned) == _matching(searcher, full) != set()
+
+
+def test_a_forked_process_searches_with_its_own_aggregation_thread(engine):
+    """A child forked after the parent searched inherits the parent's thread pool without its
+    threads; a search there must make its own pool instead of waiting for those forever."""
+    import multiprocessing
+
+    backend, ids, store = engine
+    before = backend.search(SearchRequest("wafer", facets=True))
+    assert tantivy_page._POOL is not None
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_documents_found, (backend.settings, "wafer")).get(timeout=60)
+    assert child == before.total_documents
+
+
+def _documents_found(settings, text: str) -> int:
+    """In the forked child: its own store connection and backend, the page module as inherited."""
+    with Store.open(settings) as store:
+        return open_backend(settings, store).search(SearchRequest(text, facets=True)).total_documents
