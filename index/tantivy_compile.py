@@ -66,27 +66,32 @@ def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     return any(longer[i:i + n] == shorter for i in range(len(longer) - n + 1))
 
 
-def distinct_counterparts(counterparts: list[Counterpart]) -> list[tuple[tuple[str, ...], int]]:
+def _subsumed(key, other) -> bool:
+    """Whether every document the (tokens, slop) `key` matches is matched by `other` already:
+    a phrase containing a one-word `other`, or an exact phrase containing an exact `other`."""
+    (tokens, slop), (shorter, other_slop) = key, other
+    if other == key or len(shorter) >= len(tokens):
+        return False
+    if len(shorter) == 1:
+        return shorter[0] in tokens
+    return slop == 0 and other_slop == 0 and _contains(tokens, shorter)
+
+
+def distinct_counterparts(counterparts: list[Counterpart], typed: list[tuple[tuple[str, ...], int]] = (),
+                          ) -> list[tuple[tuple[str, ...], int]]:
     """The (tokens, slop) of the counterparts worth searching: one of each after analysis
-    ("export controls" and "export control" stem alike), and none that only matches documents
-    another one matches already — an exact phrase containing another counterpart's exact phrase
-    (or a phrase containing a one-word counterpart), such as "U.S. Semiconductor Industry
-    Association" beside "Semiconductor Industry Association". The counterparts are scored as
-    their best (`disjunction_max`), so what is dropped can only change how much more a document
-    naming the longer form scores; which documents match does not change. Phrases of Chinese
-    words, matched with slop, are kept as they are."""
+    ("export controls" and "export control" stem alike), none the same as a word or phrase typed
+    beside them (`typed`, analysed), and none that only matches documents another one or a typed
+    one matches already — an exact phrase containing another's exact phrase (or a phrase
+    containing a one-word one), such as "U.S. Semiconductor Industry Association" beside
+    "Semiconductor Industry Association". The counterparts are scored as their best
+    (`disjunction_max`) and below the typed words, so what is dropped can only change how much
+    more a document naming the longer form scores; which documents match does not change.
+    Phrases of Chinese words, matched with slop, are kept unless the same as another."""
     keys = list(dict.fromkeys(analysed(c.words) for c in counterparts))
-    keys = [k for k in keys if k[0]]
-
-    def subsumed(key, other) -> bool:
-        (tokens, slop), (shorter, other_slop) = key, other
-        if other == key or len(shorter) >= len(tokens):
-            return False
-        if len(shorter) == 1:
-            return shorter[0] in tokens
-        return slop == 0 and other_slop == 0 and _contains(tokens, shorter)
-
-    return [k for k in keys if not any(subsumed(k, other) for other in keys)]
+    keys = [k for k in keys if k[0] and k not in typed]
+    covering = [*keys, *typed]
+    return [k for k in keys if not any(_subsumed(k, other) for other in covering)]
 
 
 def _day(value: str) -> datetime:
@@ -133,10 +138,15 @@ def compile_node(node: q.Node, schema, translated: bool = True, within=None):
         added = [c for c in node.children if isinstance(c, Counterpart)]
         parts = [(t.Occur.Should, sub(c)) for c in node.children if c not in added]
         if added:  # the best of the counterparts (not their sum), weighted below the words as typed
-            best = t.Query.disjunction_max_query(
-                [_text_query(tokens, slop, schema, translated, within)
-                 for tokens, slop in distinct_counterparts(added)] or [t.Query.empty_query()])
-            parts.append((t.Occur.Should, t.Query.boost_query(best, EXPANSION_BOOST)))
+            typed = [analysed(c.words) for c in node.children
+                     if c not in added and isinstance(c, (q.Term, q.Phrase))]
+            kept = distinct_counterparts(added, typed)
+            if kept:
+                best = t.Query.disjunction_max_query(
+                    [_text_query(tokens, slop, schema, translated, within) for tokens, slop in kept])
+                parts.append((t.Occur.Should, t.Query.boost_query(best, EXPANSION_BOOST)))
+        if not parts:
+            return t.Query.empty_query()
         return t.Query.boolean_query(parts)
     if isinstance(node, q.And):
         parts = []

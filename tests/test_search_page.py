@@ -280,3 +280,25 @@ def _documents_found(settings, text: str) -> int:
     """In the forked child: its own store connection and backend, the page module as inherited."""
     with Store.open(settings) as store:
         return open_backend(settings, store).search(SearchRequest(text, facets=True)).total_documents
+
+
+def test_counterparts_a_typed_word_already_matches_are_not_searched_again(engine):
+    """A counterpart the same as the phrase typed beside it, or containing it, adds no document;
+    the typed phrase and the other counterparts still match what all of them together match."""
+    from tantivy import Occur, Query
+
+    from index import query as q
+    from index.expand import Counterpart
+    from index.tantivy_compile import _text_query, analysed, compile_node, distinct_counterparts
+
+    typed = q.Phrase(text="wafer rules", words=("wafer", "rules"))
+    counterparts = [Counterpart(text=" ".join(w), words=w) for w in
+                    [("wafer", "rule"), ("broad", "wafer", "rules"), ("licensing",)]]
+    assert distinct_counterparts(counterparts, [analysed(typed.words)]) == [(("licens",), 0)]
+    backend, ids, store = engine
+    searcher, schema = backend.searcher(), backend._index.schema
+    pruned = compile_node(q.Or(children=(typed, *counterparts)), schema)
+    every = Query.boolean_query([(Occur.Should, _text_query(*analysed(c.words), schema, True))
+                                 for c in (typed, *counterparts)])
+    assert _matching(searcher, pruned) == _matching(searcher, every)
+    assert len(_matching(searcher, pruned)) == 5  # wafer rules ×3, licensing ×2
