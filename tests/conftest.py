@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,6 +80,23 @@ def tiny_marian(tmp_path_factory):
     from tests.tiny_marian import build_tiny_marian
 
     return built_once(tmp_path_factory, "tiny-marian", build_tiny_marian)
+
+
+@contextmanager
+def small_tmpfs(path: Path, size: str):
+    """A tmpfs of `size` mounted at `path` (a real filesystem that fills up), unmounted after.
+    Mounting needs root (or CAP_SYS_ADMIN in a container): without it the test is skipped with
+    the mount's own reason; the page-limit tests cover the same error path everywhere."""
+    path.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): mounting needs root "
+                    "(or CAP_SYS_ADMIN in a container)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def run_cli(*args, env=None, input=None, timeout=300):

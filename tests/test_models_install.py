@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from index.document import Document
 from index.store import Store
 from nlp import models
 from parallax.errors import ModelError
-from tests.conftest import make_settings, run_cli
+from tests.conftest import make_settings, run_cli, small_tmpfs
 from tests.model_hub import ModelHub
 from ui.markup import escape_markdown
 
@@ -198,15 +197,8 @@ def test_a_hub_that_never_answers_gives_up_after_the_timeout(tmp_path):
 @pytest.fixture
 def small_disk(tmp_path):
     """A 256 kB tmpfs: less than the tiny model's files (about 600 kB)."""
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): mounting needs root "
-                    "(or CAP_SYS_ADMIN in a container)")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    with small_tmpfs(tmp_path / "small-disk", "256k") as mount:
+        yield mount
 
 
 def test_a_full_disk_is_one_line_and_nothing_is_marked_installed(hub, tmp_path, small_disk):
