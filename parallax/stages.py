@@ -24,12 +24,12 @@ def selected_sources(settings, only: list[str] | None = None, base: str | None =
     return sources
 
 
-def record_collections(settings, store) -> None:
+def record_collections(settings, store, base: str | None = None) -> None:
     """Bring the store's record of collection membership in line with the sources file, so that
     `collection:` searches, exports and alerts follow an edited file without a crawl. A sources
     file that does not load leaves the record as it was (the crawl reports the file's error)."""
     try:
-        configured = load_sources(settings.sources or None)
+        configured = load_sources(settings.sources or None, base)
     except ConfigError as exc:
         log.warning("collections not refreshed: %s", exc)
         return
@@ -50,9 +50,11 @@ def process(settings, progress=None, fill_translations: bool = False, scope: str
         return run_process(store, settings, progress, fill_translations=fill_translations, scope=scope)
 
 
-def index(settings, rebuild: bool = False, progress=None) -> dict[str, int]:
+def index(settings, rebuild: bool = False, progress=None, base: str | None = None) -> dict[str, int]:
+    """Index what the store has that the index lacks; `base` is the demo site's address, which the
+    bundled sources' `{base}` URLs need before the file loads."""
     with Store.open(settings) as store:
-        record_collections(settings, store)
+        record_collections(settings, store, base)
         backend = open_backend(settings, store)
         return backend.rebuild(store, progress) if rebuild else backend.sync(store, progress)
 
@@ -102,7 +104,7 @@ def cycle(settings, progress=None, base: str | None = None, *, with_alerts: bool
     steps = [
         ("crawl", lambda: crawl(settings, base=base)),
         ("process", lambda: process(settings, progress)),
-        ("index", lambda: index(settings, progress=progress)),
+        ("index", lambda: index(settings, progress=progress, base=base)),
     ]
     if with_alerts:
         steps.append(("alerts", lambda: alerts(settings)))

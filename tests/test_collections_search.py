@@ -177,3 +177,22 @@ def test_an_index_run_records_the_collections_of_the_sources_file(tmp_path, capl
     with Store.open(settings) as store:
         assert store.collections() == {"us-associations": ("sia",)}
     assert "collections not refreshed: source 'sia': key 'name' is missing or empty" in caplog.text
+
+
+def test_the_demo_cycle_records_the_bundled_sources_collections(tmp_path, caplog):
+    """The bundled sources name the demo site as `{base}`: an index run of the demo cycle is given
+    that address, so the file loads and its collections are recorded (before, every `make demo`
+    logged "collections not refreshed: ... is not an http(s) URL")."""
+    from crawler.sources import load_sources
+    from parallax import stages
+
+    settings = make_settings(tmp_path / "data")
+    base = "http://127.0.0.1:8780"
+    configured = load_sources(None, base)
+    with Store.open(settings) as store:
+        for source in configured:
+            store.upsert_source(source)
+    stages.index(settings, base=base)
+    assert "collections not refreshed" not in caplog.text
+    with Store.open(settings) as store:
+        assert "us-associations" in store.collections()
