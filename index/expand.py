@@ -18,6 +18,9 @@ parser's tree is rewritten here, before any backend compiles it:
   `entity:`). Membership is source configuration, not a document field: no index holds it, so a
   source joining a collection needs no re-index. An unknown name is a `QueryError` listing the
   known collections.
+- A one-word Latin query that is the Latin part of a domain word glued to Chinese (`AI` and
+  AI芯片, `SK` and SK海力士) also matches those words, always: the segmenter keeps them whole, so
+  the index has them only as one token (`nlp.segment.glued_words`).
 - With expansion on, text is also matched in the documents' translations (title_tr, body_tr);
   with it off, only in the original columns. That choice travels beside the tree (`Expanded.translated`)
   because it is about where to look, not what to look for.
@@ -209,16 +212,30 @@ class _Rewriter:
                 out.append((Counterpart(name, words), group.origin))
         return out
 
-    def expand_run(self, typed: str, original: q.Node, words: tuple[str, ...]) -> q.Node:
-        found = self.counterparts(tuple(w.lower() for w in words))
-        if not found:
+    def expand_run(self, typed: str, original: q.Node, words: tuple[str, ...],
+                   also: tuple[q.Node, ...] = ()) -> q.Node:
+        found = self.counterparts(tuple(w.lower() for w in words)) if self.expand else []
+        if not found and not also:
             return original
         by_origin: dict[str, list[str]] = {}
         for phrase, origin in found:
             by_origin.setdefault(origin, []).append(phrase.text)
         for origin, names in by_origin.items():
             self.note(f"{typed} → {', '.join(names)} ({origin})", names)
-        return q.Or((original, *(phrase for phrase, _ in found)))
+        return q.Or((original, *also, *(phrase for phrase, _ in found)))
+
+    def glued(self, node: q.Term | q.Phrase) -> tuple[q.Phrase, ...]:
+        """The domain words that glue a one-word Latin query to Chinese (AI → AI芯片), which the
+        index holds as single tokens (`nlp.segment.glued_words`): added always, expansion on or
+        off, since they are the same word, not another language's."""
+        from nlp.segment import glued_words
+
+        if len(node.words) != 1 or has_cjk(node.words[0]):
+            return ()
+        forms = glued_words(node.words[0])
+        if forms:
+            self.note(f"{node.text} → {', '.join(forms)} (domain words)", list(forms))
+        return tuple(q.Phrase(form, (form,)) for form in forms)
 
     def rewrite(self, node: q.Node) -> q.Node:
         if isinstance(node, q.Filter):
@@ -226,7 +243,7 @@ class _Rewriter:
                 return collection_filter(node.value, self.collections)
             return self.entity_filter(node) if node.field == "entity" else node
         if isinstance(node, (q.Term, q.Phrase)):
-            return self.expand_run(node.text, node, node.words) if self.expand else node
+            return self.expand_run(node.text, node, node.words, self.glued(node))
         if isinstance(node, q.Not):
             return q.Not(self.rewrite(node.child))
         if isinstance(node, q.Or):

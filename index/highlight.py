@@ -31,12 +31,17 @@ class Snippet:
         return "".join(out)
 
 
+# A letter or digit that is not Chinese: where a Latin word must not start or continue. Chinese
+# text glues Latin words to Chinese characters (包括AI芯片), which are word characters to `\w`.
+_LATIN_WORD = r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
+
 def _word_pattern(word: str, last: bool) -> str:
     if has_cjk(word):
         return re.escape(word)
     # English words are stemmed in the index: let "control" light up "controls".
     stem = word[:-1] if last and len(word) > 4 and word.endswith("s") else word
-    return re.escape(stem) + (r"\w*" if last else "")
+    return re.escape(stem) + (_LATIN_WORD + "*" if last else "")
 
 
 def _patterns(words: list[str]) -> tuple["_Term", ...]:
@@ -93,11 +98,13 @@ def _term(term: str) -> _Term:
     body = "".join(pieces)
     fast = None
     if not has_cjk(parts[0][0]):
-        body = r"(?<!\w)" + body
+        body = "(?<!" + _LATIN_WORD + ")" + body
         if _fast_safe(term):
             first = _word_pattern(parts[0], len(parts) == 1)
-            literal = first[:-3] if first.endswith(r"\w*") else first
-            fast = re.compile(literal + r"(?<!\w" + literal + ")" + first[len(literal):] + "".join(pieces[1:]))
+            suffix = _LATIN_WORD + "*"
+            literal = first[:-len(suffix)] if first.endswith(suffix) else first
+            fast = re.compile(literal + "(?<!" + _LATIN_WORD + literal + ")" + first[len(literal):]
+                              + "".join(pieces[1:]))
     elif _fast_safe(term):
         fast = re.compile(body)
     return _Term(re.compile(body, re.IGNORECASE), fast)

@@ -14,7 +14,7 @@ Against jieba 0.42.1 with the same dictionary the words are the same on the proj
 for two kinds (`tests/test_nlp_segment.py` lists and explains them): jieba cuts a hyphenated number
 such as 2025-09-25 at each hyphen where rjieba keeps it whole (the index splits both at the hyphens),
 and a run of Japanese kana is one word for jieba, a word per character for rjieba. Domain words that
-glue Latin to Chinese (AI芯片) are indexed whole and, at the end of the index text, by their Latin part.
+glue Latin to Chinese (AI芯片) are indexed whole; a query for their Latin part (AI) looks for them.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
-# Latin letters or digits right before a Chinese character (AI芯片): the domain words that need their
-# Latin part indexed too.
+# Latin letters or digits right before a Chinese character (AI芯片): the domain words whose Latin
+# part a search must also find them by (`glued_words`).
 _LATIN_BEFORE_HAN = re.compile(r"[A-Za-z0-9][\u3400-\u9fff]")
 
 
@@ -61,16 +61,10 @@ def _userdict_rows() -> list[tuple[str, int | None, str | None]]:
 @functools.lru_cache(maxsize=1)
 def _mixed_words() -> dict[str, str]:
     """Domain words that glue Latin letters or digits to Chinese (AI芯片, SEMI中国, 301条款), each with
-    its Latin part, which the index gets as a word of its own too, so a search for AI or SEMI finds
-    them, as it did when only runs of Chinese characters were cut."""
+    its Latin part: a search for AI or SEMI finds them (`glued_words`), as it did when only runs
+    of Chinese characters were cut."""
     return {normalize(w): " ".join(_LATIN.findall(w))
             for w, _, _ in _userdict_rows() if _LATIN_BEFORE_HAN.search(normalize(w))}
-
-
-@functools.lru_cache(maxsize=1)
-def _mixed_pattern() -> re.Pattern:
-    """Any of the mixed domain words: a scan that skips straight to their first letters."""
-    return re.compile("|".join(re.escape(w) for w in sorted(_mixed_words(), key=len, reverse=True)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,38 +107,38 @@ def original_words(text: str) -> list[str]:
 
 
 def index_text(text: str) -> str:
-    """The text as the index sees it: normalised, cut in search mode, space-joined."""
+    """The text as the index sees it: normalised, cut in search mode, space-joined (whitespace
+    tokens stay: the index splits at any). A mixed domain word (AI芯片) is one token here; a search
+    for its Latin part finds it through `glued_words`, so indexing needs no scan for them."""
     text = normalize(text)
     if not has_cjk(text):
         return text
-    cut_for_search, mixed, boundary, reach, pattern = _index_parts()
-    joined = " ".join(cut_for_search(text))  # whitespace tokens stay: the index splits on any
-    # Every mixed word has a Latin character right before a Chinese one, and the mixed words have
-    # only a few such pairs (I芯, K海, 1条, ...): a scan for those pairs costs less than a scan for
-    # the words, and most texts have none. Where one is, no mixed word can start more than `reach`
-    # characters before it, so the words' scan starts there and finds what a scan of the whole
-    # text finds.
-    if mixed and (first := boundary.search(text)) is not None:
-        present = pattern.findall(text, max(0, first.start() - reach))
-        if present:  # their Latin parts, once each, at the end (a word search needs no position)
-            joined += " " + " ".join(mixed[w] for w in sorted(set(present)))
-    return joined
+    return " ".join(_cut_for_search()(text))
 
 
 @functools.lru_cache(maxsize=1)
-def _index_parts():
-    """What `index_text` uses on every call, looked up once: it runs on every title and body, and
-    on short texts these look-ups cost as much as the cut."""
-    mixed = _mixed_words()
-    if not mixed:
-        return tokenizer().cut_for_search, mixed, None, 0, None
-    firsts = {w: _LATIN_BEFORE_HAN.search(w).start() for w in mixed}
-    pairs: dict[str, set[str]] = {}  # each word's first Latin-Chinese pair: the Latin character, the Chinese ones after it
-    for w, k in firsts.items():
-        pairs.setdefault(w[k], set()).add(w[k + 1])
-    boundary = re.compile("|".join(re.escape(latin) + "[" + re.escape("".join(sorted(han))) + "]"
-                                   for latin, han in sorted(pairs.items())))
-    return tokenizer().cut_for_search, mixed, boundary, max(firsts.values()), _mixed_pattern()
+def _cut_for_search():
+    """Looked up once: `index_text` runs on every title and body, and on short texts a look-up
+    costs about as much as the cut."""
+    return tokenizer().cut_for_search
+
+
+@functools.lru_cache(maxsize=1)
+def _glued_by_latin() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for word, latin in _mixed_words().items():
+        for part in latin.split():
+            out.setdefault(part.lower(), []).append(word)
+    return {part: tuple(words) for part, words in out.items()}
+
+
+def glued_words(word: str) -> tuple[str, ...]:
+    """The domain words that glue `word` (Latin letters or digits, any case or width) to Chinese:
+    AI → AI芯片, AI晶片. The segmenter keeps such a dictionary word whole, so the index holds it as
+    one token and a search for AI must also look for these (`index.expand` adds them to every
+    query). Doing it at query time costs a dictionary look-up per query word; indexing their Latin
+    parts instead cost a scan of every document's text."""
+    return _glued_by_latin().get(normalize(word).lower(), ())
 
 
 def query_words(text: str) -> list[str]:
@@ -176,8 +170,6 @@ def tokens(text: str) -> list[str]:
     for word, start, end in tokenizer().tokenize(norm, "search"):
         if has_cjk(word):
             out.append(text[start:end])
-            if word in _mixed_words():
-                out.extend(text[start + m.start():start + m.end()] for m in _LATIN.finditer(word))
         else:
             out.extend(text[start + m.start():start + m.end()] for m in _WORD.finditer(word))
     return out

@@ -103,7 +103,7 @@ def test_the_index_sees_the_same_words_as_with_jieba(jieba_tokenizer):
         if old != new:
             extra = [w for w in new if w not in old]
             missing = [w for w in old if w not in new]
-            # rjieba cuts mixed domain words (AI芯片) whole and the index gets their Latin part too;
+            # rjieba cuts mixed domain words (AI芯片) whole (a query for AI looks for them);
             # kana as above; a run of ideographic zeros (二〇〇八, U+3007, outside the Han blocks the
             # old index cut by) was one token and is now one per character, at index and query time alike.
             assert all(_KANA.search(w) or (has_cjk(w) and re.search(r"[A-Za-z0-9]", w)) or set(w) == {"〇"}
@@ -126,10 +126,15 @@ def test_original_words_keep_traditional_characters_and_index_tokens_add_sub_wor
     assert {"半導體", "中國半導體行業協會", "出口", "管製"} <= set(segment.tokens(text))
 
 
-def test_latin_part_of_a_mixed_domain_word_is_indexed_too():
+def test_a_mixed_domain_word_is_one_index_token_found_by_its_latin_part():
     words = segment.index_text("公司发布AI芯片和SEMI中国报告").split()
-    assert {"AI芯片", "AI", "SEMI中国", "SEMI"} <= set(words)
+    assert {"AI芯片", "SEMI中国"} <= set(words) and not {"AI", "SEMI"} & set(words)
     assert segment.query_words("AI芯片") == ["AI芯片"]
+    # What a query for the Latin part also looks for: any case, full-width too; nothing for other words.
+    assert segment.glued_words("ai") == segment.glued_words("ＡＩ") == ("AI芯片", "AI晶片")
+    assert segment.glued_words("301") == ("301条款",)
+    assert segment.glued_words("SK") == ("SK海力士",)
+    assert segment.glued_words("chips") == segment.glued_words("芯片") == ()
 
 
 def test_cut_joins_back_to_the_original_text():
@@ -137,29 +142,9 @@ def test_cut_joins_back_to_the_original_text():
     assert "".join(segment.cut(text)) == text
 
 
-@pytest.mark.parametrize("text", [
-    "SEMI中国发布报告",  # the word starts the text, its Latin-Chinese pair three characters in
-    "2025年9月SEMI中国与SK海力士讨论AI芯片",  # dates give earlier Latin-Chinese pairs
-    "报告称AI芯片和AI晶片出口受301条款与232条款影响，EUV光刻、EDA软件、IP核亦然",
-    "ＡＩ晶片與SEMI中國、SEMI大中華區",  # full-width and Traditional: found after normalising
-    "XAI芯片SEMI",  # inside a longer Latin run
-    "AI芯片" * 3 + "和1月",
-])
-def test_mixed_words_are_found_wherever_they_start(text):
-    """The index text's Latin parts of mixed words are those a scan of the whole normalised text
-    finds (the scan starts at the first Latin-Chinese pair that a mixed word can have)."""
-    norm = normalize(text)
-    found = sorted(set(segment._mixed_pattern().findall(norm)))
-    assert found, text
-    words = segment.index_text(text).split()
-    mixed = segment._mixed_words()
-    expected = " ".join(mixed[w] for w in found).split()
-    assert words[len(words) - len(expected):] == expected
-    assert words[:len(words) - len(expected)] == " ".join(segment.tokenizer().cut_for_search(norm)).split()
-
-
-def test_index_text_without_mixed_words_is_the_search_cut_of_the_normalised_text():
-    for text in ("中國半導體行業協會反對出口管製，" * 8, "2025年9月25日，商务部发布公告", "export controls only"):
+def test_index_text_is_the_search_cut_of_the_normalised_text():
+    for text in ("中國半導體行業協會反對出口管製，" * 8, "2025年9月25日，商务部发布公告", "export controls only",
+                 "2025年9月SEMI中国与SK海力士讨论AI芯片", "ＡＩ晶片與SEMI中國、SEMI大中華區"):
         norm = normalize(text)
         expected = " ".join(segment.tokenizer().cut_for_search(norm)) if has_cjk(norm) else norm
         assert segment.index_text(text) == expected

@@ -42,7 +42,7 @@ DOCS = {
     "tariffs": ("commerce", "2025-04-01T12:00:00+00:00", "Outreach on licensing and tariffs",
                 "Officials explained tariffs and licensing timelines to exporters at an outreach session."),
     "rare": ("mofcom", "2025-05-01T08:00:00+00:00", "商务部介绍稀土物项许可便利化措施",
-             "商务部表示，将为合规企业提供许可便利。"),
+             "商务部表示，将为合规企业提供许可便利，包括AI芯片企业。"),
 }
 # The Chinese release about licences carries an English translation (as the translation stage writes).
 TRANSLATION = ("MOFCOM outlines licence facilitation for rare earth items",
@@ -224,6 +224,19 @@ def test_highlights_light_up_expansions_in_original_and_translation(backend):
     phrase = engine.search(SearchRequest('"export controls"', limit=50)).hits
     english = next(h for h in phrase if h.id == ids["sia"]).snippet
     assert "export controls" in [english.text[s:e] for s, e in english.highlights]
+
+
+def test_a_latin_word_finds_the_domain_words_it_is_glued_into(backend):
+    """AI芯片 is one dictionary word, one token in the index: a search for AI finds it, with
+    expansion on or off, and an exclusion of AI excludes it."""
+    engine, ids = backend
+    for expand in (False, True):
+        result = engine.search(SearchRequest("AI", limit=50, expand=expand))
+        assert ids_of(result) == keys(ids, "rare")
+        assert "AI → AI芯片, AI晶片 (domain words)" in result.expansions
+        snippet = result.hits[0].snippet
+        assert "AI芯片" in [snippet.text[s:e] for s, e in snippet.highlights]
+    assert ids_of(engine.search(SearchRequest("lang:zh -ai", limit=50))) == keys(ids, "csia", "hk")
 
 
 def test_title_outranks_body(backend):
