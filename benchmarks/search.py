@@ -143,7 +143,8 @@ overlaps with the top hits, is timed on its own)."""
         candidates = page._candidates(searcher, compiled, request, options)
         ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
-        shown = page._shown(backend.store, searcher, schema, compiled, ids, candidates)
+        shown = page._shown(backend.store, searcher, schema, page.members_query(expanded, schema, request),
+                            ids, candidates)
         t4 = time.perf_counter()
         # Timed on its own here; the page runs it on a second thread during the top hits.
         sampled, scale = page.sample(compiled, expanded, schema, request, searcher.num_docs)

@@ -80,6 +80,7 @@ class Lexicon:
     groups: dict[tuple[str, ...], list[Group]] = field(default_factory=dict)
     entities: dict[str, EntityNames] = field(default_factory=dict)
     entity_by_name: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _longer: dict = field(default_factory=dict, repr=False)  # longer_names, per (key, entity id)
 
     def add(self, group: Group, segment) -> None:
         for name in group.names:
@@ -92,6 +93,22 @@ class Lexicon:
         self.add(Group(f"entity {entity.id}", entity.names, cross_language_only=False), segment)
         for name in entity.names:
             self.entity_by_name.setdefault(name_key(name, segment), entity.id)
+        self._longer.clear()
+
+    def longer_names(self, key: tuple[str, ...], entity_id: str) -> tuple[q.Phrase, ...]:
+        """Phrases for other entities' names that contain the words `key` in a row. Kept per
+        lexicon: it scans every name, and `entity:` filters ask for the same few again and again."""
+        cached = self._longer.get((key, entity_id))
+        if cached is None:
+            out = []
+            n = len(key)
+            for other_key, other_id in self.entity_by_name.items():
+                if other_id == entity_id or len(other_key) <= n:
+                    continue
+                if any(other_key[i:i + n] == key for i in range(len(other_key) - n + 1)):
+                    out.append(q.Phrase(("" if has_cjk("".join(other_key)) else " ").join(other_key), other_key))
+            cached = self._longer[(key, entity_id)] = tuple(out[:MAX_FORMS])
+        return cached
 
     def resolve_entity(self, value: str, segment) -> EntityNames | None:
         """The entity a filter value names: its canonical id, or any of its names."""
@@ -294,7 +311,7 @@ class _Rewriter:
                 seen.add(key)
                 phrase = q.Phrase(name, words)
                 phrases.append(phrase)
-                longer = self.longer_names(key, entity.id)
+                longer = self.lexicon.longer_names(key, entity.id)
                 # Longest match wins: "Semiconductor Industry Association" (SIA) inside "China
                 # Semiconductor Industry Association" is CSIA, so a text mention counts only in a
                 # document without the longer name; one that names both is found by its tag.
@@ -302,18 +319,6 @@ class _Rewriter:
         self.note(f"entity:{node.value} → tagged {entity.id}, or mentions "
                   f"{', '.join(p.text for p in phrases)} (entity {entity.id})", [p.text for p in phrases])
         return q.Or((q.Filter("entity", entity.id), *mentions))
-
-    def longer_names(self, key: tuple[str, ...], entity_id: str) -> list[q.Phrase]:
-        """Phrases for other entities' names that contain the words `key` in a row."""
-        out = []
-        n = len(key)
-        for other_key, other_id in self.lexicon.entity_by_name.items():
-            if other_id == entity_id or len(other_key) <= n:
-                continue
-            if any(other_key[i:i + n] == key for i in range(len(other_key) - n + 1)):
-                out.append(q.Phrase(("" if has_cjk("".join(other_key)) else " ").join(other_key), other_key))
-        return out[:MAX_FORMS]
-
 
 def collection_filter(name: str, collections) -> q.Node:
     """`collection:NAME` as an OR of `source:` filters over its members (see the module docstring)."""

@@ -34,7 +34,7 @@ from index import query as q
 from index.expand import Expanded
 from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, highlight_words,
                           sort_facet)
-from index.tantivy_compile import compile_request, restrict
+from index.tantivy_compile import compile_request
 from index.tantivy_schema import BUCKETS
 
 EXACT_UP_TO = 100_000
@@ -113,7 +113,7 @@ def _candidates(searcher, query, request: SearchRequest, options: dict) -> Candi
         size *= 2
 
 
-def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidates,
+def _shown(store, searcher, schema, within, ids: list[str], candidates: Candidates,
            ) -> dict[str, tuple[str, int, tuple[str, ...]]]:
     """For each candidate id in a cluster: (id to show, cluster size, other members' sources).
 
@@ -121,8 +121,11 @@ def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidate
     matches already collected is known to match (its seq is there and the stored id agrees); when
     every match was collected, no other member does. Only the members published before the first
     known match of their cluster, when the collection was not complete, are checked, in one small
-    search restricted to their ids."""
-    from tantivy import Query
+    search of the page's query restricted to their ids: `within(ids_query)` compiles it so, with
+    the ids pushed into every phrase and term (`tantivy_compile.compile_node`), so only those few
+    documents are checked; the whole query restricted from outside walked every phrase's
+    postings again (half the page's time for `entity:sia` at 100k documents)."""
+    from tantivy import Occur, Query
 
     members = store.cluster_members(ids)
     clustered = {i: m for i, m in members.items() if len(m) > 1}
@@ -139,8 +142,9 @@ def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidate
             if not complete:
                 unknown.add(m["id"])
     if unknown:
-        res = searcher.search(restrict(query, Query.term_set_query(schema, "id", sorted(unknown))),
-                              len(unknown), count=False)
+        # The ids as a union of terms: a term set builds a bitset of the whole index per leaf.
+        ids_query = Query.boolean_query([(Occur.Should, Query.term_query(schema, "id", i)) for i in sorted(unknown)])
+        res = searcher.search(within(ids_query), len(unknown), count=False)
         matching |= {searcher.doc(a)["id"][0] for _, a in res.hits}
     out = {}
     for doc_id, ms in clustered.items():
@@ -148,6 +152,11 @@ def _shown(store, searcher, schema, query, ids: list[str], candidates: Candidate
         others = tuple(sorted({m["source_id"] for m in ms if m["id"] != first}))
         out[doc_id] = (first, len(ms), others)
     return out
+
+
+def members_query(expanded: Expanded, schema, request: SearchRequest):
+    """The request's query over a few given documents only (`_shown`)."""
+    return lambda ids: compile_request(expanded, schema, request.since_seq, ids)
 
 
 def _aggregator():
@@ -182,7 +191,8 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
         raise
     ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates.hits]
     found = []
-    shown = _shown(store, searcher, schema, query, ids, candidates) if request.collapse else {}
+    shown = _shown(store, searcher, schema, members_query(expanded, schema, request), ids,
+                   candidates) if request.collapse else {}
     by_score = not options  # ordered by a field, tantivy returns the field's value in place of a score
     for doc_id, (score, _, _) in zip(ids, candidates.hits):
         first, size, others = shown.get(doc_id, (doc_id, 1, ()))
