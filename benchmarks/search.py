@@ -5,9 +5,10 @@ it: parse (jieba for Chinese), cross-language expansion, compile, the top 10 col
 near-duplicate cluster (each shown by its earliest matching member, with every member's source),
 both counts, every facet and the weekly timeline, the documents from the store and their
 snippets. The raw figure is tantivy alone answering the same page from the same compiled query,
-prepared beforehand: one `search` for the top 10 and the exact count, and beside it on a second
-thread (as our page does) the same aggregation request (stories, facets, timeline; over the same
-sample of clusters when the result is huge).
+prepared beforehand: one `search` for the top 10 and the exact count (in an index of more than
+`tantivy_page.SPLIT_ABOVE` documents two, over the two halves our page splits it into, at once),
+and beside it on a second thread (as our page does) the same aggregation request (stories,
+facets, timeline; over the same sample of clusters when the result is huge).
 The ratio is therefore the cost of our layers — parsing, expansion, collapsing, the store and
 snippets — not of tantivy. A breakdown times each part of our path over one pass of the mix.
 """
@@ -52,14 +53,22 @@ class Raw:
         self.options = page.order_options(expanded, request)
         self.aggs = page.aggregations(True)
         self.sampled, self.scale = page.sample(self.query, expanded, self.schema, request, searcher.num_docs)
+        self.halves = page.halves(self.query, self.schema, page.split_point(searcher))
 
     def run(self, searcher) -> tuple[int, list]:
         planned = page._aggregator().submit(searcher.aggregate, self.sampled, self.aggs)
-        res = searcher.search(self.query, LIMIT, count=True, **self.options)
+        if self.halves is None:
+            res = searcher.search(self.query, LIMIT, count=True, **self.options)
+            hits, count = res.hits, res.count
+        else:  # the same two half searches as our page, at once
+            low = page._aggregator().submit(searcher.search, self.halves[0], LIMIT, True, **self.options)
+            high = searcher.search(self.halves[1], LIMIT, count=True, **self.options)
+            hits, count = sorted(low.result().hits + high.hits, key=lambda h: h[0], reverse=True)[:LIMIT], \
+                low.result().count + high.count
         planned.result()
-        if self.scale != 1.0 and res.count <= page.EXACT_UP_TO:
+        if self.scale != 1.0 and count <= page.EXACT_UP_TO:
             searcher.aggregate(self.query, self.aggs)
-        return res.count, res.hits
+        return count, hits
 
 
 def measure(data_dir, store, mix: list[tuple[str, str]], repeats: int) -> dict:
@@ -132,6 +141,7 @@ overlaps with the top hits, is timed on its own)."""
     parts = dict.fromkeys(names, 0.0)
     searcher = backend.searcher()
     schema = backend._index.schema
+    split = page.split_point(searcher)
     for _, query in mix:
         request = SearchRequest(query, limit=LIMIT, facets=True)
         t0 = time.perf_counter()
@@ -140,7 +150,8 @@ overlaps with the top hits, is timed on its own)."""
         compiled = compile_request(expanded, schema)
         options = page.order_options(expanded, request)
         t2 = time.perf_counter()
-        candidates = page._candidates(searcher, compiled, request, options)
+        candidates = page._candidates(searcher, compiled, request, options,
+                                      page.halves(compiled, schema, split))
         ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
         shown = page._shown(backend.store, searcher, schema, page.members_query(expanded, schema, request),

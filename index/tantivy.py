@@ -49,6 +49,7 @@ class TantivyBackend:
         self._index = None
         self._generation = -1
         self._commits = -1
+        self._split_at = None  # (stamp, split point) of the live index
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -206,7 +207,16 @@ class TantivyBackend:
         searcher = self.searcher()
         if searcher is None:
             return SearchResult(hits=[], total=0, expansions=list(expanded.expansions))
-        return result_page(self.store, searcher, self._index.schema, expanded, request)
+        return result_page(self.store, searcher, self._index.schema, expanded, request, self._split(searcher))
+
+    def _split(self, searcher) -> int | None:
+        """`tantivy_page.split_point` of the live index, worked out once per commit (a column scan)."""
+        from index.tantivy_page import split_point
+
+        stamp = self.stamp()
+        if self._split_at is None or self._split_at[0] != stamp:
+            self._split_at = (stamp, split_point(searcher))
+        return self._split_at[1]
 
     def matches(self, request: SearchRequest) -> Matches:
         """Every match as store seqs, in one pass (`index.tantivy_scan.matches`), for alerts."""

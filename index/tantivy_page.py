@@ -3,7 +3,8 @@
 Passes over the index for one page:
 
 1. `search`: the top candidates in the page's order and the exact number of matching documents
-   (one call; tantivy counts while it collects).
+   (one call; tantivy counts while it collects). In an index of more than `SPLIT_ABOVE` documents,
+   two calls at once, each over half of the documents (`split_point`), merged.
 2. `aggregate`: the number of stories (distinct clusters), every facet and the weekly timeline in
    one aggregation request, run on a second thread while step 1 runs (tantivy releases the
    interpreter lock, so the two passes use both cores). Exact up to `EXACT_UP_TO` matching
@@ -26,6 +27,8 @@ Passes over the index for one page:
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import os
 from typing import NamedTuple
@@ -34,11 +37,12 @@ from index import query as q
 from index.expand import Expanded
 from index.search import (FACETS, Found, SearchRequest, SearchResult, build_hits, highlight_words,
                           sort_facet)
-from index.tantivy_compile import compile_request
+from index.tantivy_compile import compile_request, restrict
 from index.tantivy_schema import BUCKETS
 
 EXACT_UP_TO = 100_000
 SAMPLE_DOCUMENTS = 100_000
+SPLIT_ABOVE = 200_000  # documents in an index whose top hits are searched in two halves at once
 FACET_FIELDS = {"source": "source", "lang": "lang", "type": "kind", "country": "country",
                 "entity": "entity", "month": "month"}
 FACET_SIZE = 1000
@@ -88,27 +92,77 @@ class Candidates(NamedTuple):
     seen: dict  # {seq: address} of every match collected (the page's hits and the ones below them)
 
 
-def _candidates(searcher, query, request: SearchRequest, options: dict) -> Candidates:
+def split_point(searcher) -> int | None:
+    """The seq that cuts an index of more than `SPLIT_ABOVE` documents into two halves of about
+    the same size (their mean seq; seqs grow by one per stored document), or None.
+
+    Why split: tantivy-py searches one segment after another on one thread, and at a million
+    documents a page's top hits over 500k+ phrase matches take ~90 ms of one core while the other
+    waits for them. Within a segment the documents lie in the order they were added, so a seq range
+    is a run of documents there, and the two halves' searches run at once (`_search`). Any value
+    gives the same results; a stale one (documents added since) only balances the halves less well."""
+    if searcher.num_docs <= SPLIT_ABOVE:
+        return None
+    from tantivy import Query
+
+    stats = searcher.aggregate(Query.all_query(), {"seq": {"stats": {"field": "seq"}}})["seq"]
+    return int(stats["avg"]) if stats.get("count") else None
+
+
+def halves(query, schema, split: int | None):
+    """`query` over the documents up to seq `split` and over those after it; None without a split."""
+    if split is None:
+        return None
+    from tantivy import FieldType, Query
+
+    low = Query.range_query(schema, "seq", FieldType.Integer, 0, split, use_inverted_index=False)
+    high = Query.range_query(schema, "seq", FieldType.Integer, split + 1, 2 ** 63 - 1, use_inverted_index=False)
+    return restrict(query, low), restrict(query, high)
+
+
+def _search(searcher, query, size: int, options: dict, split=None) -> tuple[list, int]:
+    """(the top `size` hits as (score, address), the number of matches): one search, or with
+    `split` (from `halves`) the two halves searched at once, one on the pool's thread, and merged.
+    Each half's top `size` holds every hit of the whole top `size` that lies in it, and the scores
+    are the whole index's (BM25 statistics are per searcher, not per query), so the merge is the
+    same top; hits with equal scores may come in another order."""
+    if split is None:
+        res = searcher.search(query, size, count=True, **options)
+        return res.hits, res.count
+    low_query, high_query = split
+    future = _aggregator().submit(searcher.search, low_query, size, True, **options)
+    try:
+        high = searcher.search(high_query, size, count=True, **options)
+    finally:
+        low = future.result()
+    from tantivy import Order
+
+    descending = options.get("order", Order.Desc) == Order.Desc
+    merged = heapq.merge(low.hits, high.hits, key=lambda hit: hit[0], reverse=descending)
+    return list(itertools.islice(merged, size)), low.count + high.count
+
+
+def _candidates(searcher, query, request: SearchRequest, options: dict, split=None) -> Candidates:
     """The page's hits, one per cluster, from the top of one search (fetched again, twice as
-    deep, only when the clusters on top leave too few for the page)."""
+    deep, only when the clusters on top leave too few for the page); `split` as in `_search`."""
     needed = request.offset + request.limit
     if not request.collapse:
-        res = searcher.search(query, max(request.limit, 1), count=True, offset=request.offset, **options)
-        return Candidates([(s, a, None) for s, a in res.hits[:request.limit]], res.count, None, {})
+        hits, count = _search(searcher, query, max(needed, 1), options, split)
+        return Candidates([(s, a, None) for s, a in hits[request.offset:needed]], count, None, {})
     size = max(2 * needed, 64)
     while True:
-        res = searcher.search(query, size, count=True, **options)
-        complete = len(res.hits) < size
-        addresses = [a for _, a in res.hits]
+        hits, count = _search(searcher, query, size, options, split)
+        complete = len(hits) < size
+        addresses = [a for _, a in hits]
         ckeys = searcher.fast_field_values("ckey", addresses) if addresses else []
         firsts, seen = [], set()
-        for (score, address), ckey in zip(res.hits, ckeys):
+        for (score, address), ckey in zip(hits, ckeys):
             if ckey not in seen:
                 seen.add(ckey)
                 firsts.append((score, address, ckey))
         if len(firsts) >= needed or complete:
             seqs = searcher.fast_field_values("seq", addresses) if addresses else []
-            return Candidates(firsts[request.offset:needed], res.count, len(seen) if complete else None,
+            return Candidates(firsts[request.offset:needed], count, len(seen) if complete else None,
                               dict(zip(seqs, addresses)))
         size *= 2
 
@@ -160,8 +214,9 @@ def members_query(expanded: Expanded, schema, request: SearchRequest):
 
 
 def _aggregator():
-    """The thread aggregations run on while the calling thread collects the top hits: tantivy
-    releases the interpreter lock while it searches, so the page's two passes use both cores.
+    """The threads aggregations (and one half of a split search) run on while the calling thread
+    collects the top hits: tantivy releases the interpreter lock while it searches, so the page's
+    passes use both cores. Tasks never wait on each other, so a busy pool only queues them.
     One per process: a forked child inherits the pool but not its threads, so it makes its own."""
     global _POOL
     if _POOL is None or _POOL[0] != os.getpid():
@@ -174,7 +229,9 @@ def _aggregator():
 _POOL = None  # (pid, executor)
 
 
-def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest) -> SearchResult:
+def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest,
+                split: int | None = None) -> SearchResult:
+    """The page; `split` (`split_point`) has the top hits searched in two halves at once."""
     query = compile_request(expanded, schema, request.since_seq)
     options = order_options(expanded, request)
     planned = None
@@ -184,7 +241,7 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
         sampled, scale = sample(query, expanded, schema, request, searcher.num_docs)
         planned = (_aggregator().submit(searcher.aggregate, sampled, aggregations(True)), scale)
     try:
-        candidates = _candidates(searcher, query, request, options)
+        candidates = _candidates(searcher, query, request, options, halves(query, schema, split))
     except BaseException:
         if planned:
             planned[0].cancel()

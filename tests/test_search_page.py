@@ -302,3 +302,42 @@ def test_counterparts_a_typed_word_already_matches_are_not_searched_again(engine
                                  for c in (typed, *counterparts)])
     assert _matching(searcher, pruned) == _matching(searcher, every)
     assert len(_matching(searcher, pruned)) == 5  # wafer rules ×3, licensing ×2
+
+
+def _page(result):
+    return ([(h.id, round(h.score, 4), h.cluster_size, tuple(h.also_published_by)) for h in result.hits],
+            result.total, result.total_documents, result.total_stories, result.facets, result.timeline)
+
+
+@pytest.mark.parametrize("text", SHAPES)
+def test_a_page_searched_in_two_halves_is_the_page_searched_whole(engine, monkeypatch, text):
+    """An index above SPLIT_ABOVE has its top hits searched over two seq halves at once and
+    merged: the same hits, scores, counts and facets, in either order, collapsed or not, on any page."""
+    from tantivy import Query
+
+    from index.search import prepare
+
+    backend, ids, store = engine
+    searcher, schema = backend.searcher(), backend._index.schema
+    monkeypatch.setattr(tantivy_page, "SPLIT_ABOVE", 0)
+    split = tantivy_page.split_point(searcher)
+    low, high = tantivy_page.halves(Query.all_query(), schema, split)
+    assert searcher.search(low, 10).count and searcher.search(high, 10).count  # both halves hold documents
+    for sort in ("relevance", "date"):
+        for request in (SearchRequest(text, limit=10, facets=True, sort=sort),
+                        SearchRequest(text, limit=1, offset=1, sort=sort),
+                        SearchRequest(text, limit=2, offset=1, collapse=False, sort=sort)):
+            expanded = prepare(request)
+            whole = tantivy_page.result_page(store, searcher, schema, expanded, request)
+            halves = tantivy_page.result_page(store, searcher, schema, expanded, request, split)
+            assert _page(halves) == _page(whole), (text, request)
+
+
+def test_the_backend_splits_a_large_index_and_works_the_point_out_once_per_commit(engine, monkeypatch):
+    backend, ids, store = engine
+    whole = backend.search(SearchRequest("wafer", facets=True))
+    monkeypatch.setattr(tantivy_page, "SPLIT_ABOVE", 0)
+    backend._split_at = None
+    assert _page(backend.search(SearchRequest("wafer", facets=True))) == _page(whole)
+    stamp, point = backend._split_at
+    assert stamp == backend.stamp() and point == tantivy_page.split_point(backend.searcher()) is not None
