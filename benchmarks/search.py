@@ -5,8 +5,8 @@ it: parse (jieba for Chinese), cross-language expansion, compile, the top 10 col
 near-duplicate cluster (each shown by its earliest matching member, with every member's source),
 both counts, every facet and the weekly timeline, the documents from the store and their
 snippets. The raw figure is tantivy alone answering the same page from the same compiled query,
-prepared beforehand: one `search` for the top 10 and the exact count (in an index of more than
-`tantivy_page.SPLIT_ABOVE` documents two, over the two halves our page splits it into, at once),
+prepared beforehand: one `search` for the top 10 and the exact count (two, over the two halves
+our page splits the index into, at once, where our page splits: `tantivy_page.worth_splitting`),
 and beside it on a second thread (as our page does) the same aggregation request (stories,
 facets, timeline; over the same sample of clusters when the result is huge).
 The ratio is therefore the cost of our layers — parsing, expansion, collapsing, the store and
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Future
 
 from benchmarks.report import percentile
 from index import tantivy_page as page
@@ -53,10 +52,19 @@ class Raw:
         self.options = page.order_options(expanded, request)
         self.aggs = page.aggregations(True)
         self.sampled, self.scale = page.sample(self.query, expanded, self.schema, request, searcher.num_docs)
-        self.halves = page.halves(self.query, self.schema, page.split_point(searcher))
+        self.halves = page.halves(self.query, self.schema,
+                                  page.worth_splitting(expanded, searcher, page.split_point(searcher)))
+
+    def _aggregate(self, searcher):
+        """The sample's aggregation, then the exact one when the sample estimates a small result
+        (as `tantivy_page.plan` does); None or the exact result."""
+        result = searcher.aggregate(self.sampled, self.aggs)
+        if self.scale != 1.0 and result["documents"]["value"] * self.scale <= page.EARLY_EXACT * page.EXACT_UP_TO:
+            return searcher.aggregate(self.query, self.aggs)
+        return None
 
     def run(self, searcher) -> tuple[int, list]:
-        planned = page._aggregator().submit(searcher.aggregate, self.sampled, self.aggs)
+        planned = page._aggregator().submit(self._aggregate, searcher)
         if self.halves is None:
             res = searcher.search(self.query, LIMIT, count=True, **self.options)
             hits, count = res.hits, res.count
@@ -65,8 +73,8 @@ class Raw:
             high = searcher.search(self.halves[1], LIMIT, count=True, **self.options)
             hits, count = sorted(low.result().hits + high.hits, key=lambda h: h[0], reverse=True)[:LIMIT], \
                 low.result().count + high.count
-        planned.result()
-        if self.scale != 1.0 and count <= page.EXACT_UP_TO:
+        early = planned.result()
+        if self.scale != 1.0 and count <= page.EXACT_UP_TO and early is None:
             searcher.aggregate(self.query, self.aggs)
         return count, hits
 
@@ -151,7 +159,7 @@ overlaps with the top hits, is timed on its own)."""
         options = page.order_options(expanded, request)
         t2 = time.perf_counter()
         candidates = page._candidates(searcher, compiled, request, options,
-                                      page.halves(compiled, schema, split))
+                                      page.halves(compiled, schema, page.worth_splitting(expanded, searcher, split)))
         ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
         shown = page._shown(backend.store, searcher, schema, page.members_query(expanded, schema, request),
@@ -159,9 +167,7 @@ overlaps with the top hits, is timed on its own)."""
         t4 = time.perf_counter()
         # Timed on its own here; the page runs it on a second thread during the top hits.
         sampled, scale = page.sample(compiled, expanded, schema, request, searcher.num_docs)
-        done = Future()
-        done.set_result(searcher.aggregate(sampled, page.aggregations(True)))
-        page._counts(searcher, compiled, request, candidates, (done, scale))
+        page._counts(searcher, compiled, request, candidates, page.plan(searcher, compiled, sampled, scale))
         t5 = time.perf_counter()
         found = [Found(shown.get(i, (i,))[0], 0.0) for i in ids]
         build_hits(backend.store, found, highlight_words(expanded))

@@ -152,6 +152,32 @@ def test_a_small_result_in_an_index_larger_than_the_sample_is_counted_exactly(en
     assert result.counts_line() == "2 stories, 2 documents"
 
 
+def test_a_sample_that_estimates_a_small_result_starts_the_exact_aggregation_itself(engine, monkeypatch):
+    """The pool's task goes on from the sample to the exact aggregation when the sample estimates
+    at most EARLY_EXACT × EXACT_UP_TO documents, so the exact run overlaps the top hits; above
+    that it stops at the sample (and a page whose count then turns out small runs it itself, as
+    in the test above). Five documents stand in for a large index."""
+    from index.search import prepare
+    from index.tantivy_compile import compile_request
+
+    backend, ids, store = engine
+    searcher, schema = backend.searcher(), backend._index.schema
+    monkeypatch.setattr(tantivy_page, "SAMPLE_DOCUMENTS", 2)
+    request = SearchRequest("", facets=True)
+    expanded = prepare(request)
+    query = compile_request(expanded, schema)
+    sampled, scale = tantivy_page.sample(query, expanded, schema, request, searcher.num_docs)
+    assert scale > 1
+    exact = searcher.aggregate(query, tantivy_page.aggregations(True))
+    monkeypatch.setattr(tantivy_page, "EXACT_UP_TO", 100)  # the estimate is small: exact run follows
+    planned = tantivy_page.plan(searcher, query, sampled, scale)
+    assert planned.task.result() == exact
+    assert planned.first.result()["documents"]["value"] < 5  # the sample came first
+    monkeypatch.setattr(tantivy_page, "EXACT_UP_TO", 1)  # estimated large: the task stops at the sample
+    planned = tantivy_page.plan(searcher, query, sampled, scale)
+    assert planned.task.result() is None and planned.first.result()["documents"]["value"] < 5
+
+
 @pytest.fixture(scope="module")
 def deep(tmp_path_factory):
     """More matches than the page's first search collects: 80 documents of one cluster that name
@@ -320,6 +346,7 @@ def test_a_page_searched_in_two_halves_is_the_page_searched_whole(engine, monkey
     backend, ids, store = engine
     searcher, schema = backend.searcher(), backend._index.schema
     monkeypatch.setattr(tantivy_page, "SPLIT_ABOVE", 0)
+    monkeypatch.setattr(tantivy_page, "SPLIT_WORK", 0)
     split = tantivy_page.split_point(searcher)
     low, high = tantivy_page.halves(Query.all_query(), schema, split)
     assert searcher.search(low, 10).count and searcher.search(high, 10).count  # both halves hold documents
@@ -333,10 +360,33 @@ def test_a_page_searched_in_two_halves_is_the_page_searched_whole(engine, monkey
             assert _page(halves) == _page(whole), (text, request)
 
 
+def test_only_queries_that_check_phrases_on_many_documents_are_split(engine, monkeypatch):
+    """Work = documents of a phrase's rarest body token; single words cost nothing to check, and
+    an AND with a filter keeps the checks to the filter's documents."""
+    from index.search import prepare
+
+    backend, ids, store = engine
+    searcher = backend.searcher()
+
+    def work(text):
+        return tantivy_page.phrase_work(prepare(SearchRequest(text, expand=False)).node, searcher)
+
+    assert work("wafer") == work("wafer lang:en") == work('"wafer rules" source:sia') == 0
+    rules = searcher.doc_freq("body", "rule")
+    assert work('"wafer rules"') == rules and work('NOT "wafer rules"') == rules
+    assert work('"wafer rules" OR "wafer licensing"') == rules + searcher.doc_freq("body", "licens")
+    monkeypatch.setattr(tantivy_page, "SPLIT_WORK", rules)
+    expanded = prepare(SearchRequest('"wafer rules"', expand=False))
+    assert tantivy_page.worth_splitting(expanded, searcher, 3) == 3
+    assert tantivy_page.worth_splitting(prepare(SearchRequest("wafer")), searcher, 3) is None
+    assert tantivy_page.worth_splitting(expanded, searcher, None) is None
+
+
 def test_the_backend_splits_a_large_index_and_works_the_point_out_once_per_commit(engine, monkeypatch):
     backend, ids, store = engine
     whole = backend.search(SearchRequest("wafer", facets=True))
     monkeypatch.setattr(tantivy_page, "SPLIT_ABOVE", 0)
+    monkeypatch.setattr(tantivy_page, "SPLIT_WORK", 0)
     backend._split_at = None
     assert _page(backend.search(SearchRequest("wafer", facets=True))) == _page(whole)
     stamp, point = backend._split_at
