@@ -58,8 +58,11 @@ class Raw:
     def _aggregate(self, searcher):
         """The sample's aggregation, then the exact one when the sample estimates a small result
         (as `tantivy_page.plan` does); None or the exact result."""
-        result = searcher.aggregate(self.sampled, self.aggs)
-        if self.scale != 1.0 and result["documents"]["value"] * self.scale <= page.EARLY_EXACT * page.EXACT_UP_TO:
+        if self.scale == 1.0:
+            searcher.aggregate(self.sampled, self.aggs)
+            return None
+        result = searcher.aggregate(self.sampled, {**self.aggs, "documents": {"value_count": {"field": "seq"}}})
+        if result["documents"]["value"] * self.scale <= page.EARLY_EXACT * page.EXACT_UP_TO:
             return searcher.aggregate(self.query, self.aggs)
         return None
 
