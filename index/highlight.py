@@ -31,9 +31,16 @@ class Snippet:
         return "".join(out)
 
 
-# A letter or digit that is not Chinese: where a Latin word must not start or continue. Chinese
-# text glues Latin words to Chinese characters (包括AI芯片), which are word characters to `\w`.
-_LATIN_WORD = r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+# Chinese text glues Latin words to Chinese characters (包括AI芯片), which are word characters to
+# `\w`: a Latin word may start right after one and must not run on into one. So the word
+# boundaries here are Latin letters and digits (ASCII and Latin-1's accented letters), not `\w`. A class
+# of "word characters but not Chinese" would say the same for every script, but sre takes
+# milliseconds to compile a class that wide, per term, and an alert run compiles thousands.
+# Case-blind already (both cases listed), so scoped out of IGNORECASE, which would fold each one.
+_LATIN = r"(?-i:[0-9A-Za-z_\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff])"
+_LATIN_TAIL = _LATIN + "*"  # the rest of a Latin word
+# The same in lower-cased text, for the case-sensitive patterns (fewer ranges: cheaper to compile).
+_LATIN_LOWER = r"[0-9a-z_\u00aa\u00b5\u00ba\u00df-\u00f6\u00f8-\u00ff]"
 
 
 def _word_pattern(word: str, last: bool) -> str:
@@ -41,22 +48,31 @@ def _word_pattern(word: str, last: bool) -> str:
         return re.escape(word)
     # English words are stemmed in the index: let "control" light up "controls".
     stem = word[:-1] if last and len(word) > 4 and word.endswith("s") else word
-    return re.escape(stem) + (_LATIN_WORD + "*" if last else "")
+    return re.escape(stem) + (_LATIN_TAIL if last else "")
 
 
 def _patterns(words: list[str]) -> tuple["_Term", ...]:
     return _compiled(tuple(sorted({w.lower() for w in words if w.strip()})))
 
 
-@dataclass(frozen=True)
 class _Term:
     """A term's pattern (case-insensitive), and when it provably finds the same matches in
     lower-cased text, a case-sensitive one with the word-start check after the first word: the
     regex engine then scans for the literal word, tens of times faster than trying the
-    look-behind at every position under IGNORECASE."""
+    look-behind at every position under IGNORECASE. The case-insensitive one is compiled when
+    first used: with a fast one it is needed only for text holding ı or ſ, and compiling costs
+    about as much as matching a term in a few documents."""
 
-    exact: re.Pattern
-    fast: re.Pattern | None
+    __slots__ = ("_body", "_exact", "fast")
+
+    def __init__(self, body: str, fast: re.Pattern | None):
+        self._body, self._exact, self.fast = body, None, fast
+
+    @property
+    def exact(self) -> re.Pattern:
+        if self._exact is None:
+            self._exact = re.compile(self._body, re.IGNORECASE)
+        return self._exact
 
 
 def _caseless(char: str) -> bool:
@@ -98,16 +114,15 @@ def _term(term: str) -> _Term:
     body = "".join(pieces)
     fast = None
     if not has_cjk(parts[0][0]):
-        body = "(?<!" + _LATIN_WORD + ")" + body
+        body = "(?<!" + _LATIN + ")" + body
         if _fast_safe(term):
             first = _word_pattern(parts[0], len(parts) == 1)
-            suffix = _LATIN_WORD + "*"
-            literal = first[:-len(suffix)] if first.endswith(suffix) else first
-            fast = re.compile(literal + "(?<!" + _LATIN_WORD + literal + ")" + first[len(literal):]
-                              + "".join(pieces[1:]))
+            literal = first[:-len(_LATIN_TAIL)] if first.endswith(_LATIN_TAIL) else first
+            fast = re.compile((literal + "(?<!" + _LATIN_LOWER + literal + ")" + first[len(literal):]
+                               + "".join(pieces[1:])).replace(_LATIN, _LATIN_LOWER))
     elif _fast_safe(term):
         fast = re.compile(body)
-    return _Term(re.compile(body, re.IGNORECASE), fast)
+    return _Term(body, fast)
 
 
 def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
