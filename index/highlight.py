@@ -33,8 +33,8 @@ class Snippet:
 
 # Chinese text glues Latin words to Chinese characters (包括AI芯片), which are word characters to
 # `\w`: a Latin word may start right after one and must not run on into one. So the word
-# boundaries here are Latin letters and digits (ASCII and Latin-1's accented letters), not `\w`. A class
-# of "word characters but not Chinese" would say the same for every script, but sre takes
+# boundaries here are Latin letters and digits (ASCII and Latin-1's accented letters), not `\w`.
+# A class of "word characters but not Chinese" would say it for every script, but sre takes
 # milliseconds to compile a class that wide, per term, and an alert run compiles thousands.
 # Case-blind already (both cases listed), so scoped out of IGNORECASE, which would fold each one.
 _LATIN = r"(?-i:[0-9A-Za-z_\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff])"

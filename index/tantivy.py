@@ -211,8 +211,10 @@ class TantivyBackend:
 
     def _split(self, searcher) -> int | None:
         """`tantivy_page.split_point` of the live index, worked out once per commit (a column scan)."""
-        from index.tantivy_page import split_point
+        from index.tantivy_page import SPLIT_ABOVE, split_point
 
+        if searcher.num_docs <= SPLIT_ABOVE:
+            return None
         stamp = self.stamp()
         if self._split_at is None or self._split_at[0] != stamp:
             self._split_at = (stamp, split_point(searcher))
