@@ -49,7 +49,7 @@ class TantivyBackend:
         self._index = None
         self._generation = -1
         self._commits = -1
-        self._split_at = None  # (stamp, split point) of the live index
+        self._split_at = None  # ((generation, commits), split point) of the live index
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -215,7 +215,7 @@ class TantivyBackend:
 
         if searcher.num_docs <= SPLIT_ABOVE:
             return None
-        stamp = self.stamp()
+        stamp = (self._generation, self._commits)  # what `searcher()` just read from the store
         if self._split_at is None or self._split_at[0] != stamp:
             self._split_at = (stamp, split_point(searcher))
         return self._split_at[1]

@@ -390,4 +390,5 @@ def test_the_backend_splits_a_large_index_and_works_the_point_out_once_per_commi
     backend._split_at = None
     assert _page(backend.search(SearchRequest("wafer", facets=True))) == _page(whole)
     stamp, point = backend._split_at
-    assert stamp == backend.stamp() and point == tantivy_page.split_point(backend.searcher()) is not None
+    assert stamp == (backend._generation, backend._commits)
+    assert point == tantivy_page.split_point(backend.searcher()) is not None
