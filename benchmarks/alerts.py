@@ -71,11 +71,12 @@ def raw_tantivy(backend, queries: list[str], since: int, new_documents: int) -> 
 
     searcher = backend.searcher()
     schema = backend._index.schema
+    marks = backend.marks(searcher)
     prepared = []
     for query in queries:
         request = request_for(SavedSearch("raw", query, ["raw@example.org"], last_seq=since))
         expanded = prepare(request, backend.settings)
-        prepared.append((compile_request(expanded, schema, since), order_options(expanded, request)))
+        prepared.append((compile_request(expanded, schema, since, marks=marks), order_options(expanded, request)))
     limit = max(1, new_documents)
     matched = 0
     cpu = time.process_time()

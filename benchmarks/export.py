@@ -110,7 +110,7 @@ def raw(store, backend) -> dict:
 
     expanded = prepare(REQUEST, backend.settings)
     searcher = backend.searcher()
-    query = compile_request(expanded, backend._index.schema)
+    query = compile_request(expanded, backend._index.schema, marks=backend.marks(searcher))
     options = order_options(expanded, REQUEST)
     scan_s = fetch_s = dumps_s = 0.0
     documents, sink = 0, _Sink()

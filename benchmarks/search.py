@@ -48,12 +48,13 @@ class Raw:
         expanded = prepare(request, backend.settings)
         searcher = backend.searcher()
         self.schema = backend._index.schema
-        self.query = compile_request(expanded, self.schema)
+        marks = backend.marks(searcher)
+        self.query = compile_request(expanded, self.schema, marks=marks)
         self.options = page.order_options(expanded, request)
         self.aggs = page.aggregations(True)
-        self.sampled, self.scale = page.sample(self.query, expanded, self.schema, request, searcher.num_docs)
+        self.sampled, self.scale = page.sample(self.query, expanded, self.schema, request, searcher.num_docs, marks)
         self.halves = page.halves(self.query, self.schema,
-                                  page.worth_splitting(expanded, searcher, page.split_point(searcher)))
+                                  page.worth_splitting(expanded, searcher, page.split_point(searcher), marks))
 
     def _aggregate(self, searcher):
         """The sample's aggregation, then the exact one when the sample estimates a small result
@@ -153,23 +154,24 @@ overlaps with the top hits, is timed on its own)."""
     searcher = backend.searcher()
     schema = backend._index.schema
     split = page.split_point(searcher)
+    marks = backend.marks(searcher)
     for _, query in mix:
         request = SearchRequest(query, limit=LIMIT, facets=True)
         t0 = time.perf_counter()
         expanded = prepare(request, backend.settings)
         t1 = time.perf_counter()
-        compiled = compile_request(expanded, schema)
+        compiled = compile_request(expanded, schema, marks=marks)
         options = page.order_options(expanded, request)
         t2 = time.perf_counter()
-        candidates = page._candidates(searcher, compiled, request, options,
-                                      page.halves(compiled, schema, page.worth_splitting(expanded, searcher, split)))
+        candidates = page._candidates(searcher, compiled, request, options, page.halves(
+            compiled, schema, page.worth_splitting(expanded, searcher, split, marks)))
         ids = [searcher.doc(a)["id"][0] for _, a, _ in candidates.hits]
         t3 = time.perf_counter()
-        shown = page._shown(backend.store, searcher, schema, page.members_query(expanded, schema, request),
+        shown = page._shown(backend.store, searcher, schema, page.members_query(expanded, schema, request, marks),
                             ids, candidates)
         t4 = time.perf_counter()
         # Timed on its own here; the page runs it on a second thread during the top hits.
-        sampled, scale = page.sample(compiled, expanded, schema, request, searcher.num_docs)
+        sampled, scale = page.sample(compiled, expanded, schema, request, searcher.num_docs, marks)
         page._counts(searcher, compiled, request, candidates, page.plan(searcher, compiled, sampled, scale))
         t5 = time.perf_counter()
         found = [Found(shown.get(i, (i,))[0], 0.0) for i in ids]

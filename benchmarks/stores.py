@@ -105,21 +105,25 @@ def _analysed_rows(job: tuple[list[CorpusDocument], int, str]) -> list[tuple[tup
     """The rows of a chunk of new documents, built in a worker process: (documents row,
     document_versions row, analysis row) of each, numbered from `seq` on and stamped `now`. The
     segmentation is the language stage's own `nlp.segment.index_text` (what the index is fed, so
-    the tier's index is the one a real store would get)."""
+    the tier's index is the one a real store would get), and so are the known phrases found in it
+    (`nlp.phrases`)."""
+    from nlp.phrases import table_for
     from nlp import segment
 
     docs, seq, now = job
+    phrases = table_for("")
     out = []
     for d in docs:
         doc = to_document(d)
         doc_id, digest = doc.id, doc.content_hash
+        title, body = segment.index_text(d.title), segment.index_text(d.body)
         seq += 1
         out.append(((doc.url, doc.source_id, doc.kind, doc.country, doc.declared_lang, doc.title, doc.body,
                      doc.author, doc.published_at, doc.encoding, None, digest, doc.status, doc.error,
                      doc.fetched_at, now, seq, now, doc_id),
                     (doc_id, digest, doc.title, doc.body, doc.published_at, doc.fetched_at),
-                    (doc_id, digest, d.lang, _SCRIPT.get(d.source_id),
-                     segment.index_text(d.title), segment.index_text(d.body))))
+                    (doc_id, digest, d.lang, _SCRIPT.get(d.source_id), title, body,
+                     phrases.marks(title), phrases.marks(body), phrases.fingerprint)))
     return out
 
 
@@ -284,10 +288,12 @@ def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float, float]
     import tantivy
 
     from index.holdings import Holdings
+    from nlp.phrases import table_for
     from index.tantivy import WRITER_HEAP
     from index.tantivy_schema import build_schema, register, to_document
 
-    docs = [to_document(row) for row in Holdings(store).behind(0, 0, 10 ** 9)]
+    phrases = table_for("")
+    docs = [to_document(row, phrases) for row in Holdings(store).behind(0, 0, 10 ** 9)]
     directory.mkdir(parents=True, exist_ok=True)
     index = tantivy.Index(build_schema(), path=str(directory), reuse=False)
     register(index)

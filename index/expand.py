@@ -32,15 +32,13 @@ says in words what was added, e.g. "export controls → 出口管制 (glossary)"
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 
 from index import query as q
+from nlp import glossary
 from nlp.normalize import has_cjk
-from parallax.errors import ConfigError, QueryError
+from parallax.errors import QueryError
 
 MAX_RUN = 8  # longest run of query words looked up as one glossary or entity name
 MAX_FORMS = 8  # counterparts added for one run, so one common word cannot blow up a query
@@ -122,23 +120,6 @@ def name_key(name: str, segment) -> tuple[str, ...]:
     return tuple(w.lower() for w in segment(name))
 
 
-def read_glossary(text: str, origin: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Rows (en, zh, variants) of a glossary TSV with the header `en, zh, variants`."""
-    rows = list(csv.reader(text.splitlines(), delimiter="\t"))
-    if not rows or [c.strip() for c in rows[0][:2]] != ["en", "zh"]:
-        raise ConfigError(f"glossary {origin} must start with the header line 'en<TAB>zh<TAB>variants'")
-    out = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or not "".join(row).strip() or row[0].startswith("#"):
-            continue
-        if len(row) < 2 or not row[0].strip() or not row[1].strip():
-            raise ConfigError(f"glossary {origin} line {number} needs an English and a Chinese term "
-                              "separated by a tab")
-        variants = tuple(v.strip() for v in (row[2] if len(row) > 2 else "").split("|") if v.strip())
-        out.append((row[0].strip(), row[1].strip(), variants))
-    return out
-
-
 def read_entities(text: str, origin: str) -> list[EntityNames]:
     """The names of every entity in an entity list, parsed by the one gazetteer reader."""
     from nlp import gazetteer
@@ -153,21 +134,13 @@ def _entities(entities_path: str) -> list[EntityNames]:
     return [EntityNames(e.id.lower(), e.names) for e in gazetteer.load(entities_path).entities.values()]
 
 
-def _bundled(name: str) -> tuple[str, str]:
-    resource = resources.files("nlp").joinpath("data", name)
-    return (resource.read_text(encoding="utf-8") if resource.is_file() else ""), f"nlp/data/{name}"
-
-
 @functools.lru_cache(maxsize=4)
 def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
     """The bundled glossary and entity list (or the given files), keyed for lookup, built once."""
     from nlp.segment import query_words
 
-    text, origin = (Path(glossary_path).read_text(encoding="utf-8"), glossary_path) if glossary_path \
-        else _bundled("glossary.tsv")
     lexicon = Lexicon()
-    if text:
-        for en, zh, variants in read_glossary(text, origin):
+    for en, zh, variants in glossary.load(glossary_path):
             lexicon.add(Group("glossary", (en, zh, *variants), cross_language_only=True), query_words)
     for entity in _entities(entities_path):
         lexicon.add_entity(entity, query_words)

@@ -345,6 +345,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE analyses ADD COLUMN body_is_text INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        "0015_phrase_marks",
+        """
+        -- The known phrases found in the title and body (`nlp.phrases`: marks separated by
+        -- spaces, '' for none, NULL when the text could not be marked exactly) and the
+        -- fingerprint of the phrase table they were found with (NULL: not marked yet).
+        ALTER TABLE analyses ADD COLUMN title_marks TEXT;
+        ALTER TABLE analyses ADD COLUMN body_marks TEXT;
+        ALTER TABLE analyses ADD COLUMN marks_table TEXT;
+        """,
+    ),
 ]
 
 

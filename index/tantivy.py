@@ -28,6 +28,7 @@ from index.holdings import Holdings
 from index.search import Attention, Matches, SearchRequest, SearchResult, check_attention, check_request, prepare
 from index.tantivy_compile import compile_request
 from index.tantivy_schema import SCHEMA_VERSION, build_schema, register, to_document
+from nlp.phrases import EMPTY, PhraseTable, table_for
 from parallax.errors import BackendUnavailable
 
 WRITER_HEAP = 200_000_000
@@ -47,6 +48,7 @@ class TantivyBackend:
         self.root = Path(settings.data_dir) / "index"
         self.holdings = Holdings(store)
         self._index = None
+        self._phrases = EMPTY  # the live generation's phrase table
         self._generation = -1
         self._commits = -1
         self._split_at = None  # ((generation, commits), split point) of the live index
@@ -54,17 +56,21 @@ class TantivyBackend:
     # -- opening --------------------------------------------------------------------------------
 
     @staticmethod
-    def _open(path: Path, create: bool = False):
+    def _open(path: Path, phrases: PhraseTable | None = None):
+        """The generation's index and the phrase table it is marked with; with `phrases`, a new
+        generation marked with that table."""
         import tantivy
 
-        if create:
+        if phrases is not None:
             path.mkdir(parents=True, exist_ok=True)
             index = tantivy.Index(build_schema(), path=str(path), reuse=False)
-            (path / MARKER).write_text(json.dumps({"schema": SCHEMA_VERSION}))
+            (path / MARKER).write_text(json.dumps({"schema": SCHEMA_VERSION, "phrases": phrases.to_json()},
+                                                  ensure_ascii=False))
         else:
             index = tantivy.Index.open(str(path))
+            phrases = PhraseTable.from_json(json.loads((path / MARKER).read_text(encoding="utf-8")).get("phrases"))
         register(index)
-        return index
+        return index, phrases
 
     @staticmethod
     def _current(path: Path) -> bool:
@@ -87,7 +93,7 @@ class TantivyBackend:
                 raise BackendUnavailable(
                     f"the search index in {self.root} is missing or was built by another version of "
                     "Parallax; run `parallax index --rebuild`")
-            self._index = self._open(path)
+            self._index, self._phrases = self._open(path)
             self._generation, self._commits = generation, commits
         elif commits != self._commits:
             self._index.reload()
@@ -123,8 +129,7 @@ class TantivyBackend:
             generation, _ = self.holdings.live()
             if generation == 0 or not self._current(_generation_dir(self.root, generation)):
                 return self._build(progress)
-            index = self._open(_generation_dir(self.root, generation))
-            return self._fill(index, generation, progress)
+            return self._fill(*self._open(_generation_dir(self.root, generation)), generation, progress)
 
     def rebuild(self, store=None, progress=None) -> dict[str, int]:
         """Build a new generation from the store and swap it in; searches keep working meanwhile."""
@@ -138,7 +143,8 @@ class TantivyBackend:
         path = _generation_dir(self.root, generation)
         shutil.rmtree(path, ignore_errors=True)
         self.holdings.clear(generation)
-        counts = self._fill(self._open(path, create=True), generation, progress, fresh=True)
+        phrases = table_for(self.settings.nlp.entities_file or "")
+        counts = self._fill(*self._open(path, phrases), generation, progress, fresh=True)
         self.holdings.swap(generation)
         # Keep the generation just replaced: a reader in the middle of a search may still use it.
         for old in taken:
@@ -146,7 +152,7 @@ class TantivyBackend:
                 shutil.rmtree(_generation_dir(self.root, old), ignore_errors=True)
         return counts
 
-    def _fill(self, index, generation: int, progress, fresh: bool = False) -> dict[str, int]:
+    def _fill(self, index, phrases, generation: int, progress, fresh: bool = False) -> dict[str, int]:
         """Index what the generation is behind on, one commit per batch, each document deleted by
         id first. In a `fresh` generation (made by this rebuild) only a document recorded earlier
         in this same run (changed meanwhile) can be there, so only those are deleted.
@@ -167,7 +173,7 @@ class TantivyBackend:
                 for row in rows:
                     if row["held"] or not fresh:
                         writer.delete_documents_by_term("id", row["id"])
-                    writer.add_document(to_document(row))
+                    writer.add_document(to_document(row, phrases))
                 if not fresh:
                     writer.commit()
                 self.holdings.record(generation, rows)
@@ -207,7 +213,14 @@ class TantivyBackend:
         searcher = self.searcher()
         if searcher is None:
             return SearchResult(hits=[], total=0, expansions=list(expanded.expansions))
-        return result_page(self.store, searcher, self._index.schema, expanded, request, self._split(searcher))
+        return result_page(self.store, searcher, self._index.schema, expanded, request, self._split(searcher),
+                           self.marks(searcher))
+
+    def marks(self, searcher):
+        """The live generation's known phrases, for compiling queries against `searcher`."""
+        from index.tantivy_compile import Marks
+
+        return Marks(self._phrases, searcher)
 
     def _split(self, searcher) -> int | None:
         """`tantivy_page.split_point` of the live index, worked out once per commit (a column scan)."""
@@ -235,7 +248,7 @@ class TantivyBackend:
         if request.since_seq is not None:  # no more matches than documents stored since
             at_most = self.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0] \
                 - request.since_seq
-        return tantivy_scan.matches(searcher, self._index.schema, expanded, request, at_most)
+        return tantivy_scan.matches(searcher, self._index.schema, expanded, request, at_most, self.marks(searcher))
 
     def match_pages(self, request: SearchRequest) -> Iterator[Matches]:
         """Every match as store seqs, a page at a time from one searcher, for export."""
@@ -245,7 +258,8 @@ class TantivyBackend:
         expanded = prepare(request, self.settings, self.store.collections())
         searcher = self.searcher()
         if searcher is not None:
-            yield from tantivy_scan.pages(searcher, self._index.schema, expanded, request)
+            yield from tantivy_scan.pages(searcher, self._index.schema, expanded, request,
+                                          marks=self.marks(searcher))
 
     def iter_ids(self, request: SearchRequest) -> Iterator[str]:
         """Every matching document (near-duplicates included) in the request's order.
@@ -263,7 +277,7 @@ class TantivyBackend:
         searcher = self.searcher()
         if searcher is None:
             return
-        query = compile_request(expanded, self._index.schema, request.since_seq)
+        query = compile_request(expanded, self._index.schema, request.since_seq, marks=self.marks(searcher))
         options = order_options(expanded, request)
         offset, size = 0, 1000
         while True:
@@ -288,8 +302,8 @@ class TantivyBackend:
         searcher = self.searcher()
         if searcher is None:
             return Attention([])
-        return attention_counts(searcher, compile_request(expanded, self._index.schema, request.since_seq),
-                                per, split)
+        return attention_counts(searcher, compile_request(expanded, self._index.schema, request.since_seq,
+                                                          marks=self.marks(searcher)), per, split)
 
     def stamp(self) -> str:
         """The live generation and its commit count: a sync's commit or a rebuild's swap moves it."""

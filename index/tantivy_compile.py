@@ -1,18 +1,20 @@
 """The query syntax tree compiled into `tantivy.Query` objects.
 
 Nothing is ever a query string: every user word becomes a term or phrase value, analysed by the
-index's own analyzer (`tantivy_schema.analyzer`), so no text the user typed is syntax. Filters
+index's own analyzer (`nlp.phrases.analyzer`), so no text the user typed is syntax. Filters
 score nothing (constant 0), so ranking is BM25 over the text fields with the fields' weights.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta, timezone
 
 from index import query as q
 from index.expand import EXPANSION_BOOST, Counterpart, Expanded
-from index.tantivy_schema import BOOSTS, CJK_SLOP, analyzer
+from index.tantivy_schema import BOOSTS, CJK_SLOP
 from nlp.normalize import has_cjk
+from nlp.phrases import analyzer, clean
 from parallax.errors import QueryError
 
 ORIGINAL_FIELDS = ("title", "body")
@@ -29,21 +31,67 @@ def _tantivy():
 def analysed(words: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     """(tokens, slop) of words matched as one phrase: the index's own analysis; Chinese words,
     segmented apart by the query parser, may stand a few tokens apart (`CJK_SLOP` each)."""
-    tokens = tuple(analyzer().analyze(" ".join(words)))
+    tokens = tuple(analyzer().analyze(clean(" ".join(words))))
     slop = CJK_SLOP * (len(tokens) - 1) if len(tokens) > 1 and any(has_cjk(w) for w in tokens) else 0
     return tokens, slop
 
 
-def text_query(words: tuple[str, ...], schema, translated: bool, within=None):
+class Marks:
+    """The known phrases of the index searched (`nlp.phrases`), for one searcher: a phrase in
+    the table is compiled to its mark's term, boosted to score as the phrase does."""
+
+    def __init__(self, table, searcher):
+        self.table = table
+        self.searcher = searcher
+        self._unmarked = None
+        self._freqs: dict[tuple[str, str], int] = {}  # a page compiles its query three times
+
+    @property
+    def unmarked(self) -> bool:
+        """Whether any document is flagged as not marked (its phrases are checked by positions)."""
+        if self._unmarked is None:
+            self._unmarked = self._doc_freq("flags", "unmarked") > 0
+        return self._unmarked
+
+    def _doc_freq(self, field: str, term: str) -> int:
+        freq = self._freqs.get((field, term))
+        if freq is None:
+            freq = self._freqs[(field, term)] = self.searcher.doc_freq(field, term)
+        return freq
+
+    def _idf(self, field: str, term: str) -> float:
+        """tantivy's BM25 idf of a term in a field."""
+        n, df = self.searcher.num_docs, self._doc_freq(field, term)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def phrase(self, schema, field: str, tokens: tuple[str, ...]):
+        """The query for an exact phrase of these tokens in the field through its mark, or None
+        when it is not a known phrase."""
+        term = self.table.term(tokens)
+        if term is None:
+            return None
+        t = _tantivy()
+        query = t.Query.term_query(schema, field, term)
+        if self._doc_freq(field, term):
+            query = t.Query.boost_query(query, sum(self._idf(field, w) for w in tokens) / self._idf(field, term))
+        if self.unmarked:
+            by_positions = restrict(t.Query.phrase_query(schema, field, list(tokens)),
+                                    t.Query.term_query(schema, "flags", "unmarked"))
+            query = t.Query.boolean_query([(t.Occur.Should, query), (t.Occur.Should, by_positions)])
+        return query
+
+
+def text_query(words: tuple[str, ...], schema, translated: bool, within=None, marks: Marks | None = None):
     """Words matched as one phrase (one word: a term) in every text field searched, weighted.
 
     `within` (a query) restricts each field's phrase or term itself, not only their union: a
     phrase intersected with a small set of documents is checked only on those (the set leads the
-    intersection), while a union restricted from outside still walks every member's postings."""
-    return _text_query(*analysed(words), schema, translated, within)
+    intersection), while a union restricted from outside still walks every member's postings.
+    With `marks`, a known phrase is found through its mark (`Marks.phrase`)."""
+    return _text_query(*analysed(words), schema, translated, within, marks)
 
 
-def _text_query(tokens: tuple[str, ...], slop: int, schema, translated: bool, within=None):
+def _text_query(tokens: tuple[str, ...], slop: int, schema, translated: bool, within=None, marks=None):
     t = _tantivy()
     if not tokens:
         return t.Query.empty_query()
@@ -52,7 +100,9 @@ def _text_query(tokens: tuple[str, ...], slop: int, schema, translated: bool, wi
         if len(tokens) == 1:
             one = t.Query.term_query(schema, field, tokens[0])
         else:
-            one = t.Query.phrase_query(schema, field, list(tokens), slop)
+            one = marks.phrase(schema, field, tokens) if marks is not None and slop == 0 else None
+            if one is None:
+                one = t.Query.phrase_query(schema, field, list(tokens), slop)
         if within is not None:
             one = restrict(one, within)
         # A match in a machine translation is cross-language matching too: weighted as an expansion.
@@ -112,7 +162,7 @@ def filter_query(node: q.Filter, schema):
     return t.Query.const_score_query(inner, 0.0)
 
 
-def compile_node(node: q.Node, schema, translated: bool = True, within=None):
+def compile_node(node: q.Node, schema, translated: bool = True, within=None, marks: Marks | None = None):
     """The tantivy query for a syntax tree; with `within`, only the documents it matches, pushed
     down to every leaf (`text_query`). Leaves under an exclusion are restricted too: every
     candidate they are checked against is already inside `within`, so excluding the restricted
@@ -120,7 +170,7 @@ def compile_node(node: q.Node, schema, translated: bool = True, within=None):
     t = _tantivy()
 
     def sub(child):
-        return compile_node(child, schema, translated, within)
+        return compile_node(child, schema, translated, within, marks)
 
     def everything():
         return t.Query.all_query() if within is None else t.Query.const_score_query(within, 1.0)
@@ -128,7 +178,7 @@ def compile_node(node: q.Node, schema, translated: bool = True, within=None):
     if isinstance(node, q.MatchAll):
         return everything()
     if isinstance(node, (q.Term, q.Phrase)):
-        return text_query(node.words, schema, translated, within)
+        return text_query(node.words, schema, translated, within, marks)
     if isinstance(node, q.Filter):
         query = filter_query(node, schema)
         return query if within is None else restrict(query, within)
@@ -143,7 +193,7 @@ def compile_node(node: q.Node, schema, translated: bool = True, within=None):
             kept = distinct_counterparts(added, typed)
             if kept:
                 best = t.Query.disjunction_max_query(
-                    [_text_query(tokens, slop, schema, translated, within) for tokens, slop in kept])
+                    [_text_query(tokens, slop, schema, translated, within, marks) for tokens, slop in kept])
                 parts.append((t.Occur.Should, t.Query.boost_query(best, EXPANSION_BOOST)))
         if not parts:
             return t.Query.empty_query()
@@ -161,11 +211,13 @@ def compile_node(node: q.Node, schema, translated: bool = True, within=None):
     raise QueryError(f"cannot compile {type(node).__name__}", None, "simplify the query")
 
 
-def compile_request(expanded: Expanded, schema, since_seq: int | None = None, within=None):
+def compile_request(expanded: Expanded, schema, since_seq: int | None = None, within=None,
+                    marks: Marks | None = None):
     """The query for an expanded tree, limited to documents stored after `since_seq` (alerts)
-    and, with `within`, to the documents that query matches (`compile_node`)."""
+    and, with `within`, to the documents that query matches (`compile_node`); known phrases
+    through their `marks`."""
     t = _tantivy()
-    query = compile_node(expanded.node, schema, expanded.translated, within)
+    query = compile_node(expanded.node, schema, expanded.translated, within, marks)
     if since_seq is None:
         return query
     newer = t.Query.range_query(schema, "seq", t.FieldType.Integer, since_seq + 1, None)

@@ -72,7 +72,7 @@ def aggregations(facets: bool) -> dict:
     return aggs
 
 
-def sample(query, expanded: Expanded, schema, request: SearchRequest, indexed: int):
+def sample(query, expanded: Expanded, schema, request: SearchRequest, indexed: int, marks=None):
     """(query, scale): the request's compiled `query`, or the same query over a sample of whole
     clusters — about `SAMPLE_DOCUMENTS` of the `indexed` documents — when the index is larger than
     that. The sample is pushed down to every leaf of the query (`tantivy_compile.compile_node`): a
@@ -85,7 +85,7 @@ def sample(query, expanded: Expanded, schema, request: SearchRequest, indexed: i
     from tantivy import FieldType, Query
 
     within = Query.range_query(schema, "bucket", FieldType.Integer, 0, kept - 1, use_inverted_index=True)
-    return compile_request(expanded, schema, request.since_seq, within), BUCKETS / kept
+    return compile_request(expanded, schema, request.since_seq, within, marks), BUCKETS / kept
 
 
 class Candidates(NamedTuple):
@@ -112,29 +112,31 @@ def split_point(searcher) -> int | None:
     return int(stats["avg"]) if stats.get("count") else None
 
 
-def phrase_work(node: q.Node, searcher) -> int:
+def phrase_work(node: q.Node, searcher, marks=None) -> int:
     """About how many documents a search checks phrase positions on: for each phrase (two or more
-    tokens) the document count of its rarest token in the body, summed; none under an AND with a
-    filter, which leads the intersection and keeps the checks to its documents. What the split
-    pays off for: a search of single words costs a few milliseconds, and splitting it adds more
-    (each half scans the seq column) than it saves."""
+    tokens, not found through its mark) the document count of its rarest token in the body,
+    summed; none under an AND with a filter, which leads the intersection and keeps the checks to
+    its documents. What the split pays off for: a search of single words costs a few
+    milliseconds, and splitting it adds more (each half scans the seq column) than it saves."""
     from index.tantivy_compile import analysed
 
     if isinstance(node, (q.Term, q.Phrase)):
-        tokens = analysed(node.words)[0]
-        return min(searcher.doc_freq("body", t) for t in tokens) if len(tokens) > 1 else 0
+        tokens, slop = analysed(node.words)
+        if len(tokens) < 2 or (marks is not None and slop == 0 and marks.table.term(tokens) is not None):
+            return 0
+        return min(searcher.doc_freq("body", t) for t in tokens)
     if isinstance(node, q.Not):
-        return phrase_work(node.child, searcher)
+        return phrase_work(node.child, searcher, marks)
     if isinstance(node, q.And) and any(isinstance(c, q.Filter) for c in node.children):
         return 0
     if isinstance(node, (q.And, q.Or)):
-        return sum(phrase_work(c, searcher) for c in node.children)
+        return sum(phrase_work(c, searcher, marks) for c in node.children)
     return 0
 
 
-def worth_splitting(expanded: Expanded, searcher, split: int | None) -> int | None:
+def worth_splitting(expanded: Expanded, searcher, split: int | None, marks=None) -> int | None:
     """`split`, if the query's phrases are checked on at least `SPLIT_WORK` documents, else None."""
-    return split if split is not None and phrase_work(expanded.node, searcher) >= SPLIT_WORK else None
+    return split if split is not None and phrase_work(expanded.node, searcher, marks) >= SPLIT_WORK else None
 
 
 def halves(query, schema, split: int | None):
@@ -236,9 +238,9 @@ def _shown(store, searcher, schema, within, ids: list[str], candidates: Candidat
     return out
 
 
-def members_query(expanded: Expanded, schema, request: SearchRequest):
+def members_query(expanded: Expanded, schema, request: SearchRequest, marks=None):
     """The request's query over a few given documents only (`_shown`)."""
-    return lambda ids: compile_request(expanded, schema, request.since_seq, ids)
+    return lambda ids: compile_request(expanded, schema, request.since_seq, ids, marks)
 
 
 def _aggregator():
@@ -258,17 +260,18 @@ _POOL = None  # (pid, executor)
 
 
 def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequest,
-                split: int | None = None) -> SearchResult:
+                split: int | None = None, marks=None) -> SearchResult:
     """The page; with `split` (`split_point`) the top hits of a query whose phrases are checked on
-    many documents (`phrase_work`) are searched in two halves at once."""
-    query = compile_request(expanded, schema, request.since_seq)
-    split = worth_splitting(expanded, searcher, split)
+    many documents (`phrase_work`) are searched in two halves at once; known phrases are found
+    through their `marks` (`tantivy_compile.Marks`)."""
+    query = compile_request(expanded, schema, request.since_seq, marks=marks)
+    split = worth_splitting(expanded, searcher, split, marks)
     options = order_options(expanded, request)
     planned = None
     if request.facets:
         # Started before the matches are counted, so it cannot wait for the count: the sample
         # (kept only if the result is over EXACT_UP_TO) or, in a small index, the exact query.
-        planned = plan(searcher, query, *sample(query, expanded, schema, request, searcher.num_docs))
+        planned = plan(searcher, query, *sample(query, expanded, schema, request, searcher.num_docs, marks))
     try:
         candidates = _candidates(searcher, query, request, options, halves(query, schema, split))
     except BaseException:
@@ -277,7 +280,7 @@ def result_page(store, searcher, schema, expanded: Expanded, request: SearchRequ
         raise
     ids = [searcher.doc(address)["id"][0] for _, address, _ in candidates.hits]
     found = []
-    shown = _shown(store, searcher, schema, members_query(expanded, schema, request), ids,
+    shown = _shown(store, searcher, schema, members_query(expanded, schema, request, marks), ids,
                    candidates) if request.collapse else {}
     by_score = not options  # ordered by a field, tantivy returns the field's value in place of a score
     for doc_id, (score, _, _) in zip(ids, candidates.hits):

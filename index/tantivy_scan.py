@@ -43,11 +43,12 @@ def _stored_id(searcher, address) -> str:
     return searcher.doc(address)["id"][0]
 
 
-def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | None = None) -> Matches:
+def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | None = None,
+            marks=None) -> Matches:
     """Every document matching the request (with `since_seq`: only those stored after it), in the
     request's order. `at_most` bounds the number of matches (the documents after `since_seq`):
     up to `ONE_CALL` the hits are collected in one call, otherwise counted first."""
-    query = compile_request(expanded, schema, request.since_seq)
+    query = compile_request(expanded, schema, request.since_seq, marks=marks)
     words = tuple(highlight_words(expanded))
     options = _options(expanded, request)
     limit = at_most if at_most is not None and 0 < at_most <= ONE_CALL else None
@@ -60,9 +61,10 @@ def matches(searcher, schema, expanded, request: SearchRequest, at_most: int | N
     return Matches(seqs, lambda i: _stored_id(searcher, addresses[i]), words)
 
 
-def pages(searcher, schema, expanded, request: SearchRequest, size: int = PAGE) -> Iterator[Matches]:
+def pages(searcher, schema, expanded, request: SearchRequest, size: int = PAGE,
+          marks=None) -> Iterator[Matches]:
     """Every match in the request's order, `size` at a time (the last page may be shorter)."""
-    query = compile_request(expanded, schema, request.since_seq)
+    query = compile_request(expanded, schema, request.since_seq, marks=marks)
     options = _options(expanded, request)
     offset = 0
     while True:

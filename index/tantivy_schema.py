@@ -20,6 +20,11 @@ Elasticsearch backend's `english` analyzer does to English. Chinese reaches it a
 - Traditional and Simplified meet because the stored cut is of the normalised text, and queries
   are normalised by the same code (`nlp.segment.query_words`).
 
+Known phrases (the lexicon's names and terms of several words) are also indexed as one token per
+occurrence, appended after a text's last word (`nlp.phrases`): a query for one of them reads one
+term instead of every match's positions. Documents whose texts could not be marked exactly carry
+`flags: unmarked`, and are checked by positions.
+
 Fast (columnar) fields carry what filters, facets, sorting and collapsing read: source, lang, kind,
 country, entity (multi-valued), status, month, published, seq, ckey (the near-duplicate cluster as
 a number) and bucket (ckey modulo `BUCKETS`, indexed, for sampling facets of huge result sets).
@@ -27,27 +32,19 @@ a number) and bucket (ckey modulo `BUCKETS`, indexed, for sampling facets of hug
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from datetime import datetime, timezone
 
+from nlp.phrases import analyzer, clean
+
 ANALYZER = "parallax"
-SCHEMA_VERSION = 2  # bump when the fields change: an index of another version is rebuilt
+SCHEMA_VERSION = 3  # bump when the fields change: an index of another version is rebuilt
 TEXT_FIELDS = ("title", "body", "title_tr", "body_tr")
 BOOSTS = {"title": 5.0, "body": 1.0, "title_tr": 2.5, "body_tr": 0.6}
 KEYWORD_FIELDS = ("source", "lang", "kind", "country", "entity", "status", "month")
 BUCKETS = 64
 CJK_SLOP = 6
-
-
-@functools.lru_cache(maxsize=1)
-def analyzer():
-    """The text analyzer of every text field, also run on query words (see the module docstring)."""
-    from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
-
-    return (TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(120))
-            .filter(Filter.lowercase()).filter(Filter.stemmer("english")).build())
 
 
 def build_schema():
@@ -61,6 +58,7 @@ def build_schema():
         builder.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_text_field("flags", tokenizer_name="raw")
     builder.add_date_field("published", indexed=True, fast=True)
     builder.add_integer_field("seq", stored=True, indexed=True, fast=True)
     builder.add_integer_field("ckey", indexed=True, fast=True)
@@ -90,10 +88,15 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def to_document(row):
+def _marked(text: str, marks: str | None) -> str:
+    return f"{clean(text)} {marks}" if marks else clean(text)
+
+
+def to_document(row, phrases):
     """A stored, analysed document as tantivy indexes it, from a row of
     `index.holdings.INDEXED_COLUMNS` (the segmented text; the original is read from the store
-    when a hit is shown)."""
+    when a hit is shown), each text followed by its marks of the `phrases` table (stored by the
+    language stage when it marked with this table, else found now)."""
     from tantivy import Document
 
     from nlp.segment import index_text
@@ -104,9 +107,17 @@ def to_document(row):
     title_tr, body_tr = row["title_tr"], row["body_tr"]
     texts = (row["title_seg"], row["body_seg"], index_text(title_tr) if title_tr else "",
              index_text(body_tr) if body_tr else "")
-    for name, text in zip(TEXT_FIELDS, texts):
+    if row["marks_table"] == phrases.fingerprint:
+        marks = [row["title_marks"], row["body_marks"]]
+    else:
+        marks = [phrases.marks(texts[0]), phrases.marks(texts[1])]
+    marks += [phrases.marks(texts[2]), phrases.marks(texts[3])]
+    if any(found is None for found in marks):  # checked by positions alone (`Marks.phrase`)
+        marks = ["", "", "", ""]
+        out.add_text("flags", "unmarked")
+    for name, text, found in zip(TEXT_FIELDS, texts, marks):
         if text:
-            out.add_text(name, text)
+            out.add_text(name, _marked(text, found))
     keywords = (("source", row["source_id"]), ("lang", row["lang"] or row["declared_lang"]),
                 ("kind", row["kind"]), ("country", row["country"]), ("status", row["status"]),
                 ("month", (published_at or "")[:7]))

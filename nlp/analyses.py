@@ -74,18 +74,19 @@ class Analyses:
 
     def save_many(self, rows: Iterable[tuple], version: str) -> None:
         """Insert or update many analyses of the language stage's fields at once, in the caller's
-        transaction: (doc_id, content_hash, lang, script, title_seg, body_seg) rows, all stamped
-        now. For bulk loads (the benchmark tiers), where one transaction per document would spend
-        the time on commits."""
+        transaction: (doc_id, content_hash, lang, script, title_seg, body_seg, title_marks,
+        body_marks, marks_table) rows, all stamped now. For bulk loads (the benchmark tiers), where
+        one transaction per document would spend the time on commits."""
         processed_at = datetime.now(timezone.utc).isoformat()
-        given = ("doc_id", "content_hash", "version", "processed_at", "lang", "script", "title_seg", "body_seg")
+        fields = ("doc_id", "content_hash", "lang", "script", "title_seg", "body_seg", "title_marks",
+                  "body_marks", "marks_table")
+        given = ("version", "processed_at", *fields)
         columns, sql_values = _columns(given)
-        updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
+        updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != "doc_id")
         self.conn.executemany(
             f"INSERT INTO analyses ({', '.join(columns)}) VALUES ({', '.join(sql_values)}) "
             f"ON CONFLICT(doc_id) DO UPDATE SET {updates}",
-            [dict(zip(given, (doc_id, digest, version, processed_at, lang, script, title_seg, body_seg)))
-             for doc_id, digest, lang, script, title_seg, body_seg in rows])
+            [{"version": version, "processed_at": processed_at, **dict(zip(fields, row))} for row in rows])
 
     def assign_clusters(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Put documents into near-duplicate clusters decided elsewhere ((cluster_id, doc_id) pairs,

@@ -1,5 +1,5 @@
-"""The language stages, registered: language id → normalisation → segmentation → gazetteer →
-entities → translation → near-duplicates.
+"""The language stages, registered: language id → normalisation → segmentation → known phrases →
+gazetteer → entities → translation → near-duplicates.
 
 Each stage is a function over a batch of work items (a stored document, the stages due on it, its
 analysis fields, updated in place) and, for the stages `parallax nlp NAME` runs, a function over
@@ -47,6 +47,15 @@ class Resources:
 
             self._loaded["tagger"] = EntityTagger(self.settings.nlp)
         return self._loaded["tagger"]
+
+    @property
+    def phrases(self):
+        """The search index's table of known phrases for this lexicon (`nlp.phrases`)."""
+        if "phrases" not in self._loaded:
+            from nlp.phrases import table_for
+
+            self._loaded["phrases"] = table_for(self.settings.nlp.entities_file or "")
+        return self._loaded["phrases"]
 
     @property
     def translator(self):
@@ -121,6 +130,18 @@ def segment_documents(resources, items, tally):
     for w in items:
         w.fields["title_seg"] = segment.index_text(w.doc.title)
         w.fields["body_seg"] = segment.index_text(w.doc.body)
+
+
+@STAGES.component("phrases", "nlp.phrases", depends_on=("segment",), inputs=("title_seg", "body_seg"),
+                  outputs=("title_marks", "body_marks", "marks_table"), in_workers=True,
+                  describe="the lexicon's phrases of several words, as the search index marks them")
+def phrases_documents(resources, items, tally):
+    """Found here, once per document, so that indexing only appends them (`nlp.phrases`)."""
+    table = resources.phrases
+    for w in items:
+        w.fields["title_marks"] = table.marks(w.fields["title_seg"])
+        w.fields["body_marks"] = table.marks(w.fields["body_seg"])
+        w.fields["marks_table"] = table.fingerprint
 
 
 @STAGES.text_form("segment")

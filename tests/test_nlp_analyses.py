@@ -80,7 +80,7 @@ def test_a_segmented_text_that_is_the_document_text_is_stored_once_and_read_back
         analyses = Analyses(store)
         analyses.save(en.id, en.content_hash, "v=1", title_seg=en.title, body_seg=en.body)
         analyses.save(DOCS[0].id, DOCS[0].content_hash, "v=1", lang="en")  # segmentation not run
-        analyses.save_many([(zh.id, zh.content_hash, "zh", "Hans", "出口 管制", "芯片 出口 管制 。")], "v=1")
+        analyses.save_many([(zh.id, zh.content_hash, "zh", "Hans", "出口 管制", "芯片 出口 管制 。", "", "", None)], "v=1")
         stored = dict(((r[0], (r[1], r[2], r[3], r[4])) for r in store.conn.execute(
             "SELECT doc_id, title_seg, body_seg, title_is_text, body_is_text FROM analyses")))
         assert stored[en.id] == ("", "", 1, 1)  # nothing stored twice
