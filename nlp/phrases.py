@@ -94,8 +94,9 @@ class PhraseTable:
             by_start.setdefault(phrase[0], []).append(phrase)
         return cls(kept, terms, frozenset(by_start), {k: tuple(v) for k, v in by_start.items()})
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
+        """Of the phrases and the marking's `VERSION`; asked for every document indexed."""
         digest = hashlib.blake2b(json.dumps([VERSION, self.phrases], ensure_ascii=False).encode("utf-8"),
                                  digest_size=8)
         return digest.hexdigest()
