@@ -141,7 +141,7 @@ def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
 
     lexicon = Lexicon()
     for en, zh, variants in glossary.load(glossary_path):
-            lexicon.add(Group("glossary", (en, zh, *variants), cross_language_only=True), query_words)
+        lexicon.add(Group("glossary", (en, zh, *variants), cross_language_only=True), query_words)
     for entity in _entities(entities_path):
         lexicon.add_entity(entity, query_words)
     return lexicon
