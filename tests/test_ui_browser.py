@@ -234,12 +234,20 @@ def _chart_shows(page, text: str) -> None:
     expect(page.locator(f"[data-testid='stVegaLiteChart'] svg.marks [aria-label*=\"{text}\"]").first).to_be_attached()
 
 
-def _chart_csv(page, tmp_path, name: str) -> list[dict]:
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Chart data (CSV)").click()
+def _chart_csv(page, tmp_path, name: str, ready=bool) -> list[dict]:
+    """The chart's CSV once the run has finished and `ready(rows)` holds: the chart redraws before
+    the download button below it does, and until then the old button serves the last run's file."""
     path = tmp_path / name
-    download_info.value.save_as(path)
-    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    for _ in range(20):
+        settle(page)
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="Chart data (CSV)").click()
+        download_info.value.save_as(path)
+        rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+        if ready(rows):
+            return rows
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the chart's CSV never became what the chart shows: {path.read_text('utf-8')[:300]}")
 
 
 def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(app_url, page, data, shots, tmp_path):
@@ -268,13 +276,14 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     with Store.open(data) as store:
         names = {v["name_en"] for v in store.sources().values()}
     expect(page.get_by_text("Click a bar to filter the results to its month")).to_be_visible()
-    by_source = _chart_csv(page, tmp_path, "by-source.csv")
+    by_source = _chart_csv(page, tmp_path, "by-source.csv",
+                           ready=lambda rows: not {r["series"] for r in rows} & {"Chinese", "English"})
     assert {r["series"] for r in by_source} <= names and len({r["series"] for r in by_source}) > 1
 
     page.get_by_role("radio", name="share of all documents").click()
     expect(page).to_have_url(re.compile(r"show=share"))
     _chart_shows(page, "Y-axis titled 'share'")
-    shares = _chart_csv(page, tmp_path, "share.csv")
+    shares = _chart_csv(page, tmp_path, "share.csv", ready=lambda rows: rows and "share" in rows[0])
     assert shares and all(0 < float(r["share"]) <= 1 for r in shares)
 
     compare = page.get_by_role("textbox", name=re.compile("^Compare with"))
@@ -282,7 +291,7 @@ def test_attention_over_time_splits_normalises_compares_and_a_bar_click_filters(
     compare.press("Control+Enter")
     expect(page).to_have_url(re.compile(r"vs=SMIC"))
     _chart_shows(page, "query: SMIC")
-    compared = _chart_csv(page, tmp_path, "compared.csv")
+    compared = _chart_csv(page, tmp_path, "compared.csv", ready=lambda rows: "SMIC" in {r["series"] for r in rows})
     assert {r["series"] for r in compared} == {query, "SMIC"}
     page.screenshot(path=shots / "attention-2-compared-share.png")
 
