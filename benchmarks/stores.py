@@ -105,10 +105,10 @@ def _analysed_rows(job: tuple[list[CorpusDocument], int, str]) -> list[tuple[tup
     """The rows of a chunk of new documents, built in a worker process: (documents row,
     document_versions row, analysis row) of each, numbered from `seq` on and stamped `now`. The
     segmentation is the language stage's own `nlp.segment.index_text` (what the index is fed, so
-    the tier's index is the one a real store would get), and so are the known phrases found in it
-    (`nlp.phrases`)."""
+    the tier's index is the one a real store would get), and so are the index's terms worked out
+    from it (`nlp.terms`)."""
+    from nlp import segment, terms
     from nlp.phrases import table_for
-    from nlp import segment
 
     docs, seq, now = job
     phrases = table_for("")
@@ -123,7 +123,7 @@ def _analysed_rows(job: tuple[list[CorpusDocument], int, str]) -> list[tuple[tup
                      doc.fetched_at, now, seq, now, doc_id),
                     (doc_id, digest, doc.title, doc.body, doc.published_at, doc.fetched_at),
                     (doc_id, digest, d.lang, _SCRIPT.get(d.source_id), title, body,
-                     phrases.marks(title), phrases.marks(body), phrases.fingerprint)))
+                     terms.indexed(title, phrases), terms.indexed(body, phrases), terms.fingerprint(phrases))))
     return out
 
 

@@ -19,7 +19,7 @@ from index.store import SEGMENTED
 # What the index is fed, read in the same query that finds the work (no second read per batch).
 INDEXED_COLUMNS = (
     "d.id, d.seq, d.source_id, d.kind, d.country, d.declared_lang, d.published_at, d.status, a.lang, "
-    f"{SEGMENTED}, a.title_marks, a.body_marks, a.marks_table, a.title_tr, a.body_tr, a.entities, "
+    f"{SEGMENTED}, a.title_terms, a.body_terms, a.terms_table, a.title_tr, a.body_tr, a.entities, "
     "a.cluster_id, "
     "s.doc_id IS NOT NULL AS held, d.content_hash, a.processed_at"
 )

@@ -356,6 +356,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE analyses ADD COLUMN marks_table TEXT;
         """,
     ),
+    (
+        "0016_index_terms",
+        """
+        -- What the search index is fed for the title and body (`nlp.terms`: the analyzer's
+        -- tokens, then the known phrases' marks) and the form and phrase table they were
+        -- worked out with (NULL: not yet). The marks alone, stored here before, keep their
+        -- old fingerprint, which is no terms form: the index works the terms out itself
+        -- until the language stage `terms`, new to these analyses, has run on them.
+        ALTER TABLE analyses RENAME COLUMN title_marks TO title_terms;
+        ALTER TABLE analyses RENAME COLUMN body_marks TO body_terms;
+        ALTER TABLE analyses RENAME COLUMN marks_table TO terms_table;
+        """,
+    ),
 ]
 
 

@@ -43,15 +43,12 @@ class Marks:
     def __init__(self, table, searcher):
         self.table = table
         self.searcher = searcher
-        self._unmarked = None
         self._freqs: dict[tuple[str, str], int] = {}  # a page compiles its query three times
 
-    @property
-    def unmarked(self) -> bool:
-        """Whether any document is flagged as not marked (its phrases are checked by positions)."""
-        if self._unmarked is None:
-            self._unmarked = self._doc_freq("flags", "unmarked") > 0
-        return self._unmarked
+    def unmarked(self, field: str) -> bool:
+        """Whether any document is flagged as not marked in this field (a translation that could
+        hold a token the analyzer drops: its phrases there are checked by positions)."""
+        return self._doc_freq("flags", field) > 0
 
     def _doc_freq(self, field: str, term: str) -> int:
         freq = self._freqs.get((field, term))
@@ -74,9 +71,9 @@ class Marks:
         query = t.Query.term_query(schema, field, term)
         if self._doc_freq(field, term):
             query = t.Query.boost_query(query, sum(self._idf(field, w) for w in tokens) / self._idf(field, term))
-        if self.unmarked:
+        if self.unmarked(field):
             by_positions = restrict(t.Query.phrase_query(schema, field, list(tokens)),
-                                    t.Query.term_query(schema, "flags", "unmarked"))
+                                    t.Query.term_query(schema, "flags", field))
             query = t.Query.boolean_query([(t.Occur.Should, query), (t.Occur.Should, by_positions)])
         return query
 

@@ -1,9 +1,12 @@
-"""The tantivy index's fields, its text analyzer, and a stored document in indexed form.
+"""The tantivy index's fields, its text analyzers, and a stored document in indexed form.
 
 Text (title, body, title_tr, body_tr) is indexed with positions, so phrases match words in order.
-One analyzer serves both languages: split at anything that is not a letter or digit, lower-case,
-English (Snowball) stemming — the same steps as tantivy's `en_stem`, which is what the
-Elasticsearch backend's `english` analyzer does to English. Chinese reaches it already cut:
+One analysis serves both languages (`nlp.phrases.analyzer`): split at anything that is not a
+letter or digit, lower-case, English (Snowball) stemming — the same steps as tantivy's `en_stem`,
+which is what the Elasticsearch backend's `english` analyzer does to English. The language stage
+runs it on each title and body and stores the tokens (`nlp.terms`), so those two fields only split
+them at spaces (`TERMS`); translations, which arrive later, are analysed by the engine
+(`ANALYZER`). Chinese reaches the analysis already cut:
 
 - The language stage stores each text in jieba's *search mode* (`analyses.title_seg/body_seg`,
   from `nlp.segment.index_text`): every word of the precise cut, each preceded by the shorter
@@ -22,8 +25,8 @@ Elasticsearch backend's `english` analyzer does to English. Chinese reaches it a
 
 Known phrases (the lexicon's names and terms of several words) are also indexed as one token per
 occurrence, appended after a text's last word (`nlp.phrases`): a query for one of them reads one
-term instead of every match's positions. Documents whose texts could not be marked exactly carry
-`flags: unmarked`, and are checked by positions.
+term instead of every match's positions. A document whose translation could not be marked exactly
+carries the field's name in `flags`, and is checked by positions in that field.
 
 Fast (columnar) fields carry what filters, facets, sorting and collapsing read: source, lang, kind,
 country, entity (multi-valued), status, month, published, seq, ckey (the near-duplicate cluster as
@@ -32,15 +35,19 @@ a number) and bucket (ckey modulo `BUCKETS`, indexed, for sampling facets of hug
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime, timezone
 
+from nlp import terms
 from nlp.phrases import analyzer, clean
 
 ANALYZER = "parallax"
-SCHEMA_VERSION = 3  # bump when the fields change: an index of another version is rebuilt
+TERMS = "parallax_terms"
+SCHEMA_VERSION = 4  # bump when the fields change: an index of another version is rebuilt
 TEXT_FIELDS = ("title", "body", "title_tr", "body_tr")
+STORED_TERMS = ("title", "body")  # fed the language stage's tokens (`nlp.terms`)
 BOOSTS = {"title": 5.0, "body": 1.0, "title_tr": 2.5, "body_tr": 0.6}
 KEYWORD_FIELDS = ("source", "lang", "kind", "country", "entity", "status", "month")
 BUCKETS = 64
@@ -55,7 +62,8 @@ def build_schema():
     # document of a hit: no column of them (a million unique strings cost indexing time).
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
-        builder.add_text_field(name, tokenizer_name=ANALYZER, index_option="position")
+        builder.add_text_field(name, tokenizer_name=TERMS if name in STORED_TERMS else ANALYZER,
+                               index_option="position")
     for name in KEYWORD_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_text_field("flags", tokenizer_name="raw")
@@ -69,6 +77,15 @@ def build_schema():
 def register(index) -> None:
     """Tokenizers are per open index, not stored in it: register ours on every open."""
     index.register_tokenizer(ANALYZER, analyzer())
+    index.register_tokenizer(TERMS, _at_spaces())
+
+
+@functools.lru_cache(maxsize=1)
+def _at_spaces():
+    """At spaces, nothing more: the tokens are the analyzer's already."""
+    from tantivy import TextAnalyzerBuilder, Tokenizer
+
+    return TextAnalyzerBuilder(Tokenizer.whitespace()).build()
 
 
 def cluster_key(cluster_id: str | None, doc_id: str) -> int:
@@ -88,15 +105,11 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _marked(text: str, marks: str | None) -> str:
-    return f"{clean(text)} {marks}" if marks else clean(text)
-
-
 def to_document(row, phrases):
     """A stored, analysed document as tantivy indexes it, from a row of
-    `index.holdings.INDEXED_COLUMNS` (the segmented text; the original is read from the store
-    when a hit is shown), each text followed by its marks of the `phrases` table (stored by the
-    language stage when it marked with this table, else found now)."""
+    `index.holdings.INDEXED_COLUMNS` (the original text is read from the store when a hit is
+    shown): the title's and body's tokens and marks as the language stage stored them for the
+    `phrases` table (else worked out now), the translations followed by their marks."""
     from tantivy import Document
 
     from nlp.segment import index_text
@@ -104,20 +117,20 @@ def to_document(row, phrases):
     out = Document()
     doc_id, published_at = row["id"], row["published_at"]
     out.add_text("id", doc_id)
-    title_tr, body_tr = row["title_tr"], row["body_tr"]
-    texts = (row["title_seg"], row["body_seg"], index_text(title_tr) if title_tr else "",
-             index_text(body_tr) if body_tr else "")
-    if row["marks_table"] == phrases.fingerprint:
-        marks = [row["title_marks"], row["body_marks"]]
+    if row["terms_table"] == terms.fingerprint(phrases):
+        stored = (row["title_terms"], row["body_terms"])
     else:
-        marks = [phrases.marks(texts[0]), phrases.marks(texts[1])]
-    marks += [phrases.marks(texts[2]), phrases.marks(texts[3])]
-    if any(found is None for found in marks):  # checked by positions alone (`Marks.phrase`)
-        marks = ["", "", "", ""]
-        out.add_text("flags", "unmarked")
-    for name, text, found in zip(TEXT_FIELDS, texts, marks):
+        stored = (terms.indexed(row["title_seg"], phrases), terms.indexed(row["body_seg"], phrases))
+    for name, text in zip(STORED_TERMS, stored):
         if text:
-            out.add_text(name, _marked(text, found))
+            out.add_text(name, text)
+    for name, original in (("title_tr", row["title_tr"]), ("body_tr", row["body_tr"])):
+        if original:
+            text = clean(index_text(original))
+            marks = phrases.marks(text)
+            if marks is None:  # checked by positions in this field (`Marks.phrase`)
+                out.add_text("flags", name)
+            out.add_text(name, f"{text} {marks}" if marks else text)
     keywords = (("source", row["source_id"]), ("lang", row["lang"] or row["declared_lang"]),
                 ("kind", row["kind"]), ("country", row["country"]), ("status", row["status"]),
                 ("month", (published_at or "")[:7]))

@@ -74,12 +74,12 @@ class Analyses:
 
     def save_many(self, rows: Iterable[tuple], version: str) -> None:
         """Insert or update many analyses of the language stage's fields at once, in the caller's
-        transaction: (doc_id, content_hash, lang, script, title_seg, body_seg, title_marks,
-        body_marks, marks_table) rows, all stamped now. For bulk loads (the benchmark tiers), where
+        transaction: (doc_id, content_hash, lang, script, title_seg, body_seg, title_terms,
+        body_terms, terms_table) rows, all stamped now. For bulk loads (the benchmark tiers), where
         one transaction per document would spend the time on commits."""
         processed_at = datetime.now(timezone.utc).isoformat()
-        fields = ("doc_id", "content_hash", "lang", "script", "title_seg", "body_seg", "title_marks",
-                  "body_marks", "marks_table")
+        fields = ("doc_id", "content_hash", "lang", "script", "title_seg", "body_seg", "title_terms",
+                  "body_terms", "terms_table")
         given = ("version", "processed_at", *fields)
         columns, sql_values = _columns(given)
         updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != "doc_id")

@@ -1,4 +1,4 @@
-"""The language stages, registered: language id → normalisation → segmentation → known phrases →
+"""The language stages, registered: language id → normalisation → segmentation → index terms →
 gazetteer → entities → translation → near-duplicates.
 
 Each stage is a function over a batch of work items (a stored document, the stages due on it, its
@@ -132,16 +132,18 @@ def segment_documents(resources, items, tally):
         w.fields["body_seg"] = segment.index_text(w.doc.body)
 
 
-@STAGES.component("phrases", "nlp.phrases", depends_on=("segment",), inputs=("title_seg", "body_seg"),
-                  outputs=("title_marks", "body_marks", "marks_table"), in_workers=True,
-                  describe="the lexicon's phrases of several words, as the search index marks them")
-def phrases_documents(resources, items, tally):
-    """Found here, once per document, so that indexing only appends them (`nlp.phrases`)."""
+@STAGES.component("terms", "nlp.terms", depends_on=("segment",), inputs=("title_seg", "body_seg"),
+                  outputs=("title_terms", "body_terms", "terms_table"), in_workers=True,
+                  describe="the search index's tokens and known phrases")
+def terms_documents(resources, items, tally):
+    """Worked out here, once per document, so that indexing only splits them (`nlp.terms`)."""
+    from nlp import terms
+
     table = resources.phrases
     for w in items:
-        w.fields["title_marks"] = table.marks(w.fields["title_seg"])
-        w.fields["body_marks"] = table.marks(w.fields["body_seg"])
-        w.fields["marks_table"] = table.fingerprint
+        w.fields["title_terms"] = terms.indexed(w.fields["title_seg"], table)
+        w.fields["body_terms"] = terms.indexed(w.fields["body_seg"], table)
+        w.fields["terms_table"] = terms.fingerprint(table)
 
 
 @STAGES.text_form("segment")

@@ -16,22 +16,21 @@ hence only the lexicon's phrases.
 
 Exact, not approximate:
 - Marks are found on the index's own token stream (`analyzer`, here because the language stage
-  runs it; the index registers it for every text field), so a mark is there exactly where the
-  phrase query would match: same stemming, same adjacency.
+  runs it: the index is fed its tokens of titles and bodies, `nlp.terms`, and analyses
+  translations with it), so a mark is there exactly where the phrase query would match: same
+  stemming, same adjacency.
 - The analyzer drops tokens of 120 bytes or more, leaving a gap in the positions that its output
-  list does not show. A text with a run of 30 or more characters that could hold such a token is
-  therefore not marked (`marks` returns None): its document gets no marks at all and is flagged
-  `unmarked`, and a query for a known phrase checks the phrase by positions in flagged documents.
+  list does not show. A title or body that could hold one is analysed token by token, keeping the
+  gap (`nlp.terms`). A translation that could is not marked (`marks` returns None): the document
+  is flagged with the field's name in `flags`, and a query for a known phrase checks the phrase
+  by positions in that field of flagged documents.
 - The table a generation was built with is recorded beside it; a phrase the lexicon gained later
   is checked by positions until the next `parallax index --rebuild`.
 - The joining letter ǂ is taken out of every text before it is analysed, so no word of a document
   or a query can be a mark.
 
-The language stage stores each text's marks (`analyses.title_marks`, `body_marks`, with the
-table's fingerprint in `marks_table`): finding them costs about 0.3 ms per document of the
-benchmark mix, little beside the pipeline's 25 ms, but at indexing time it would more than double
-the CPU per document. Translations, which arrive
-later, are marked when indexed.
+The language stage finds the marks of each title and body and stores them after its tokens
+(`nlp.terms`); translations, which arrive later, are marked when indexed.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from nlp.normalize import has_cjk, normalize
 
 JOIN = "ǂ"  # a letter (so the analyzer keeps a mark whole) that no English or Chinese text uses
 LONG = 120  # bytes: the analyzer drops a token this long or longer
-_COULD_BE_LONG = re.compile(r"[^\s!-/:-@\[-`{-~]{30,}")  # holds every token of >= LONG bytes
+COULD_BE_LONG = re.compile(r"[^\s!-/:-@\[-`{-~]{30,}")  # holds every token of >= LONG bytes
 VERSION = 1  # of the marking itself; the table's fingerprint covers the phrases
 
 
@@ -108,15 +107,19 @@ class PhraseTable:
 
     def marks(self, text: str) -> str | None:
         """Every occurrence of a known phrase in the text, as marks separated by spaces ('' for
-        none); None when the text may hold a token the analyzer drops (see the module docstring)."""
+        none); None when the text may hold a token the analyzer drops (see the module docstring).
+        For texts the engine analyses itself (translations); `nlp.terms` does titles and bodies."""
         if not text:
             return ""
         text = clean(text)
-        if _COULD_BE_LONG.search(text):
+        if COULD_BE_LONG.search(text):
             return None
-        tokens = analyzer().analyze(text)
+        return " ".join(self.marks_in(analyzer().analyze(text)))
+
+    def marks_in(self, tokens: list[str]) -> list[str]:
+        """The marks of every occurrence of a known phrase in this token stream, in order."""
         if self._starts.isdisjoint(tokens):
-            return ""
+            return []
         out = []
         n = len(tokens)
         for i, token in enumerate(tokens):
@@ -124,7 +127,7 @@ class PhraseTable:
                 end = i + len(phrase)
                 if end <= n and tuple(tokens[i:end]) == phrase:
                     out.append(JOIN.join(phrase))
-        return " ".join(out)
+        return out
 
     def to_json(self) -> list:
         return [list(p) for p in self.phrases]

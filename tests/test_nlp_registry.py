@@ -90,13 +90,13 @@ def test_stages_run_after_the_stages_they_depend_on_whatever_the_registration_or
 
 
 def test_the_real_stages_are_ordered_and_versioned_as_analyses_record_them():
-    assert STAGES.names() == ["langid", "normalize", "segment", "phrases", "gazetteer", "entities", "translate",
+    assert STAGES.names() == ["langid", "normalize", "segment", "terms", "gazetteer", "entities", "translate",
                               "dedup"]
     assert STAGES.version().startswith("langid=1;normalize=1;segment=")
     assert STAGES.text_names() == ["langid", "segment", "entities", "translate"]
     # Every stage that reads another's output depends on it (checked when the registry is ordered).
     assert "langid" in STAGES.upstream("entities") and "normalize" in STAGES.upstream("dedup")
-    assert "segment" in STAGES.upstream("phrases")  # a new cut is marked again
+    assert "segment" in STAGES.upstream("terms")  # a new cut is turned into the index's terms again
 
 
 def test_a_cycle_a_missing_dependency_or_an_undeclared_one_is_refused():

@@ -1,9 +1,11 @@
 """Known phrases found through their marks (`nlp.phrases`) match and score exactly as the same
-phrases checked by positions, on a real tantivy index built from a processed store.
+phrases checked by positions, on a real tantivy index built from a processed store whose titles
+and bodies the language stage turned into the index's tokens (`nlp.terms`).
 
-Bad input tried: a phrase split by a token too long to index, a text that spells the mark's
-joining letter itself, a phrase split between title and body, words in the wrong order, a phrase
-the lexicon gained after the index was built, and stored marks of another phrase table."""
+Bad input tried: a phrase split by a token too long to index (in a body and in a translation), a
+text that spells the mark's joining letter itself, a phrase split between title and body, words
+in the wrong order, a phrase the lexicon gained after the index was built, and stored terms of
+another phrase table."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from index.document import Document
 from index.search import SearchRequest, prepare
 from index.store import Store
 from index.tantivy_compile import analysed, compile_request
+from nlp import terms
 from nlp.phrases import JOIN, PhraseTable, analyzer, table_for
 from tests.conftest import make_settings
 
@@ -34,6 +37,9 @@ DOCS = {
     "end": ("Rules", "The statement closed on export controls"),
     "split": ("Widening export", "Controls followed, the wire said."),
 }
+# Translations (what the translation stage would store), which the engine analyses and marks itself.
+TRANSLATIONS = {"zh": ("US export controls", f"The export {LONG} controls, the association said."),
+                "thrice": (None, f"Export controls held. {LONG}")}
 QUERIES = ['"export controls"', '"Semiconductor Industry Association"', "SIA", "出口管制",
            '"export controls" OR lithography', '"export controls" -lithography', '"export of tools"',
            '"China Semiconductor Industry Association" OR "export controls"']
@@ -52,6 +58,10 @@ def engine(tmp_path_factory):
         store.upsert_document(doc)
         ids[key] = doc.id
     process(store, settings)
+    with store.transaction():
+        for key, (title_tr, body_tr) in TRANSLATIONS.items():
+            store.conn.execute("UPDATE analyses SET title_tr = ?, body_tr = ? WHERE doc_id = ?",
+                               (title_tr, body_tr, ids[key]))
     backend = open_backend(settings, store)
     backend.sync()
     yield backend, {v: k for k, v in ids.items()}, store, settings
@@ -79,7 +89,8 @@ def _same(backend, names, query):
 def test_a_known_phrase_matches_and_scores_through_its_mark_as_by_positions(engine):
     backend, names, _, _ = engine
     found = {query: _same(backend, names, query) for query in QUERIES}
-    assert found['"export controls"'] == {"both", "stemmed", "long_elsewhere", "spelled", "end", "zh"}
+    # "thrice" by its translated body (by positions: flagged), "zh" by its translated title (a mark).
+    assert found['"export controls"'] == {"both", "stemmed", "long_elsewhere", "spelled", "end", "zh", "thrice"}
     assert found['"Semiconductor Industry Association"'] >= {"zh", "thrice"}
     assert "apart" not in found["出口管制"] and "gap" not in found["出口管制"] and "split" not in found["出口管制"]
     # The phrase really went through a mark: the table knows it and the index holds the mark.
@@ -88,19 +99,36 @@ def test_a_known_phrase_matches_and_scores_through_its_mark_as_by_positions(engi
     assert term and JOIN in term and backend.searcher().doc_freq("body", term) >= 4
 
 
-def test_a_document_that_cannot_be_marked_exactly_is_checked_by_positions(engine):
+def test_a_long_token_keeps_its_place_and_a_translation_that_may_hide_one_is_checked_by_positions(engine):
     backend, names, store, _ = engine
     searcher = backend.searcher()
-    assert searcher.doc_freq("flags", "unmarked") == 2  # the two texts with a 130-byte token
-    assert "long_elsewhere" in _same(backend, names, '"export controls"')
-    assert "gap" not in _same(backend, names, '"export controls"')
+    # Titles and bodies: marked exactly, the dropped token's position kept by a gap.
+    assert searcher.doc_freq("flags", "body") == 0 and searcher.doc_freq("flags", "title") == 0
+    found = _same(backend, names, '"export controls"')
+    assert "long_elsewhere" in found and "gap" not in found
+    # Translations: analysed by the engine, so one that could hold such a token is not marked.
+    assert searcher.doc_freq("flags", "body_tr") == 2 and searcher.doc_freq("flags", "title_tr") == 0
+    assert "thrice" in found  # its translated body says it, found by positions
 
 
-def test_marks_found_when_indexing_equal_the_ones_the_language_stage_stored(engine):
+def test_the_stored_terms_are_the_analyzers_tokens_with_a_gap_where_it_drops_one():
+    table = PhraseTable.of([("export", "control")])
+    text = "Export controls: the rules widen."
+    assert terms.tokens(text) == analyzer().analyze(text)
+    assert terms.indexed(text, table).split() == analyzer().analyze(text) + [f"export{JOIN}control"]
+    gapped = terms.tokens(f"The export {LONG} controls, ok")
+    assert gapped == ["the", "export", terms.GAP, "control", "ok"]
+    assert terms.indexed(f"The export {LONG} controls", table).split() == ["the", "export", terms.GAP, "control"]
+    assert terms.tokens(f"Export{JOIN}controls") == ["export", "control"]  # the letter is a space
+    assert terms.tokens("") == [] and terms.indexed("", table) == ""
+    assert terms.fingerprint(table) != terms.fingerprint(PhraseTable.of([("industri", "associ")]))
+
+
+def test_terms_worked_out_when_indexing_equal_the_ones_the_language_stage_stored(engine):
     backend, names, store, _ = engine
     before = {q: _hits(backend, names, q, True) for q in QUERIES}
-    with store.transaction():  # as if marked with another table (or never): found again when indexing
-        store.conn.execute("UPDATE analyses SET marks_table = 'another table', body_marks = 'wrongǂmark'")
+    with store.transaction():  # as if worked out with another table (or never): again when indexing
+        store.conn.execute("UPDATE analyses SET terms_table = 'another table', body_terms = 'wrongǂmark'")
     backend.rebuild()
     after = {q: _hits(backend, names, q, True) for q in QUERIES}
     for query in QUERIES:
