@@ -289,7 +289,7 @@ def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float, float]
 
     from index.holdings import Holdings
     from nlp.phrases import table_for
-    from index.tantivy import WRITER_HEAP
+    from index.tantivy import WRITER_HEAP, WRITER_THREADS
     from index.tantivy_schema import build_schema, register, to_document
 
     phrases = table_for("")
@@ -297,7 +297,7 @@ def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float, float]
     directory.mkdir(parents=True, exist_ok=True)
     index = tantivy.Index(build_schema(), path=str(directory), reuse=False)
     register(index)
-    writer = index.writer(heap_size=WRITER_HEAP, num_threads=2)
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=WRITER_THREADS)
     started, cpu = time.perf_counter(), time.process_time()
     for doc in docs:
         writer.add_document(doc)

@@ -32,6 +32,7 @@ from nlp.phrases import EMPTY, PhraseTable, table_for
 from parallax.errors import BackendUnavailable
 
 WRITER_HEAP = 200_000_000
+WRITER_THREADS = 2
 MARKER = "parallax-index.json"
 
 
@@ -165,7 +166,7 @@ class TantivyBackend:
         counts = {"indexed": 0, "removed": 0}
         if progress:
             progress.start("index", self.holdings.pending(generation))
-        writer = index.writer(heap_size=WRITER_HEAP, num_threads=2)
+        writer = index.writer(heap_size=WRITER_HEAP, num_threads=WRITER_THREADS)
         try:
             after = 0
             while rows := self.holdings.behind(generation, after, self.settings.index.batch):
