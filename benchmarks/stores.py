@@ -291,9 +291,10 @@ def raw_index_seconds(store: Store, directory: Path) -> tuple[int, float, float]
     from nlp.phrases import table_for
     from index.tantivy import WRITER_HEAP, WRITER_THREADS
     from index.tantivy_schema import build_schema, register, to_document
+    from nlp import terms
 
     phrases = table_for("")
-    docs = [to_document(row, phrases) for row in Holdings(store).behind(0, 0, 10 ** 9)]
+    docs = [to_document(row, phrases) for row in Holdings(store).behind(0, 0, 10 ** 9, terms.fingerprint(phrases))]
     directory.mkdir(parents=True, exist_ok=True)
     index = tantivy.Index(build_schema(), path=str(directory), reuse=False)
     register(index)

@@ -61,9 +61,13 @@ class StoredDocument:
 # The segmented texts of `d`'s analysis `a`. One that is the document's own text is not stored
 # twice (`nlp.analyses` leaves it '' and sets its flag): it is read back from the document, as
 # long as the analysis is of the document's current text.
-SEGMENTED = ", ".join(
-    f"CASE WHEN a.{text}_is_text THEN (CASE WHEN a.content_hash = d.content_hash THEN d.{text} ELSE '' END) "
-    f"ELSE a.{text}_seg END AS {text}_seg" for text in ("title", "body"))
+def segmented(text: str) -> str:
+    """The SQL of one segmented text (`title` or `body`), without its name."""
+    return (f"CASE WHEN a.{text}_is_text THEN (CASE WHEN a.content_hash = d.content_hash THEN d.{text} ELSE '' END) "
+            f"ELSE a.{text}_seg END")
+
+
+SEGMENTED = ", ".join(f"{segmented(text)} AS {text}_seg" for text in ("title", "body"))
 
 _DOC_COLUMNS = (
     "d.id, d.url, d.source_id, d.kind, d.country, d.declared_lang, d.title, d.body, d.author, "

@@ -28,6 +28,7 @@ from index.holdings import Holdings
 from index.search import Attention, Matches, SearchRequest, SearchResult, check_attention, check_request, prepare
 from index.tantivy_compile import compile_request
 from index.tantivy_schema import SCHEMA_VERSION, build_schema, register, to_document
+from nlp import terms
 from nlp.phrases import EMPTY, PhraseTable, table_for
 from parallax.errors import BackendUnavailable
 
@@ -168,8 +169,8 @@ class TantivyBackend:
             progress.start("index", self.holdings.pending(generation))
         writer = index.writer(heap_size=WRITER_HEAP, num_threads=WRITER_THREADS)
         try:
-            after = 0
-            while rows := self.holdings.behind(generation, after, self.settings.index.batch):
+            after, form = 0, terms.fingerprint(phrases)
+            while rows := self.holdings.behind(generation, after, self.settings.index.batch, form):
                 after = rows[-1]["seq"]
                 for row in rows:
                     if row["held"] or not fresh:
