@@ -116,7 +116,8 @@ def crawl(obj: Context, sources, recheck):
                    "--translate, `full` also completes documents translated only in part.")
 @click.pass_obj
 def process(obj: Context, fill_translations, scope):
-    """Run the language stages (langid, segment, entities, translate, dedup) on what is behind."""
+    """Run the language stages on every document that is behind: new, changed, or analysed by an
+    older version of a stage."""
     from parallax import stages
 
     report = stages.process(obj.settings, obj.progress(), fill_translations=fill_translations, scope=scope)
