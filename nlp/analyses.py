@@ -109,14 +109,15 @@ class Analyses:
             return {}
 
     def stored(self, doc_ids: list[str]) -> dict[str, dict]:
-        """{doc_id: {"content_hash", "details"}} for the given documents that have an analysis."""
+        """{doc_id: {"content_hash", "details", "terms_table"}} for the given documents that have
+        an analysis."""
         out = {}
         for start in range(0, len(doc_ids), _CHUNK):
             chunk = doc_ids[start:start + _CHUNK]
             for row in self.conn.execute(
-                    f"SELECT doc_id, content_hash, details FROM analyses WHERE doc_id IN "
+                    f"SELECT doc_id, content_hash, details, terms_table FROM analyses WHERE doc_id IN "
                     f"({','.join('?' * len(chunk))})", chunk):
-                out[row[0]] = {"content_hash": row[1], "details": json.loads(row[2] or "{}")}
+                out[row[0]] = {"content_hash": row[1], "details": json.loads(row[2] or "{}"), "terms_table": row[3]}
         return out
 
     def translation_coverage(self) -> dict[str, tuple[int, int]]:

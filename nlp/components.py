@@ -132,9 +132,18 @@ def segment_documents(resources, items, tally):
         w.fields["body_seg"] = segment.index_text(w.doc.body)
 
 
+def lexicon_changed(resources, w) -> bool:
+    """The document's terms were worked out with another phrase table (`nlp.entities_file` was
+    edited since): they are worked out again, which is cheap, so indexing keeps reading them
+    instead of analysing the text itself. The entity tags are not redone for a lexicon edit."""
+    from nlp import terms
+
+    return w.fields.get("terms_table") != terms.fingerprint(resources.phrases)
+
+
 @STAGES.component("terms", "nlp.terms", depends_on=("segment",), inputs=("title_seg", "body_seg"),
                   outputs=("title_terms", "body_terms", "terms_table"), in_workers=True,
-                  describe="the search index's tokens and known phrases")
+                  describe="the search index's tokens and known phrases", also_when=lexicon_changed)
 def terms_documents(resources, items, tally):
     """Worked out here, once per document, so that indexing only splits them (`nlp.terms`)."""
     from nlp import terms

@@ -94,9 +94,17 @@ class Work:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def behind_condition(version: str, retranslate: bool = False, scope: str | None = None) -> tuple[str, tuple]:
+def behind_condition(version: str, retranslate: bool = False, scope: str | None = None,
+                     terms_form: str | None = None) -> tuple[str, tuple]:
+    """The SQL condition (on documents `d` and their analyses `a`) of the documents a stage is due
+    on, and its arguments; with `terms_form`, also those whose terms are of another form (see
+    `nlp.components.lexicon_changed`)."""
     where = ("d.status != 'extract_failed' AND (a.doc_id IS NULL OR a.content_hash != d.content_hash "
              "OR a.version != ?")
+    args: tuple = (version,)
+    if terms_form is not None:
+        where += " OR a.terms_table IS NOT ?"
+        args += (terms_form,)
     if retranslate:
         where += " OR (a.title_tr IS NULL AND a.lang IN ('en', 'zh'))"
     if retranslate and scope == "full":
@@ -104,7 +112,7 @@ def behind_condition(version: str, retranslate: bool = False, scope: str | None 
         # for the sentences already done.
         where += (" OR (a.lang IN ('en', 'zh') AND "
                   "COALESCE(json_extract(a.details, '$.translation_scope'), '') != 'full')")
-    return where + ")", (version,)
+    return where + ")", args
 
 
 # -- running stages on a batch ------------------------------------------------------------------
@@ -318,7 +326,7 @@ def _current(doc, stored: dict) -> dict:
         "lang": doc.lang, "script": doc.script, "title_seg": doc.title_seg, "body_seg": doc.body_seg,
         "entities": list(doc.entities), "title_tr": doc.title_tr, "body_tr": doc.body_tr,
         "translation_model": doc.translation_model, "cluster_id": doc.cluster_id,
-        "details": dict(stored.get("details", {})),
+        "terms_table": stored.get("terms_table"), "details": dict(stored.get("details", {})),
     }
 
 
@@ -356,8 +364,12 @@ def process(store, settings, progress=None, batch: int = 64, translate_now: bool
     """Bring every document's analysis up to date; `fill_translations` also translates those left
     untranslated earlier (`parallax process --translate`), and with `scope="full"` the whole text
     of those translated only in part (`--translate --scope full`)."""
+    from nlp import terms
+    from nlp.phrases import table_for
+
     version = pipeline_version()
-    where, args = behind_condition(version, retranslate=fill_translations, scope=scope)
+    where, args = behind_condition(version, retranslate=fill_translations, scope=scope,
+                                   terms_form=terms.fingerprint(table_for(settings.nlp.entities_file or "")))
     total = store.count_documents(where, args)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = settings.nlp.workers or cores

@@ -35,7 +35,7 @@ def test_an_analysis_is_saved_read_back_and_updated_in_place(settings):
         analyses.save(doc.id, doc.content_hash, "v=1", lang="en", title_seg="title 0", details={"note": "kept"})
         assert analyses.details(doc.id) == {"note": "kept"} and analyses.details(DOCS[1].id) == {}
         assert analyses.stored([doc.id, DOCS[1].id]) == {doc.id: {"content_hash": doc.content_hash,
-                                                                  "details": {"note": "kept"}}}
+                                                                  "details": {"note": "kept"}, "terms_table": None}}
         assert analyses.translation_coverage() == {"en": (0, 1)}
         analyses.save(doc.id, doc.content_hash, "v=2", title_tr="Title 0")  # other fields kept
         stored = store.get(doc.id)

@@ -63,6 +63,29 @@ def test_bumping_one_stage_reruns_only_it_and_its_dependents(settings, monkeypat
             assert doc.title_seg == before[doc.id].title_seg and doc.cluster_id == before[doc.id].cluster_id
 
 
+def test_a_lexicon_edit_works_the_index_terms_out_again_and_nothing_else(settings, tmp_path):
+    entities_file = tmp_path / "entities.toml"
+    with Store.open(settings) as store:
+        store.upsert_document(Document(url="https://ex.org/wta", source_id="s", title="Wafer Tool Alliance formed",
+                                       body="The Wafer Tool Alliance said tools matter."))
+        _load(store)
+        process(store, settings)
+        before = {d.id: d for d in store.iter_documents()}
+        # The analyst adds a name of several words that one document carries.
+        entities_file.write_text('[[entity]]\nid = "wta"\ntype = "ORG"\nen = "Wafer Tool Alliance"\n', encoding="utf-8")
+        edited = settings.replace(nlp=dataclasses.replace(settings.nlp, entities_file=str(entities_file)))
+        report = process(store, edited)
+        assert report.processed == 3 and report.counts["terms"] == 3
+        assert all(report.counts[s] == 0 for s in ("langid", "segment", "entities", "dedup"))
+        rows = dict(store.conn.execute("SELECT doc_id, body_terms FROM analyses").fetchall())
+        wta = Document(url="https://ex.org/wta", source_id="s").id
+        assert "waferǂtoolǂallianc" in rows[wta].split()
+        for doc in store.iter_documents():  # the rest of each analysis is as it was
+            assert doc.entities == before[doc.id].entities and doc.title_seg == before[doc.id].title_seg
+        assert process(store, edited).processed == 0  # once, not on every run
+        assert process(store, settings).processed == 3  # and back when the edit is undone
+
+
 def test_which_stages_a_version_change_affects():
     current = pipeline.pipeline_version()
     assert stages_to_run(current, False) == set()
