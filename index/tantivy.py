@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +36,8 @@ from parallax.errors import BackendUnavailable
 WRITER_HEAP = 200_000_000
 WRITER_THREADS = 2
 MARKER = "parallax-index.json"
+
+log = logging.getLogger(__name__)
 
 
 def _generation_dir(root: Path, generation: int) -> Path:
@@ -126,12 +129,23 @@ class TantivyBackend:
 
     def sync(self, store=None, progress=None) -> dict[str, int]:
         """Index every analysed document the live generation lacks or holds in an older form, and
-        drop those gone from the store; commit per batch (a crash loses at most the batch)."""
+        drop those gone from the store; commit per batch (a crash loses at most the batch).
+
+        A generation marked with another lexicon's phrases (`nlp.entities_file` edited since it
+        was built) is rebuilt instead: its marks lack the new phrases, so queries for them would
+        check word positions, and every document the language stage re-analysed for the edit
+        would be analysed again here for the old table."""
         with self._writing():
             generation, _ = self.holdings.live()
-            if generation == 0 or not self._current(_generation_dir(self.root, generation)):
+            path = _generation_dir(self.root, generation)
+            if generation == 0 or not self._current(path):
                 return self._build(progress)
-            return self._fill(*self._open(_generation_dir(self.root, generation)), generation, progress)
+            index, phrases = self._open(path)
+            if phrases.fingerprint != table_for(self.settings.nlp.entities_file or "").fingerprint:
+                log.info("the lexicon's phrases changed since the search index was built "
+                         "(nlp.entities_file); rebuilding it, searches keep using the old one meanwhile")
+                return self._build(progress)
+            return self._fill(index, phrases, generation, progress)
 
     def rebuild(self, store=None, progress=None) -> dict[str, int]:
         """Build a new generation from the store and swap it in; searches keep working meanwhile."""

@@ -136,7 +136,7 @@ def test_terms_worked_out_when_indexing_equal_the_ones_the_language_stage_stored
         assert [k for k, _ in after[query][1]] == [k for k, _ in before[query][1]]
 
 
-def test_a_phrase_the_lexicon_gained_after_the_build_is_matched_by_positions(tmp_path):
+def test_a_phrase_the_lexicon_gained_is_matched_by_positions_until_the_next_sync_rebuilds(tmp_path):
     from nlp.pipeline import process
 
     entities = tmp_path / "entities.toml"
@@ -155,9 +155,13 @@ def test_a_phrase_the_lexicon_gained_after_the_build_is_matched_by_positions(tmp
         tokens = tuple(analyzer().analyze("wafer tool alliance"))
         assert backend.marks(backend.searcher()).table.term(tokens) is None
         assert [h.id for h in backend.search(SearchRequest('"wafer tool alliance"')).hits] == [doc.id]
-        backend.rebuild()  # the new generation is built with the lexicon the settings name now
+        live = backend.holdings.live()[0]
+        backend.sync()  # the lexicon the settings name now differs from the index's: a rebuild
+        assert backend.holdings.live()[0] == live + 1
         assert backend.marks(backend.searcher()).table.term(tokens) is not None
         assert [h.id for h in backend.search(SearchRequest('"wafer tool alliance"')).hits] == [doc.id]
+        backend.sync()  # the same lexicon: nothing to do, no new generation
+        assert backend.holdings.live()[0] == live + 1
 
 
 def test_the_phrase_table_marks_each_occurrence_and_refuses_what_it_cannot_mark():
