@@ -134,9 +134,16 @@ def _entities(entities_path: str) -> list[EntityNames]:
     return [EntityNames(e.id.lower(), e.names) for e in gazetteer.load(entities_path).entities.values()]
 
 
-@functools.lru_cache(maxsize=4)
 def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
-    """The bundled glossary and entity list (or the given files), keyed for lookup, built once."""
+    """The bundled glossary and entity list (or the given files), keyed for lookup; built once
+    per state of the files (an edit is seen at the next search, also by a running app)."""
+    from nlp.gazetteer import file_version
+
+    return _lexicon(glossary_path, entities_path, file_version(glossary_path), file_version(entities_path))
+
+
+@functools.lru_cache(maxsize=4)
+def _lexicon(glossary_path: str, entities_path: str, *versions) -> Lexicon:
     from nlp.segment import query_words
 
     lexicon = Lexicon()

@@ -84,6 +84,9 @@ def parse(text: str, origin: str) -> list[Entity]:
         missing = [k for k in ("id", "type") if not raw.get(k)]
         if missing:
             raise ConfigError(f"{where} has no {missing[0]!r}; every entity needs an id and a type")
+        if not isinstance(raw["id"], str):
+            raise ConfigError(f"{where} has the id {raw['id']!r}; write the id as a string in quotes "
+                              f'(id = "{raw["id"]}")')
         if raw["type"] not in LABELS:
             raise ConfigError(f"{where} ({raw['id']!r}) has type {raw['type']!r}; choose one of: "
                               f"{', '.join(LABELS)}")
@@ -102,9 +105,28 @@ def bundled_entities() -> list[Entity]:
     return parse(text, "nlp/data/entities.toml")
 
 
-@functools.lru_cache(maxsize=8)
+def file_version(path: str) -> tuple[int, int] | None:
+    """What tells one state of a user's file from the next (modification time, size), for the
+    caches of what is built from it: a long-running process (`parallax run --every`, the app)
+    then sees an edit at its next use, as the worker processes it starts do. None when no file is
+    set or it cannot be read (its loader says why)."""
+    if not path:
+        return None
+    try:
+        stat = Path(path).expanduser().stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def load(extra_file: str = "") -> Gazetteer:
-    """The bundled list, plus the user's file when one is set (its ids win)."""
+    """The bundled list, plus the user's file when one is set (its ids win); read again when the
+    file changes."""
+    return _load(extra_file, file_version(extra_file))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(extra_file: str, version: tuple[int, int] | None) -> Gazetteer:
     entities = {e.id: e for e in bundled_entities()}
     if extra_file:
         path = Path(extra_file).expanduser()

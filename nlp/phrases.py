@@ -157,7 +157,12 @@ def known_phrases(entities_file: str = "") -> set[tuple[str, ...]]:
     return out
 
 
-@functools.lru_cache(maxsize=4)
 def table_for(entities_file: str = "") -> PhraseTable:
-    """The table of the lexicon the settings name (the bundled one plus `nlp.entities_file`)."""
+    """The table of the lexicon the settings name (the bundled one plus `nlp.entities_file`),
+    built again when that file changes (`gazetteer.file_version`)."""
+    return _table(entities_file, gazetteer.file_version(entities_file))
+
+
+@functools.lru_cache(maxsize=4)
+def _table(entities_file: str, version: tuple[int, int] | None) -> PhraseTable:
     return PhraseTable.of(known_phrases(entities_file))

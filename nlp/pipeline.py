@@ -321,12 +321,16 @@ class Runner:
 
 
 def _current(doc, stored: dict) -> dict:
-    """The analysis fields as stored, to keep where a stage does not run again."""
+    """The analysis fields as stored, to keep where a stage does not run again. The index terms
+    of an older text lose their form: should the stage fail on the new text, the index works the
+    terms out itself instead of indexing the old text's."""
+    same_text = stored.get("content_hash") == doc.content_hash
     return {
         "lang": doc.lang, "script": doc.script, "title_seg": doc.title_seg, "body_seg": doc.body_seg,
         "entities": list(doc.entities), "title_tr": doc.title_tr, "body_tr": doc.body_tr,
         "translation_model": doc.translation_model, "cluster_id": doc.cluster_id,
-        "terms_table": stored.get("terms_table"), "details": dict(stored.get("details", {})),
+        "terms_table": stored.get("terms_table") if same_text else None,
+        "details": dict(stored.get("details", {})),
     }
 
 

@@ -184,10 +184,16 @@ def test_user_entities_extend_the_list(tmp_path):
                      'aliases = ["艾克"]\n', encoding="utf-8")
     gaz = gazetteer.load(str(extra))
     assert gaz.lookup("acme lithography") == gaz.lookup("艾克光刻") == "acme" and len(gaz) == 204
+    # Edited while the process runs (as under `parallax run --every`): the next load reads it.
+    extra.write_text('[[entity]]\nid = "acme"\ntype = "ORG"\nen = "Acme Optics"\n\n'
+                     '[[entity]]\nid = "zeta"\ntype = "ORG"\nen = "Zeta Wafers"\n', encoding="utf-8")
+    gaz = gazetteer.load(str(extra))
+    assert gaz.lookup("acme optics") == "acme" and gaz.lookup("acme lithography") is None
+    assert gaz.lookup("zeta wafers") == "zeta" and len(gaz) == 205
 
 
 def test_bad_entity_files_name_the_problem(tmp_path):
-    # Tried: a missing file, an unknown type, and an entity without names.
+    # Tried: a missing file, an unknown type, an entity without names, and an id that is a number.
     with pytest.raises(ConfigError, match="not a file"):
         gazetteer.load(str(tmp_path / "absent.toml"))
     bad = tmp_path / "bad.toml"
@@ -196,4 +202,7 @@ def test_bad_entity_files_name_the_problem(tmp_path):
         gazetteer.load(str(bad))
     bad.write_text('[[entity]]\nid = "y"\ntype = "ORG"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="neither an 'en' nor a 'zh'"):
+        gazetteer.load(str(bad))
+    bad.write_text('[[entity]]\nid = 5\ntype = "ORG"\nen = "Five"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match='string in quotes \\(id = "5"\\)'):
         gazetteer.load(str(bad))

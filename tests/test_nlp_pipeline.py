@@ -83,7 +83,37 @@ def test_a_lexicon_edit_works_the_index_terms_out_again_and_nothing_else(setting
         for doc in store.iter_documents():  # the rest of each analysis is as it was
             assert doc.entities == before[doc.id].entities and doc.title_seg == before[doc.id].title_seg
         assert process(store, edited).processed == 0  # once, not on every run
+        # The same file edited again, in this same process (as under `parallax run --every`).
+        entities_file.write_text('[[entity]]\nid = "wta"\ntype = "ORG"\nen = "Wafer Tool Alliance"\n\n'
+                                 '[[entity]]\nid = "tm"\ntype = "ORG"\nen = "Tools Matter"\n', encoding="utf-8")
+        assert process(store, edited).counts["terms"] == 3
+        rows = dict(store.conn.execute("SELECT doc_id, body_terms FROM analyses").fetchall())
+        assert "toolǂmatter" in rows[wta].split()
+        assert process(store, edited).processed == 0
         assert process(store, settings).processed == 3  # and back when the edit is undone
+
+
+def test_a_changed_text_whose_terms_fail_is_not_indexed_with_the_old_texts_terms(settings, monkeypatch):
+    from index.backends import open_backend
+    from index.search import SearchRequest
+    from nlp import terms
+
+    doc = Document(url="https://ex.org/fruit", source_id="s", title="Apples", body="Apples were exported.")
+    with Store.open(settings) as store:
+        store.upsert_document(doc)
+        process(store, settings)
+        store.upsert_document(dataclasses.replace(doc, title="Bananas", body="Bananas were exported."))
+        real = terms.indexed
+        monkeypatch.setattr(terms, "indexed", lambda text, table: real(text, table) if "Apples" in text
+                            else (_ for _ in ()).throw(RuntimeError("tried: terms failing on the new text")))
+        report = process(store, settings)
+        assert report.failed.get("terms") == 1
+        assert store.conn.execute("SELECT terms_table FROM analyses").fetchone()[0] is None
+        monkeypatch.undo()  # the index works the terms out with the real code
+        backend = open_backend(settings, store)
+        backend.sync()
+        assert [h.id for h in backend.search(SearchRequest("bananas")).hits] == [doc.id]
+        assert backend.search(SearchRequest("apples")).hits == []
 
 
 def test_which_stages_a_version_change_affects():
