@@ -244,6 +244,11 @@ def _ordinary_word_in_longer_name(text: str, start: int, end: int) -> bool:
 _LINKS = {"of", "for"}
 
 
-@functools.lru_cache(maxsize=8)
 def matcher(extra_file: str = "") -> Matcher:
+    """The matcher of the lexicon `load` gives, built again when the user's file changes."""
+    return _matcher(extra_file, file_version(extra_file))
+
+
+@functools.lru_cache(maxsize=8)
+def _matcher(extra_file: str, version: tuple[int, int] | None) -> Matcher:
     return Matcher(load(extra_file))

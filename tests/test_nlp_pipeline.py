@@ -198,18 +198,25 @@ def test_worker_processes_give_the_same_analysis_and_a_rerun_does_nothing(tmp_pa
 
 @pytest.mark.slow
 def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, monkeypatch, caplog):
-    # Tried: a user entity list that the workers cannot read (deleted after this process loaded it),
-    # so every worker fails while starting.
+    # Tried: a user entity list that the workers cannot read (made invalid TOML after this process
+    # loaded it, with its modification time and size kept, so this process goes on with what it
+    # read), so every worker fails while starting.
     import logging
+    import os
 
     from nlp import gazetteer
+    from nlp.phrases import table_for
     from tests.conftest import make_settings
 
     extra = tmp_path / "mine.toml"
-    extra.write_text('[[entity]]\nid = "acme"\ntype = "ORG"\nen = "Acme Lithography"\n', encoding="utf-8")
+    text = '[[entity]]\nid = "acme"\ntype = "ORG"\nen = "Acme Lithography"\n'
+    extra.write_text(text, encoding="utf-8")
     gazetteer.load(str(extra))
     gazetteer.matcher(str(extra))
-    extra.unlink()
+    table_for(str(extra))
+    stat = extra.stat()
+    extra.write_text("[" * len(text), encoding="utf-8")
+    os.utime(extra, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     settings = make_settings(tmp_path / "data")
     settings = settings.replace(nlp=dataclasses.replace(settings.nlp, workers=2, entities_file=str(extra)))
     monkeypatch.setattr(pipeline, "POOL_MIN_DOCUMENTS", 0)
