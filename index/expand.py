@@ -32,11 +32,11 @@ says in words what was added, e.g. "export controls → 出口管制 (glossary)"
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 from index import query as q
 from nlp import glossary
+from nlp.files import cached_per_file_state
 from nlp.normalize import has_cjk
 from parallax.errors import QueryError
 
@@ -134,16 +134,10 @@ def _entities(entities_path: str) -> list[EntityNames]:
     return [EntityNames(e.id.lower(), e.names) for e in gazetteer.load(entities_path).entities.values()]
 
 
+@cached_per_file_state(maxsize=4)
 def load_lexicon(glossary_path: str = "", entities_path: str = "") -> Lexicon:
     """The bundled glossary and entity list (or the given files), keyed for lookup; built once
     per state of the files (an edit is seen at the next search, also by a running app)."""
-    from nlp.gazetteer import file_version
-
-    return _lexicon(glossary_path, entities_path, file_version(glossary_path), file_version(entities_path))
-
-
-@functools.lru_cache(maxsize=4)
-def _lexicon(glossary_path: str, entities_path: str, *versions) -> Lexicon:
     from nlp.segment import query_words
 
     lexicon = Lexicon()

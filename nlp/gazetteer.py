@@ -12,13 +12,13 @@ characters find their entry too.
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from nlp.files import cached_per_file_state
 from nlp.normalize import normalize
 from parallax.errors import ConfigError
 
@@ -105,28 +105,10 @@ def bundled_entities() -> list[Entity]:
     return parse(text, "nlp/data/entities.toml")
 
 
-def file_version(path: str) -> tuple[int, int] | None:
-    """What tells one state of a user's file from the next (modification time, size), for the
-    caches of what is built from it: a long-running process (`parallax run --every`, the app)
-    then sees an edit at its next use, as the worker processes it starts do. None when no file is
-    set or it cannot be read (its loader says why)."""
-    if not path:
-        return None
-    try:
-        stat = Path(path).expanduser().stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
+@cached_per_file_state(maxsize=8)
 def load(extra_file: str = "") -> Gazetteer:
     """The bundled list, plus the user's file when one is set (its ids win); read again when the
     file changes."""
-    return _load(extra_file, file_version(extra_file))
-
-
-@functools.lru_cache(maxsize=8)
-def _load(extra_file: str, version: tuple[int, int] | None) -> Gazetteer:
     entities = {e.id: e for e in bundled_entities()}
     if extra_file:
         path = Path(extra_file).expanduser()
@@ -244,11 +226,7 @@ def _ordinary_word_in_longer_name(text: str, start: int, end: int) -> bool:
 _LINKS = {"of", "for"}
 
 
+@cached_per_file_state(maxsize=8)
 def matcher(extra_file: str = "") -> Matcher:
     """The matcher of the lexicon `load` gives, built again when the user's file changes."""
-    return _matcher(extra_file, file_version(extra_file))
-
-
-@functools.lru_cache(maxsize=8)
-def _matcher(extra_file: str, version: tuple[int, int] | None) -> Matcher:
     return Matcher(load(extra_file))

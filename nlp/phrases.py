@@ -42,6 +42,7 @@ import re
 from dataclasses import dataclass, field
 
 from nlp import gazetteer, glossary
+from nlp.files import cached_per_file_state
 from nlp.normalize import has_cjk, normalize
 
 JOIN = "ǂ"  # a letter (so the analyzer keeps a mark whole) that no English or Chinese text uses
@@ -157,12 +158,8 @@ def known_phrases(entities_file: str = "") -> set[tuple[str, ...]]:
     return out
 
 
+@cached_per_file_state(maxsize=4)
 def table_for(entities_file: str = "") -> PhraseTable:
     """The table of the lexicon the settings name (the bundled one plus `nlp.entities_file`),
-    built again when that file changes (`gazetteer.file_version`)."""
-    return _table(entities_file, gazetteer.file_version(entities_file))
-
-
-@functools.lru_cache(maxsize=4)
-def _table(entities_file: str, version: tuple[int, int] | None) -> PhraseTable:
+    built again when that file changes."""
     return PhraseTable.of(known_phrases(entities_file))
